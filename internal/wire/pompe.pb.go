@@ -2752,6 +2752,143 @@ func (*ClientMessage_Rejected) isClientMessage_Body() {}
 
 func (*ClientMessage_Executed) isClientMessage_Body() {}
 
+// SafetyState is the HotStuff state a replica syncs to disk before any vote
+// or timeout leaves it.
+type SafetyState struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	LastVotedView uint64       `protobuf:"varint,1,opt,name=last_voted_view,json=lastVotedView,proto3" json:"last_voted_view,omitempty"`
+	LockedQc      *QuorumCert  `protobuf:"bytes,2,opt,name=locked_qc,json=lockedQc,proto3" json:"locked_qc,omitempty"`
+	HighQc        *QuorumCert  `protobuf:"bytes,3,opt,name=high_qc,json=highQc,proto3" json:"high_qc,omitempty"`
+	View          uint64       `protobuf:"varint,4,opt,name=view,proto3" json:"view,omitempty"`
+	LastTc        *TimeoutCert `protobuf:"bytes,5,opt,name=last_tc,json=lastTc,proto3" json:"last_tc,omitempty"`
+}
+
+func (x *SafetyState) Reset() {
+	*x = SafetyState{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_pompe_proto_msgTypes[39]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *SafetyState) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SafetyState) ProtoMessage() {}
+
+func (x *SafetyState) ProtoReflect() protoreflect.Message {
+	mi := &file_pompe_proto_msgTypes[39]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SafetyState.ProtoReflect.Descriptor instead.
+func (*SafetyState) Descriptor() ([]byte, []int) {
+	return file_pompe_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *SafetyState) GetLastVotedView() uint64 {
+	if x != nil {
+		return x.LastVotedView
+	}
+	return 0
+}
+
+func (x *SafetyState) GetLockedQc() *QuorumCert {
+	if x != nil {
+		return x.LockedQc
+	}
+	return nil
+}
+
+func (x *SafetyState) GetHighQc() *QuorumCert {
+	if x != nil {
+		return x.HighQc
+	}
+	return nil
+}
+
+func (x *SafetyState) GetView() uint64 {
+	if x != nil {
+		return x.View
+	}
+	return 0
+}
+
+func (x *SafetyState) GetLastTc() *TimeoutCert {
+	if x != nil {
+		return x.LastTc
+	}
+	return nil
+}
+
+// CommitCursor names the newest committed block.
+type CommitCursor struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	Height uint64 `protobuf:"varint,1,opt,name=height,proto3" json:"height,omitempty"`
+	Hash   []byte `protobuf:"bytes,2,opt,name=hash,proto3" json:"hash,omitempty"`
+}
+
+func (x *CommitCursor) Reset() {
+	*x = CommitCursor{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_pompe_proto_msgTypes[40]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *CommitCursor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CommitCursor) ProtoMessage() {}
+
+func (x *CommitCursor) ProtoReflect() protoreflect.Message {
+	mi := &file_pompe_proto_msgTypes[40]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CommitCursor.ProtoReflect.Descriptor instead.
+func (*CommitCursor) Descriptor() ([]byte, []int) {
+	return file_pompe_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *CommitCursor) GetHeight() uint64 {
+	if x != nil {
+		return x.Height
+	}
+	return 0
+}
+
+func (x *CommitCursor) GetHash() []byte {
+	if x != nil {
+		return x.Hash
+	}
+	return nil
+}
+
 var File_pompe_proto protoreflect.FileDescriptor
 
 var file_pompe_proto_rawDesc = []byte{
@@ -3059,7 +3196,25 @@ var file_pompe_proto_rawDesc = []byte{
 	0x74, 0x65, 0x64, 0x12, 0x32, 0x0a, 0x08, 0x65, 0x78, 0x65, 0x63, 0x75, 0x74, 0x65, 0x64, 0x18,
 	0x08, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x14, 0x2e, 0x70, 0x6f, 0x6d, 0x70, 0x65, 0x2e, 0x77, 0x69,
 	0x72, 0x65, 0x2e, 0x45, 0x78, 0x65, 0x63, 0x75, 0x74, 0x65, 0x64, 0x48, 0x00, 0x52, 0x08, 0x65,
-	0x78, 0x65, 0x63, 0x75, 0x74, 0x65, 0x64, 0x42, 0x06, 0x0a, 0x04, 0x62, 0x6f, 0x64, 0x79, 0x42,
+	0x78, 0x65, 0x63, 0x75, 0x74, 0x65, 0x64, 0x42, 0x06, 0x0a, 0x04, 0x62, 0x6f, 0x64, 0x79, 0x22,
+	0xe1, 0x01, 0x0a, 0x0b, 0x53, 0x61, 0x66, 0x65, 0x74, 0x79, 0x53, 0x74, 0x61, 0x74, 0x65, 0x12,
+	0x26, 0x0a, 0x0f, 0x6c, 0x61, 0x73, 0x74, 0x5f, 0x76, 0x6f, 0x74, 0x65, 0x64, 0x5f, 0x76, 0x69,
+	0x65, 0x77, 0x18, 0x01, 0x20, 0x01, 0x28, 0x04, 0x52, 0x0d, 0x6c, 0x61, 0x73, 0x74, 0x56, 0x6f,
+	0x74, 0x65, 0x64, 0x56, 0x69, 0x65, 0x77, 0x12, 0x33, 0x0a, 0x09, 0x6c, 0x6f, 0x63, 0x6b, 0x65,
+	0x64, 0x5f, 0x71, 0x63, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x16, 0x2e, 0x70, 0x6f, 0x6d,
+	0x70, 0x65, 0x2e, 0x77, 0x69, 0x72, 0x65, 0x2e, 0x51, 0x75, 0x6f, 0x72, 0x75, 0x6d, 0x43, 0x65,
+	0x72, 0x74, 0x52, 0x08, 0x6c, 0x6f, 0x63, 0x6b, 0x65, 0x64, 0x51, 0x63, 0x12, 0x2f, 0x0a, 0x07,
+	0x68, 0x69, 0x67, 0x68, 0x5f, 0x71, 0x63, 0x18, 0x03, 0x20, 0x01, 0x28, 0x0b, 0x32, 0x16, 0x2e,
+	0x70, 0x6f, 0x6d, 0x70, 0x65, 0x2e, 0x77, 0x69, 0x72, 0x65, 0x2e, 0x51, 0x75, 0x6f, 0x72, 0x75,
+	0x6d, 0x43, 0x65, 0x72, 0x74, 0x52, 0x06, 0x68, 0x69, 0x67, 0x68, 0x51, 0x63, 0x12, 0x12, 0x0a,
+	0x04, 0x76, 0x69, 0x65, 0x77, 0x18, 0x04, 0x20, 0x01, 0x28, 0x04, 0x52, 0x04, 0x76, 0x69, 0x65,
+	0x77, 0x12, 0x30, 0x0a, 0x07, 0x6c, 0x61, 0x73, 0x74, 0x5f, 0x74, 0x63, 0x18, 0x05, 0x20, 0x01,
+	0x28, 0x0b, 0x32, 0x17, 0x2e, 0x70, 0x6f, 0x6d, 0x70, 0x65, 0x2e, 0x77, 0x69, 0x72, 0x65, 0x2e,
+	0x54, 0x69, 0x6d, 0x65, 0x6f, 0x75, 0x74, 0x43, 0x65, 0x72, 0x74, 0x52, 0x06, 0x6c, 0x61, 0x73,
+	0x74, 0x54, 0x63, 0x22, 0x3a, 0x0a, 0x0c, 0x43, 0x6f, 0x6d, 0x6d, 0x69, 0x74, 0x43, 0x75, 0x72,
+	0x73, 0x6f, 0x72, 0x12, 0x16, 0x0a, 0x06, 0x68, 0x65, 0x69, 0x67, 0x68, 0x74, 0x18, 0x01, 0x20,
+	0x01, 0x28, 0x04, 0x52, 0x06, 0x68, 0x65, 0x69, 0x67, 0x68, 0x74, 0x12, 0x12, 0x0a, 0x04, 0x68,
+	0x61, 0x73, 0x68, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0c, 0x52, 0x04, 0x68, 0x61, 0x73, 0x68, 0x42,
 	0x2a, 0x5a, 0x28, 0x67, 0x69, 0x74, 0x68, 0x75, 0x62, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x70, 0x6f,
 	0x6d, 0x70, 0x65, 0x2d, 0x62, 0x66, 0x74, 0x2f, 0x70, 0x6f, 0x6d, 0x70, 0x65, 0x2f, 0x69, 0x6e,
 	0x74, 0x65, 0x72, 0x6e, 0x61, 0x6c, 0x2f, 0x77, 0x69, 0x72, 0x65, 0x62, 0x06, 0x70, 0x72, 0x6f,
@@ -3078,7 +3233,7 @@ func file_pompe_proto_rawDescGZIP() []byte {
 	return file_pompe_proto_rawDescData
 }
 
-var file_pompe_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_pompe_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_pompe_proto_goTypes = []interface{}{
 	(*Command)(nil),           // 0: pompe.wire.Command
 	(*Batch)(nil),             // 1: pompe.wire.Batch
@@ -3119,6 +3274,8 @@ var file_pompe_proto_goTypes = []interface{}{
 	(*CommandResult)(nil),     // 36: pompe.wire.CommandResult
 	(*Executed)(nil),          // 37: pompe.wire.Executed
 	(*ClientMessage)(nil),     // 38: pompe.wire.ClientMessage
+	(*SafetyState)(nil),       // 39: pompe.wire.SafetyState
+	(*CommitCursor)(nil),      // 40: pompe.wire.CommitCursor
 }
 var file_pompe_proto_depIdxs = []int32{
 	0,  // 0: pompe.wire.Batch.commands:type_name -> pompe.wire.Command
@@ -3162,11 +3319,14 @@ var file_pompe_proto_depIdxs = []int32{
 	34, // 38: pompe.wire.ClientMessage.sequence_reject:type_name -> pompe.wire.SequenceReject
 	35, // 39: pompe.wire.ClientMessage.rejected:type_name -> pompe.wire.Rejected
 	37, // 40: pompe.wire.ClientMessage.executed:type_name -> pompe.wire.Executed
-	41, // [41:41] is the sub-list for method output_type
-	41, // [41:41] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	2,  // 41: pompe.wire.SafetyState.locked_qc:type_name -> pompe.wire.QuorumCert
+	2,  // 42: pompe.wire.SafetyState.high_qc:type_name -> pompe.wire.QuorumCert
+	3,  // 43: pompe.wire.SafetyState.last_tc:type_name -> pompe.wire.TimeoutCert
+	44, // [44:44] is the sub-list for method output_type
+	44, // [44:44] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_pompe_proto_init() }
@@ -3643,6 +3803,30 @@ func file_pompe_proto_init() {
 				return nil
 			}
 		}
+		file_pompe_proto_msgTypes[39].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*SafetyState); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_pompe_proto_msgTypes[40].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*CommitCursor); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
 	}
 	file_pompe_proto_msgTypes[28].OneofWrappers = []interface{}{
 		(*Message_Proposal)(nil),
@@ -3675,7 +3859,7 @@ func file_pompe_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_pompe_proto_rawDesc,
 			NumEnums:      0,
-			NumMessages:   39,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

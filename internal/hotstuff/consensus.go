@@ -1,0 +1,322 @@
+package hotstuff
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+func (c *Core) onProposal(from uint32, p *wire.Proposal) error {
+	if p.Block == nil {
+		return errors.New("hotstuff: proposal without block")
+	}
+	b, err := DecodeBlock(c.cluster, p.Block, p.Payload, c.n)
+	if err != nil {
+		return err
+	}
+	if b.Proposer != from || c.Leader(b.View) != from {
+		return fmt.Errorf("hotstuff: proposal for view %d from %d, leader is %d", b.View, from, c.Leader(b.View))
+	}
+	if b.View < c.view {
+		return nil // stale; the view has moved on
+	}
+	if b.Parent != b.JustifyHash() {
+		return errors.New("hotstuff: proposal does not extend the block its QC certifies")
+	}
+	if !c.cfg.Committee.Verify(from, p.Sig, crypto.DomainProposal, crypto.U64(b.View), b.Hash[:]) {
+		return errors.New("hotstuff: bad proposal signature")
+	}
+	if err := c.verifyQC(b.Justify); err != nil {
+		return err
+	}
+	if b.Justify.View+1 != b.View {
+		if p.Tc == nil || p.Tc.View+1 != b.View {
+			return fmt.Errorf("hotstuff: proposal for view %d on QC of view %d needs a TC for view %d", b.View, b.Justify.View, b.View-1)
+		}
+		if err := c.verifyTC(p.Tc); err != nil {
+			return err
+		}
+		c.processTC(p.Tc)
+	}
+	c.processQC(b.Justify, from)
+	if b.View != c.view {
+		return nil
+	}
+	c.insertBlock(b, from)
+	return nil
+}
+
+// insertBlock adds a block whose hash is vouched for (by a proposal from the
+// right leader, or by a verified QC chain). A block whose parent is unknown
+// waits as an orphan while the parent is fetched.
+func (c *Core) insertBlock(b *Block, hint uint32) {
+	if _, ok := c.blocks[b.Hash]; ok {
+		return
+	}
+	if b.Height <= c.committedHeight {
+		return // below the committed tip: either committed already or a dead fork
+	}
+	parent, ok := c.blocks[b.Parent]
+	if !ok {
+		if c.orphanCount < c.cfg.MaxOrphans {
+			for _, o := range c.orphans[b.Parent] {
+				if o.Hash == b.Hash {
+					return
+				}
+			}
+			c.orphans[b.Parent] = append(c.orphans[b.Parent], b)
+			c.orphanCount++
+		}
+		c.fetch(b.Parent, hint)
+		return
+	}
+	if b.Height != parent.b.Height+1 || b.View <= parent.b.View {
+		c.debug("drop block with bad height or view", "block", b.Hash)
+		return
+	}
+	c.blocks[b.Hash] = &node{b: b}
+	delete(c.fetching, b.Hash)
+	putBlock(&c.rd.Writes, b)
+	c.waiting = append(c.waiting, b.Hash)
+	c.processQC(b.Justify, hint)
+	if c.qcHash(c.highQC) == b.Hash {
+		c.processQC(c.highQC, hint)
+	}
+	if kids, ok := c.orphans[b.Hash]; ok {
+		delete(c.orphans, b.Hash)
+		c.orphanCount -= len(kids)
+		for _, k := range kids {
+			c.insertBlock(k, hint)
+		}
+	}
+}
+
+// retryValidation validates blocks in chain order: a block is judged only
+// once its parent passed (or is committed), and inherits a parent's failure.
+func (c *Core) retryValidation() {
+	for changed := true; changed; {
+		changed = false
+		keep := c.waiting[:0]
+		for _, h := range c.waiting {
+			nd, ok := c.blocks[h]
+			if !ok || nd.committed || nd.state == vValid || nd.state == vInvalid {
+				continue
+			}
+			parent, ok := c.blocks[nd.b.Parent]
+			if !ok {
+				continue
+			}
+			switch {
+			case parent.state == vInvalid && !parent.committed:
+				nd.state = vInvalid
+				changed = true
+				continue
+			case parent.state != vValid && !parent.committed:
+				keep = append(keep, h)
+				continue
+			}
+			v, err := c.cfg.Rules.Validate(c.now, nd.b, parent.b)
+			switch v {
+			case Valid:
+				nd.state = vValid
+				changed = true
+				c.tryVote(nd)
+			case Invalid:
+				nd.state = vInvalid
+				changed = true
+				c.cfg.Logger.Warn("refusing invalid block", "replica", c.cfg.ID, "block", nd.b.Hash, "view", nd.b.View, "proposer", nd.b.Proposer, "err", err)
+			default:
+				nd.state = vWaiting
+				keep = append(keep, h)
+			}
+		}
+		c.waiting = keep
+	}
+}
+
+// tryVote votes for a validated block of the current view if the voting
+// rule allows: a view above the last voted one, and a QC at least as new as
+// the lock (so the block extends the locked block, or the lock is outdated).
+func (c *Core) tryVote(nd *node) {
+	b := nd.b
+	if b.View != c.view || b.View <= c.lastVoted || nd.state != vValid {
+		return
+	}
+	if b.Justify.View < c.lockedQC.View {
+		return
+	}
+	c.lastVoted = b.View
+	c.dirty = true
+	sig := c.cfg.Signer.Sign(crypto.DomainVote, crypto.U64(b.View), b.Hash[:])
+	v := &wire.Vote{View: b.View, BlockHash: b.Hash[:], Voter: c.cfg.ID, Sig: sig}
+	next := c.Leader(b.View + 1)
+	if next == c.cfg.ID {
+		c.addVote(v)
+		return
+	}
+	c.send(int(next), &wire.Message{Body: &wire.Message_Vote{Vote: v}})
+}
+
+func (c *Core) onVote(from uint32, v *wire.Vote) error {
+	if v.Voter != from {
+		return errors.New("hotstuff: vote relayed for another replica")
+	}
+	if c.Leader(v.View+1) != c.cfg.ID {
+		return nil
+	}
+	if v.View+1 < c.view {
+		return nil // QC would be useless now
+	}
+	if _, err := HashFromBytes(v.BlockHash); err != nil {
+		return err
+	}
+	c.addVote(v)
+	return nil
+}
+
+// addVote tallies a vote; signatures are checked together, as a batch, once
+// a quorum is present.
+func (c *Core) addVote(v *wire.Vote) {
+	h, _ := HashFromBytes(v.BlockHash)
+	k := voteKey{view: v.View, hash: h}
+	tally, ok := c.votes[k]
+	if !ok {
+		tally = make(map[uint32][]byte, c.q)
+		c.votes[k] = tally
+	}
+	if tally == nil {
+		return // QC already formed
+	}
+	tally[v.Voter] = v.Sig
+	if len(tally) < c.q {
+		return
+	}
+	msg := voteBytes(c.cluster, v.View, v.BlockHash)
+	signers, sigs, bad, err := c.combine(msg, tally)
+	if err != nil {
+		for _, r := range bad {
+			delete(tally, r)
+		}
+		c.cfg.Logger.Warn("dropping bad votes", "replica", c.cfg.ID, "view", v.View, "voters", bad)
+		return
+	}
+	c.votes[k] = nil
+	qc := &wire.QuorumCert{View: v.View, BlockHash: h[:], Signers: signers, Sigs: sigs}
+	c.processQC(qc, v.Voter)
+}
+
+// processQC applies a verified QC: it may raise the high QC, move to the
+// next view, update the lock (2-chain) and commit (3-chain of direct
+// parents in consecutive views).
+func (c *Core) processQC(qc *wire.QuorumCert, hint uint32) {
+	if qc.View > c.highQC.View {
+		c.highQC = qc
+		c.dirty = true
+	}
+	if qc.View > 0 {
+		c.enterView(qc.View + 1)
+	}
+	h2 := c.qcHash(qc)
+	n2, ok := c.blocks[h2]
+	if !ok {
+		if qc.View > 0 {
+			c.fetch(h2, hint)
+		}
+		return
+	}
+	b2 := n2.b
+	if b2.Justify.View > c.lockedQC.View {
+		c.lockedQC = b2.Justify
+		c.dirty = true
+	}
+	n1, ok := c.blocks[b2.Parent]
+	if !ok || n1.committed {
+		return
+	}
+	b1 := n1.b
+	n0, ok := c.blocks[b1.Parent]
+	if !ok {
+		return
+	}
+	b0 := n0.b
+	if b2.View == b1.View+1 && b1.View == b0.View+1 && b2.JustifyHash() == b1.Hash && b1.JustifyHash() == b0.Hash {
+		c.commit(b0)
+	}
+}
+
+// commit commits b and every uncommitted ancestor, oldest first.
+func (c *Core) commit(b *Block) {
+	if n, ok := c.blocks[b.Hash]; ok && n.committed {
+		return
+	}
+	var chain []*Block
+	for cur := b; ; {
+		if cur.Height <= c.committedHeight {
+			if cur.Hash != c.committedHash {
+				c.rd.Violation = fmt.Errorf("hotstuff: block %s at height %d conflicts with committed %s", cur.Hash, cur.Height, c.committedHash)
+				c.cfg.Logger.Error("safety violation", "replica", c.cfg.ID, "err", c.rd.Violation)
+			}
+			break
+		}
+		chain = append(chain, cur)
+		nd, ok := c.blocks[cur.Parent]
+		if !ok {
+			c.fetch(cur.Parent, cur.Proposer)
+			return
+		}
+		cur = nd.b
+	}
+	if c.rd.Violation != nil {
+		return
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		cb := chain[i]
+		c.blocks[cb.Hash].committed = true
+		c.committedHeight, c.committedHash = cb.Height, cb.Hash
+		c.rd.Writes.Put(committedKey(cb.Height), append([]byte(nil), cb.Hash[:]...))
+		c.rd.Committed = append(c.rd.Committed, cb)
+		c.cfg.Rules.Committed(cb)
+	}
+	c.rd.Writes.Put(keyCursor, wire.Marshal(&wire.CommitCursor{Height: c.committedHeight, Hash: c.committedHash[:]}))
+	c.failures = 0
+	c.prune()
+}
+
+// prune forgets in memory what can no longer matter (blocks far below the
+// committed tip, forks that lost) and deletes storage beyond retention.
+func (c *Core) prune() {
+	low := uint64(0)
+	if c.committedHeight > c.cfg.MemoryBlocks {
+		low = c.committedHeight - c.cfg.MemoryBlocks
+	}
+	for h, nd := range c.blocks {
+		if nd.b == c.genesis {
+			continue
+		}
+		if nd.b.Height < low || (!nd.committed && nd.b.Height <= c.committedHeight) {
+			delete(c.blocks, h)
+		}
+	}
+	if c.genesis.Height < low {
+		delete(c.blocks, c.genesis.Hash)
+	}
+	if c.cfg.RetentionBlocks == 0 || c.committedHeight <= c.cfg.RetentionBlocks {
+		return
+	}
+	below := c.committedHeight - c.cfg.RetentionBlocks
+	if below <= c.prunedTo {
+		return
+	}
+	start, end := blockKey(c.prunedTo, Hash{}), blockKey(below, Hash{})
+	_ = c.store.Scan(start, end, func(k, _ []byte) bool {
+		var h Hash
+		copy(h[:], k[9:])
+		c.rd.Writes.Delete(blockIdxKey(h))
+		return true
+	})
+	c.rd.Writes.DeleteRange(start, end)
+	c.rd.Writes.DeleteRange(committedKey(c.prunedTo), committedKey(below))
+	c.prunedTo = below
+}

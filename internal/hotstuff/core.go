@@ -1,0 +1,335 @@
+package hotstuff
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/storage"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Broadcast as a destination sends to every replica but the sender.
+const Broadcast = -1
+
+// Envelope is a message to send to one replica (To >= 0) or all (Broadcast).
+type Envelope struct {
+	To  int
+	Msg *wire.Message
+}
+
+// Ready is what the core hands its caller after a batch of inputs.
+type Ready struct {
+	// Writes must be durable (synced) before any of Messages is sent.
+	Writes storage.Batch
+	// Messages to send, in order.
+	Messages []Envelope
+	// Committed blocks, in chain order, for execution.
+	Committed []*Block
+	// Violation is set when the core saw evidence that safety was broken
+	// (a committed block conflicting with an earlier commit). It cannot
+	// happen with at most f faulty replicas; simulations check it.
+	Violation error
+}
+
+// Config parameterizes a core.
+type Config struct {
+	ID        uint32
+	Committee *crypto.Committee
+	Scheme    crypto.QuorumScheme
+	Signer    *crypto.Signer
+	Rules     PayloadRules
+	Logger    *slog.Logger
+
+	// ViewTimeoutUs is the first view timeout; it doubles after each
+	// consecutive timed-out view up to ViewTimeoutMaxUs and resets on commit.
+	ViewTimeoutUs    int64
+	ViewTimeoutMaxUs int64
+	// FixedLeader >= 0 pins the leader (experiments); -1 rotates round robin.
+	FixedLeader int
+	// FetchRetryUs is how long a block fetch waits before asking another
+	// replica.
+	FetchRetryUs int64
+	// MaxOrphans bounds blocks buffered while their ancestors are fetched.
+	MaxOrphans int
+	// MemoryBlocks is how many committed blocks stay in memory below the
+	// committed tip; older ones are served from storage.
+	MemoryBlocks uint64
+	// RetentionBlocks is how many committed blocks stay in storage below the
+	// committed tip (0 keeps everything).
+	RetentionBlocks uint64
+	// MaxFetchBlocks bounds the blocks one fetch response carries.
+	MaxFetchBlocks int
+}
+
+func (c *Config) setDefaults() {
+	if c.ViewTimeoutUs <= 0 {
+		c.ViewTimeoutUs = 1_000_000
+	}
+	if c.ViewTimeoutMaxUs < c.ViewTimeoutUs {
+		c.ViewTimeoutMaxUs = 10 * c.ViewTimeoutUs
+	}
+	if c.FetchRetryUs <= 0 {
+		c.FetchRetryUs = 200_000
+	}
+	if c.MaxOrphans <= 0 {
+		c.MaxOrphans = 4096
+	}
+	if c.MemoryBlocks == 0 {
+		c.MemoryBlocks = 256
+	}
+	if c.MaxFetchBlocks <= 0 {
+		c.MaxFetchBlocks = 128
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// validation state of a block at this replica.
+type vstate uint8
+
+const (
+	vUnchecked vstate = iota
+	vWaiting
+	vValid
+	vInvalid
+)
+
+type node struct {
+	b         *Block
+	state     vstate
+	committed bool
+}
+
+type voteKey struct {
+	view uint64
+	hash Hash
+}
+
+type fetchState struct {
+	askedAt int64
+	tries   int
+	hint    uint32
+}
+
+// Core is one replica's HotStuff state machine.
+type Core struct {
+	cfg     Config
+	cluster []byte
+	n, q    int
+	store   Reader
+	now     int64
+
+	// Safety state, persisted as a whole whenever it changes.
+	view      uint64
+	lastVoted uint64
+	lockedQC  *wire.QuorumCert
+	highQC    *wire.QuorumCert
+	lastTC    *wire.TimeoutCert
+	dirty     bool
+
+	genesis         *Block
+	blocks          map[Hash]*node
+	committedHeight uint64
+	committedHash   Hash
+	prunedTo        uint64 // storage holds no committed block below this height
+
+	// Pacemaker.
+	deadline      int64 // 0: no view timer armed
+	failures      int   // consecutive timed-out views
+	timedOut      uint64
+	proposedView  uint64
+	votes         map[voteKey]map[uint32][]byte
+	timeouts      map[uint64]map[uint32][]byte
+	waiting       []Hash // blocks whose validation said Wait
+	orphans       map[Hash][]*Block
+	orphanCount   int
+	fetching      map[Hash]*fetchState
+	pendingCommit *Block
+
+	rd Ready
+}
+
+// New builds a core and recovers its state from store.
+func New(cfg Config, store Reader) (*Core, error) {
+	cfg.setDefaults()
+	if cfg.Committee == nil || cfg.Signer == nil || cfg.Rules == nil || cfg.Scheme == nil {
+		return nil, errors.New("hotstuff: config needs committee, scheme, signer and rules")
+	}
+	if int(cfg.ID) >= cfg.Committee.N() {
+		return nil, fmt.Errorf("hotstuff: replica id %d outside committee of %d", cfg.ID, cfg.Committee.N())
+	}
+	c := &Core{
+		cfg:      cfg,
+		cluster:  cfg.Committee.Cluster(),
+		n:        cfg.Committee.N(),
+		q:        cfg.Committee.Quorum(),
+		store:    store,
+		blocks:   make(map[Hash]*node),
+		votes:    make(map[voteKey]map[uint32][]byte),
+		timeouts: make(map[uint64]map[uint32][]byte),
+		orphans:  make(map[Hash][]*Block),
+		fetching: make(map[Hash]*fetchState),
+	}
+	c.genesis = genesisBlock(c.cluster)
+	c.blocks[c.genesis.Hash] = &node{b: c.genesis, state: vValid, committed: true}
+	c.committedHash = c.genesis.Hash
+	c.highQC = c.genesis.Justify
+	c.lockedQC = c.genesis.Justify
+	c.view = 1
+	if err := c.recover(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// recover loads the safety state, the committed tip and every stored block
+// above it.
+func (c *Core) recover() error {
+	if rec, err := c.store.Get(keySafety); err == nil {
+		var s wire.SafetyState
+		if err := proto.Unmarshal(rec, &s); err != nil {
+			return fmt.Errorf("hotstuff: corrupt safety state: %w", err)
+		}
+		c.view, c.lastVoted, c.lastTC = s.View, s.LastVotedView, s.LastTc
+		if s.LockedQc != nil {
+			c.lockedQC = s.LockedQc
+		}
+		if s.HighQc != nil {
+			c.highQC = s.HighQc
+		}
+		if c.view == 0 {
+			c.view = 1
+		}
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("hotstuff: read safety state: %w", err)
+	}
+	if rec, err := c.store.Get(keyCursor); err == nil {
+		var cur wire.CommitCursor
+		if err := proto.Unmarshal(rec, &cur); err != nil {
+			return fmt.Errorf("hotstuff: corrupt commit cursor: %w", err)
+		}
+		h, err := HashFromBytes(cur.Hash)
+		if err != nil {
+			return fmt.Errorf("hotstuff: corrupt commit cursor: %w", err)
+		}
+		b, err := loadBlock(c.store, c.cluster, c.n, h)
+		if err != nil || b == nil {
+			return fmt.Errorf("hotstuff: committed block %s missing from storage: %v", h, err)
+		}
+		c.blocks[h] = &node{b: b, state: vValid, committed: true}
+		c.committedHeight, c.committedHash = b.Height, h
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return fmt.Errorf("hotstuff: read commit cursor: %w", err)
+	}
+	// Uncommitted blocks above the tip, in height order so parents come first.
+	start := blockKey(c.committedHeight+1, Hash{})
+	end := []byte{prefixBlock + 1}
+	var stored []*Block
+	err := c.store.Scan(start, end, func(_, v []byte) bool {
+		b, err := decodeStoredBlock(c.cluster, c.n, v)
+		if err == nil {
+			stored = append(stored, b)
+		}
+		return true
+	})
+	if err != nil {
+		return fmt.Errorf("hotstuff: scan blocks: %w", err)
+	}
+	for _, b := range stored {
+		if _, ok := c.blocks[b.Parent]; ok {
+			c.blocks[b.Hash] = &node{b: b}
+		}
+	}
+	return nil
+}
+
+// View is the current view.
+func (c *Core) View() uint64 { return c.view }
+
+// CommittedHeight is the height of the newest committed block.
+func (c *Core) CommittedHeight() uint64 { return c.committedHeight }
+
+// CommittedHash is the hash of the newest committed block.
+func (c *Core) CommittedHash() Hash { return c.committedHash }
+
+// HighQCView is the view of the highest QC known.
+func (c *Core) HighQCView() uint64 { return c.highQC.View }
+
+// Leader returns the leader of view.
+func (c *Core) Leader(view uint64) uint32 {
+	if c.cfg.FixedLeader >= 0 {
+		return uint32(c.cfg.FixedLeader % c.n)
+	}
+	return uint32(view % uint64(c.n))
+}
+
+// Block returns a known block (in memory or storage), or nil.
+func (c *Core) Block(h Hash) *Block {
+	if nd, ok := c.blocks[h]; ok {
+		return nd.b
+	}
+	b, err := loadBlock(c.store, c.cluster, c.n, h)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+// IsCommitted reports whether h is a committed block known in memory.
+func (c *Core) IsCommitted(h Hash) bool {
+	nd, ok := c.blocks[h]
+	return ok && nd.committed
+}
+
+// HasReady reports whether Ready would return anything.
+func (c *Core) HasReady() bool {
+	return c.dirty || !c.rd.Writes.Empty() || len(c.rd.Messages) > 0 || len(c.rd.Committed) > 0 || c.rd.Violation != nil
+}
+
+// Ready returns the accumulated outputs and resets them. The caller
+// persists Writes (synced) before sending Messages.
+func (c *Core) Ready() Ready {
+	if c.dirty {
+		c.persistSafety()
+	}
+	rd := c.rd
+	c.rd = Ready{}
+	return rd
+}
+
+func (c *Core) persistSafety() {
+	c.dirty = false
+	s := &wire.SafetyState{
+		LastVotedView: c.lastVoted,
+		LockedQc:      c.lockedQC,
+		HighQc:        c.highQC,
+		View:          c.view,
+		LastTc:        c.lastTC,
+	}
+	c.rd.Writes.Put(keySafety, wire.Marshal(s))
+}
+
+// WakeAt is the time at which the core wants a Tick (0: none).
+func (c *Core) WakeAt() int64 {
+	w := c.deadline
+	for _, f := range c.fetching {
+		t := f.askedAt + c.cfg.FetchRetryUs
+		if w == 0 || t < w {
+			w = t
+		}
+	}
+	return w
+}
+
+func (c *Core) send(to int, m *wire.Message) {
+	c.rd.Messages = append(c.rd.Messages, Envelope{To: to, Msg: m})
+}
+
+func (c *Core) debug(msg string, args ...any) {
+	c.cfg.Logger.Debug(msg, append([]any{"replica", c.cfg.ID, "view", c.view}, args...)...)
+}

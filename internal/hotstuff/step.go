@@ -1,0 +1,143 @@
+package hotstuff
+
+import (
+	"fmt"
+
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Step processes one message from replica from (authenticated by the
+// channel). Malformed or invalid messages are dropped; the error says why,
+// for logging, and never means the core is broken.
+func (c *Core) Step(now int64, from uint32, m *wire.Message) error {
+	c.now = now
+	if int(from) >= c.n {
+		return fmt.Errorf("hotstuff: message from unknown replica %d", from)
+	}
+	var err error
+	switch body := m.Body.(type) {
+	case *wire.Message_Proposal:
+		err = c.onProposal(from, body.Proposal)
+	case *wire.Message_Vote:
+		err = c.onVote(from, body.Vote)
+	case *wire.Message_Timeout:
+		err = c.onTimeout(from, body.Timeout)
+	case *wire.Message_Sync:
+		err = c.onSync(body.Sync)
+	case *wire.Message_BlockRequest:
+		err = c.onBlockRequest(from, body.BlockRequest)
+	case *wire.Message_BlockResponse:
+		err = c.onBlockResponse(from, body.BlockResponse)
+	default:
+		return fmt.Errorf("hotstuff: not a consensus message: %T", m.Body)
+	}
+	c.progress()
+	return err
+}
+
+// Tick tells the core that time has passed.
+func (c *Core) Tick(now int64) {
+	c.now = now
+	if c.deadline != 0 && now >= c.deadline {
+		if c.hasWork() || c.timedOut >= c.view {
+			c.localTimeout()
+		} else {
+			c.deadline = 0 // idle: nothing to time out for
+		}
+	}
+	c.retryFetches()
+	c.progress()
+}
+
+// Poke re-evaluates waiting validations and proposals after the payload
+// rules learned something (a batch body arrived, a collect finished).
+func (c *Core) Poke(now int64) {
+	c.now = now
+	c.progress()
+}
+
+// progress runs everything that may have become possible: validations that
+// waited for data, votes, the view timer, and a proposal if this replica
+// leads the current view.
+func (c *Core) progress() {
+	c.retryValidation()
+	c.armTimer()
+	c.maybePropose()
+}
+
+// hasWork reports whether something waits for blocks: pending payload at
+// the rules, or uncommitted payload on the chain of the highest QC.
+func (c *Core) hasWork() bool {
+	if c.cfg.Rules.Pending() {
+		return true
+	}
+	return c.uncommittedPayload()
+}
+
+func (c *Core) uncommittedPayload() bool {
+	h := c.qcHash(c.highQC)
+	for i := 0; i < 8; i++ {
+		nd, ok := c.blocks[h]
+		if !ok {
+			return true // unknown: being fetched, keep going
+		}
+		if nd.committed {
+			return false
+		}
+		if c.cfg.Rules.Carries(nd.b.Payload) {
+			return true
+		}
+		h = nd.b.Parent
+	}
+	return true
+}
+
+func (c *Core) qcHash(qc *wire.QuorumCert) Hash {
+	h, _ := HashFromBytes(qc.BlockHash)
+	return h
+}
+
+// armTimer keeps the view timer running while there is work, and off in an
+// idle cluster so that it does not spin through views.
+func (c *Core) armTimer() {
+	if c.deadline != 0 {
+		return
+	}
+	if c.hasWork() || c.timedOut >= c.view {
+		c.deadline = c.now + c.viewTimeout()
+	}
+}
+
+func (c *Core) viewTimeout() int64 {
+	t := c.cfg.ViewTimeoutUs
+	for i := 0; i < c.failures && t < c.cfg.ViewTimeoutMaxUs; i++ {
+		t *= 2
+	}
+	if t > c.cfg.ViewTimeoutMaxUs {
+		t = c.cfg.ViewTimeoutMaxUs
+	}
+	return t
+}
+
+// enterView moves to view v (only forward) and restarts the view timer.
+func (c *Core) enterView(v uint64) {
+	if v <= c.view {
+		return
+	}
+	c.debug("enter view", "new", v)
+	c.view = v
+	c.dirty = true
+	c.deadline = 0
+	c.armTimer()
+	// Forget vote and timeout tallies of views we can no longer use.
+	for k := range c.votes {
+		if k.view+1 < v {
+			delete(c.votes, k)
+		}
+	}
+	for tv := range c.timeouts {
+		if tv+1 < v {
+			delete(c.timeouts, tv)
+		}
+	}
+}
