@@ -1,0 +1,33 @@
+package app
+
+// ClientIDBytes is the length of a client id.
+const ClientIDBytes = 16
+
+// Command is one client command as the application sees it. Client and Seq
+// identify it uniquely across the whole run: a client never reuses a
+// sequence number, and pompe never delivers the same (Client, Seq) twice.
+type Command struct {
+	// Client is the id of the client that issued the command, derived from
+	// that client's public key. It is authenticated: a Byzantine client
+	// cannot issue commands under another client's id.
+	Client [ClientIDBytes]byte
+	// Seq is the client's sequence number for this command.
+	Seq uint64
+	// Payload is the command itself, opaque to pompe. It may be malformed.
+	Payload []byte
+}
+
+// Application is the replicated state machine that pompe drives. See the
+// package documentation for the rules an implementation must follow, above
+// all determinism.
+type Application interface {
+	// Execute applies the commands of one committed block, in order, and
+	// returns one result per command. It must be deterministic and must not
+	// panic on any payload.
+	Execute(height uint64, cmds []Command) [][]byte
+	// Snapshot serializes the whole state. Equal states give equal bytes.
+	Snapshot() ([]byte, error)
+	// Restore replaces the state with a snapshot. On error the state is
+	// left unchanged.
+	Restore(snapshot []byte) error
+}

@@ -1,0 +1,44 @@
+// Package kvstore is pompe's built-in application: a replicated key-value
+// store with put, get, delete and compare-and-swap, and a binary command and
+// result encoding that clients use through the Encode* and Decode*
+// functions.
+//
+// # Command encoding
+//
+// A command payload starts with one operation byte, followed by
+// length-prefixed byte strings. Lengths are unsigned varints
+// (encoding/binary), in their shortest form.
+//
+//	put:    0x01 | len(key) | key | len(value) | value
+//	get:    0x02 | len(key) | key
+//	delete: 0x03 | len(key) | key
+//	cas:    0x04 | len(key) | key | 0x00 | len(new) | new              (key must be absent)
+//	cas:    0x04 | len(key) | key | 0x01 | len(old) | old | len(new) | new
+//
+// Decoding is strict: a payload with trailing bytes, a non-minimal varint or
+// an unknown operation is malformed. Every valid request has exactly one
+// encoding, so Decode followed by Request.Append gives back the input.
+//
+// # Result encoding
+//
+//	success: 0x00 | flags | len(value) | value   (flags: bit 0 found, bit 1 ok)
+//	failure: 0x01 | len(message) | message       (UTF-8 text for humans)
+//
+// A failure means the command changed nothing: its payload was malformed or
+// it broke a limit (key or value too large, store full). Malformed payloads
+// are expected, since clients may be Byzantine, and never stop the store.
+//
+// # Semantics
+//
+// Found reports whether the key was present before the command. Get
+// returns the value; CAS returns the value the key held before the command
+// (so a client whose swap failed learns what to compare against next). Ok is
+// true for every successful put, get and delete, and for a CAS that swapped.
+//
+// # Bounds and determinism
+//
+// Limits bound key and value sizes, the number of keys and the total bytes
+// held. A command that would exceed them fails identically on every
+// replica. Snapshots list entries in increasing key order, so equal states
+// give byte-identical snapshots.
+package kvstore

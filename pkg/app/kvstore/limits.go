@@ -1,0 +1,54 @@
+package kvstore
+
+import "fmt"
+
+// Limits bound what the store accepts. They are part of the replicated
+// state machine's definition: every replica of a cluster must run with the
+// same limits, or a command rejected by one replica succeeds on another.
+type Limits struct {
+	MaxKeyBytes   int
+	MaxValueBytes int
+	// MaxKeys bounds the number of keys held.
+	MaxKeys int
+	// MaxTotalBytes bounds the sum of key and value lengths held.
+	MaxTotalBytes int64
+}
+
+// Default limits, used for every zero field of Limits.
+const (
+	DefaultMaxKeyBytes   = 1 << 10
+	DefaultMaxValueBytes = 64 << 10
+	DefaultMaxKeys       = 1 << 24
+	DefaultMaxTotalBytes = 1 << 30
+)
+
+// withDefaults fills zero fields and rejects negative ones.
+func (l Limits) withDefaults() (Limits, error) {
+	if l.MaxKeyBytes < 0 || l.MaxValueBytes < 0 || l.MaxKeys < 0 || l.MaxTotalBytes < 0 {
+		return l, fmt.Errorf("kvstore: negative limit in %+v", l)
+	}
+	if l.MaxKeyBytes == 0 {
+		l.MaxKeyBytes = DefaultMaxKeyBytes
+	}
+	if l.MaxValueBytes == 0 {
+		l.MaxValueBytes = DefaultMaxValueBytes
+	}
+	if l.MaxKeys == 0 {
+		l.MaxKeys = DefaultMaxKeys
+	}
+	if l.MaxTotalBytes == 0 {
+		l.MaxTotalBytes = DefaultMaxTotalBytes
+	}
+	return l, nil
+}
+
+// checkEntry reports why key and value may not be stored, or "".
+func (l Limits) checkEntry(key, value []byte) string {
+	if len(key) > l.MaxKeyBytes {
+		return fmt.Sprintf("key is %d bytes, limit %d", len(key), l.MaxKeyBytes)
+	}
+	if len(value) > l.MaxValueBytes {
+		return fmt.Sprintf("value is %d bytes, limit %d", len(value), l.MaxValueBytes)
+	}
+	return ""
+}

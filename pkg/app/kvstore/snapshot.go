@@ -1,0 +1,111 @@
+package kvstore
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"slices"
+)
+
+// Snapshot layout:
+//
+//	magic "pompe-kv/1" | count | count x (len(key) | key | len(value) | value) | crc32c
+//
+// Lengths and the count are minimal unsigned varints, entries are in
+// strictly increasing byte order of their keys, and the trailing 4 bytes are
+// the big-endian CRC-32C (Castagnoli) of everything before them. The format
+// is canonical: equal states give equal snapshots, and Restore accepts
+// nothing else.
+const snapshotMagic = "pompe-kv/1"
+
+const snapshotChecksumBytes = 4
+
+// ErrBadSnapshot is wrapped by every Restore error.
+var ErrBadSnapshot = errors.New("kvstore: bad snapshot")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Snapshot serializes the whole state deterministically.
+func (s *Store) Snapshot() ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.data))
+	for k := range s.data {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	size := len(snapshotMagic) + binary.MaxVarintLen64 + 2*binary.MaxVarintLen64*len(keys) +
+		int(s.totalBytes) + snapshotChecksumBytes
+	out := make([]byte, 0, size)
+	out = append(out, snapshotMagic...)
+	out = binary.AppendUvarint(out, uint64(len(keys)))
+	for _, k := range keys {
+		out = binary.AppendUvarint(out, uint64(len(k)))
+		out = append(out, k...)
+		out = appendBytes(out, s.data[k])
+	}
+	return binary.BigEndian.AppendUint32(out, crc32.Checksum(out, castagnoli)), nil
+}
+
+// Restore replaces the state with snapshot. The snapshot must satisfy this
+// store's limits; on any error the state is unchanged.
+func (s *Store) Restore(snapshot []byte) error {
+	data, totalBytes, err := parseSnapshot(snapshot, s.limits)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.data, s.totalBytes = data, totalBytes
+	return nil
+}
+
+func parseSnapshot(snapshot []byte, limits Limits) (map[string][]byte, int64, error) {
+	if len(snapshot) < len(snapshotMagic)+snapshotChecksumBytes ||
+		string(snapshot[:len(snapshotMagic)]) != snapshotMagic {
+		return nil, 0, fmt.Errorf("%w: not a key-value snapshot", ErrBadSnapshot)
+	}
+	body := snapshot[:len(snapshot)-snapshotChecksumBytes]
+	want := binary.BigEndian.Uint32(snapshot[len(body):])
+	if got := crc32.Checksum(body, castagnoli); got != want {
+		return nil, 0, fmt.Errorf("%w: checksum %08x, want %08x", ErrBadSnapshot, got, want)
+	}
+	d := decoder{buf: body[len(snapshotMagic):], kind: ErrBadSnapshot}
+	count := d.uvarint("entry count")
+	if d.err == nil && count > uint64(limits.MaxKeys) {
+		d.fail(fmt.Sprintf("%d keys, limit %d", count, limits.MaxKeys))
+	}
+	if d.err != nil {
+		return nil, 0, d.err
+	}
+	// Every entry takes at least two bytes, which bounds the allocation
+	// below by the snapshot's size whatever count claims.
+	data := make(map[string][]byte, min(count, uint64(len(d.buf)/2)))
+	var totalBytes int64
+	var prevKey []byte
+	for i := uint64(0); i < count; i++ {
+		key := d.bytes("key")
+		value := d.bytes("value")
+		if d.err != nil {
+			return nil, 0, d.err
+		}
+		if i > 0 && bytes.Compare(prevKey, key) >= 0 {
+			return nil, 0, fmt.Errorf("%w: entry %d: keys not in strictly increasing order", ErrBadSnapshot, i)
+		}
+		if reason := limits.checkEntry(key, value); reason != "" {
+			return nil, 0, fmt.Errorf("%w: entry %d: %s", ErrBadSnapshot, i, reason)
+		}
+		totalBytes += int64(len(key) + len(value))
+		if totalBytes > limits.MaxTotalBytes {
+			return nil, 0, fmt.Errorf("%w: more than %d bytes", ErrBadSnapshot, limits.MaxTotalBytes)
+		}
+		data[string(key)] = append([]byte(nil), value...)
+		prevKey = key
+	}
+	if err := d.finish(); err != nil {
+		return nil, 0, err
+	}
+	return data, totalBytes, nil
+}
