@@ -1,0 +1,408 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Inbound is a message from a replica, named by its certificate.
+type Inbound struct {
+	From uint32
+	Msg  *wire.Message
+}
+
+// ClientInbound is a message from a client, named by its certificate.
+type ClientInbound struct {
+	Client crypto.ClientID
+	Msg    *wire.ClientMessage
+}
+
+// Transport is one replica's network endpoint: the peer mesh and the client
+// listener. Its methods are safe for concurrent use.
+type Transport struct {
+	cfg Config
+	log *slog.Logger
+
+	peerServerTLS   *tls.Config
+	clientServerTLS *tls.Config
+
+	inbound       chan Inbound
+	clientInbound chan ClientInbound
+
+	links          []*peerLink // index = replica id; nil at Self
+	selfQueue      *sendQueue
+	peerCounters   []linkCounters
+	clientCounters linkCounters
+
+	handshakeFailures atomic.Uint64
+	refusedConns      atomic.Uint64
+	handshakeSlots    chan struct{}
+	collector         *collector
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu           sync.Mutex
+	started      bool
+	closed       bool
+	listeners    []net.Listener
+	peerAddr     net.Addr
+	clientAddr   net.Addr
+	conns        map[net.Conn]struct{} // every open socket, closed by Close
+	inboundPeers map[uint32]*inboundPeer
+	clients      map[crypto.ClientID][]*clientConn // oldest first
+	clientSlots  int
+}
+
+// New checks cfg and builds a transport. Nothing touches the network
+// until Start.
+func New(cfg Config) (*Transport, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	cert, err := SelfSignedCert(cfg.Key)
+	if err != nil {
+		return nil, err
+	}
+	n := cfg.Committee.N()
+	ctx, cancel := context.WithCancel(context.Background())
+	t := &Transport{
+		cfg:             cfg,
+		log:             cfg.Logger.With("replica", cfg.Self),
+		peerServerTLS:   PeerListenerTLS(cert, cfg.Committee, cfg.Self),
+		clientServerTLS: ClientListenerTLS(cert),
+		inbound:         make(chan Inbound, cfg.InboundQueue),
+		clientInbound:   make(chan ClientInbound, cfg.ClientInboundQueue),
+		links:           make([]*peerLink, n),
+		selfQueue:       newSendQueue(cfg.PeerQueueFrames, cfg.PeerQueueBytes),
+		peerCounters:    make([]linkCounters, n),
+		handshakeSlots:  make(chan struct{}, cfg.MaxPendingHandshakes),
+		ctx:             ctx,
+		cancel:          cancel,
+		conns:           make(map[net.Conn]struct{}),
+		inboundPeers:    make(map[uint32]*inboundPeer),
+		clients:         make(map[crypto.ClientID][]*clientConn),
+	}
+	for i := range n {
+		id := uint32(i)
+		if id == cfg.Self {
+			continue
+		}
+		t.links[i] = &peerLink{
+			id:       id,
+			addr:     cfg.PeerAddrs[i],
+			tls:      PeerDialTLS(cert, cfg.Committee.PublicKey(id)),
+			queue:    newSendQueue(cfg.PeerQueueFrames, cfg.PeerQueueBytes),
+			counters: &t.peerCounters[i],
+		}
+	}
+	if cfg.Metrics != nil {
+		t.collector = newCollector(t)
+		if err := cfg.Metrics.Register(t.collector); err != nil {
+			cancel()
+			return nil, fmt.Errorf("transport: register metrics: %w", err)
+		}
+	}
+	return t, nil
+}
+
+// Start listens on the peer (and client) address and starts dialing every
+// other replica.
+func (t *Transport) Start() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return errors.New("transport: start after close")
+	}
+	if t.started {
+		return errors.New("transport: already started")
+	}
+	pl, err := net.Listen("tcp", t.cfg.ListenPeer)
+	if err != nil {
+		return fmt.Errorf("transport: listen for peers: %w", err)
+	}
+	t.listeners = append(t.listeners, pl)
+	t.peerAddr = pl.Addr()
+	var cl net.Listener
+	if t.cfg.ListenClient != "" {
+		cl, err = net.Listen("tcp", t.cfg.ListenClient)
+		if err != nil {
+			pl.Close()
+			t.listeners = nil
+			return fmt.Errorf("transport: listen for clients: %w", err)
+		}
+		t.listeners = append(t.listeners, cl)
+		t.clientAddr = cl.Addr()
+	}
+	t.started = true
+	t.wg.Add(2)
+	go t.acceptLoop(pl, "peer", nil, t.servePeer)
+	go t.runSelf()
+	if cl != nil {
+		t.wg.Add(1)
+		go t.acceptLoop(cl, "client", t.admitClient, t.serveClient)
+	}
+	for _, l := range t.links {
+		if l != nil {
+			t.wg.Add(1)
+			go t.runLink(l)
+		}
+	}
+	t.log.Info("transport started", "peer_addr", t.peerAddr, "client_addr", t.clientAddr)
+	return nil
+}
+
+// Close stops every goroutine and closes every connection. Inbound and
+// ClientInbound are closed once nothing can send on them anymore.
+func (t *Transport) Close() error {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil
+	}
+	t.closed = true
+	listeners := t.listeners
+	conns := make([]net.Conn, 0, len(t.conns))
+	for c := range t.conns {
+		conns = append(conns, c)
+	}
+	t.mu.Unlock()
+
+	t.cancel()
+	for _, l := range listeners {
+		l.Close()
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	t.wg.Wait()
+	close(t.inbound)
+	close(t.clientInbound)
+	if t.collector != nil {
+		t.cfg.Metrics.Unregister(t.collector)
+	}
+	return nil
+}
+
+// PeerAddr is the bound peer listen address (nil before Start).
+func (t *Transport) PeerAddr() net.Addr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.peerAddr
+}
+
+// ClientAddr is the bound client listen address (nil before Start or
+// without a client listener).
+func (t *Transport) ClientAddr() net.Addr {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.clientAddr
+}
+
+// Inbound delivers replica messages, including those sent to Self.
+func (t *Transport) Inbound() <-chan Inbound { return t.inbound }
+
+// ClientInbound delivers client messages.
+func (t *Transport) ClientInbound() <-chan ClientInbound { return t.clientInbound }
+
+// Send queues m for replica to and returns at once. When the link's queue
+// is full, m is dropped and counted. A message to Self is delivered through
+// Inbound without encoding: the caller must not modify m afterwards.
+func (t *Transport) Send(to uint32, m *wire.Message) {
+	if int(to) >= len(t.links) {
+		t.log.Warn("send to unknown replica dropped", "to", to)
+		return
+	}
+	if to == t.cfg.Self {
+		if !t.selfQueue.push(queuedFrame{msg: m}) {
+			t.peerCounters[to].droppedQueueFull.Add(1)
+		}
+		return
+	}
+	frame, ok := t.encode(m)
+	if !ok {
+		t.peerCounters[to].droppedOther.Add(1)
+		return
+	}
+	t.enqueue(to, frame)
+}
+
+// Broadcast queues m, encoded once, for every other replica.
+func (t *Transport) Broadcast(m *wire.Message) {
+	frame, ok := t.encode(m)
+	for i, l := range t.links {
+		switch {
+		case l == nil:
+		case !ok:
+			t.peerCounters[i].droppedOther.Add(1)
+		default:
+			t.enqueue(uint32(i), frame)
+		}
+	}
+}
+
+func (t *Transport) encode(m *wire.Message) ([]byte, bool) {
+	frame, err := wire.AppendFrame(nil, m)
+	if err != nil {
+		t.log.Error("message not sent: cannot encode", "err", err)
+		return nil, false
+	}
+	if len(frame)-4 > t.cfg.MaxFrameBytes {
+		// The receiver would drop the whole connection for it.
+		t.log.Error("message not sent: exceeds frame limit", "bytes", len(frame)-4, "max_bytes", t.cfg.MaxFrameBytes)
+		return nil, false
+	}
+	return frame, true
+}
+
+func (t *Transport) enqueue(to uint32, frame []byte) {
+	c := &t.peerCounters[to]
+	drop, delay := t.cfg.Emulator.plan(peerLinkKey(to))
+	if drop {
+		c.droppedEmulated.Add(1)
+		return
+	}
+	f := queuedFrame{frame: frame}
+	if delay > 0 {
+		f.readyAt = time.Now().Add(delay)
+	}
+	if !t.links[to].queue.push(f) {
+		c.droppedQueueFull.Add(1)
+	}
+}
+
+// runSelf delivers messages sent to Self. It has its own bounded queue so
+// that Send to Self never blocks, even from the goroutine that drains
+// Inbound.
+func (t *Transport) runSelf() {
+	defer t.wg.Done()
+	c := &t.peerCounters[t.cfg.Self]
+	var batch []queuedFrame
+	for {
+		batch, _ = t.selfQueue.popReady(time.Now(), batch[:0])
+		for i := range batch {
+			select {
+			case t.inbound <- Inbound{From: t.cfg.Self, Msg: batch[i].msg}:
+				c.framesReceived.Add(1)
+			case <-t.ctx.Done():
+				return
+			}
+		}
+		clear(batch)
+		if len(batch) > 0 {
+			continue
+		}
+		select {
+		case <-t.selfQueue.wake:
+		case <-t.ctx.Done():
+			return
+		}
+	}
+}
+
+// track registers an open socket so Close can close it. It refuses (and
+// closes) sockets once the transport is closed.
+func (t *Transport) track(c net.Conn) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		c.Close()
+		return false
+	}
+	t.conns[c] = struct{}{}
+	return true
+}
+
+func (t *Transport) untrack(c net.Conn) {
+	c.Close()
+	t.mu.Lock()
+	delete(t.conns, c)
+	t.mu.Unlock()
+}
+
+// acceptLoop accepts connections until the listener closes. admit, when
+// set, may refuse a connection before any work is spent on it; serve runs
+// in its own goroutine and owns the connection.
+func (t *Transport) acceptLoop(l net.Listener, kind string, admit func() bool, serve func(net.Conn)) {
+	defer t.wg.Done()
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if t.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Out of descriptors and the like: wait instead of spinning.
+			t.log.Warn("accept failed", "listener", kind, "err", err)
+			select {
+			case <-time.After(50 * time.Millisecond):
+			case <-t.ctx.Done():
+				return
+			}
+			continue
+		}
+		if admit != nil && !admit() {
+			t.refusedConns.Add(1)
+			t.log.Debug("connection refused: limit reached", "listener", kind, "remote", c.RemoteAddr())
+			c.Close()
+			continue
+		}
+		select {
+		case t.handshakeSlots <- struct{}{}:
+		default:
+			t.refusedConns.Add(1)
+			t.log.Debug("connection refused: too many pending handshakes", "listener", kind, "remote", c.RemoteAddr())
+			c.Close()
+			if admit != nil {
+				t.releaseClientSlot()
+			}
+			continue
+		}
+		if !t.track(c) {
+			<-t.handshakeSlots
+			if admit != nil {
+				t.releaseClientSlot()
+			}
+			return
+		}
+		t.wg.Add(1)
+		go serve(c)
+	}
+}
+
+// handshake runs the server side of TLS on raw within the handshake
+// timeout, holding one pending-handshake slot.
+func (t *Transport) handshake(raw net.Conn, cfg *tls.Config) (*tls.Conn, error) {
+	defer func() { <-t.handshakeSlots }()
+	tc := tls.Server(raw, cfg)
+	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.HandshakeTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		return nil, err
+	}
+	return tc, nil
+}
+
+// logEnd logs once why a connection ended.
+func (t *Transport) logEnd(msg string, err error, attrs ...any) {
+	attrs = append(attrs, "reason", err)
+	switch {
+	case t.ctx.Err() != nil || errors.Is(err, errStopped) || errors.Is(err, errReplaced) || errors.Is(err, errEvicted):
+		t.log.Debug(msg, attrs...)
+	case isCleanEOF(err):
+		t.log.Info(msg, attrs...)
+	default:
+		t.log.Warn(msg, attrs...)
+	}
+}
