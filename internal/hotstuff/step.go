@@ -75,17 +75,20 @@ func (c *Core) hasWork() bool {
 }
 
 func (c *Core) uncommittedPayload() bool {
+	// Payload in the three newest blocks of the chain needs blocks on top
+	// even if this replica committed it already: the others commit only when
+	// they see a proposal carrying the QC that completes the 3-chain.
 	h := c.qcHash(c.highQC)
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 64; i++ {
 		nd, ok := c.blocks[h]
 		if !ok {
 			return true // unknown: being fetched, keep going
 		}
-		if nd.committed {
-			return false
-		}
-		if c.cfg.Rules.Carries(nd.b.Payload) {
+		if c.cfg.Rules.Carries(nd.b.Payload) && (i < 3 || !nd.committed) {
 			return true
+		}
+		if nd.committed && i >= 2 || nd.b.Height == 0 {
+			return false
 		}
 		h = nd.b.Parent
 	}

@@ -1,0 +1,516 @@
+package mempool
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/outbox"
+	"github.com/pompe-bft/pompe/internal/storage"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Key layout: 'P' digest -> batch body; 'Q' height(8) digest -> nothing, an
+// index of bodies by commit height for pruning.
+const (
+	prefixBody     = 'P'
+	prefixBodyByHt = 'Q'
+)
+
+// Config bounds the pool.
+type Config struct {
+	Self            uint32
+	N               int
+	MaxBatches      int   // pending bodies held at once
+	MaxBytes        int   // pending body bytes held at once
+	BlockMaxBatches int   // digests per block
+	ProposeDelayUs  int64 // how long a leader may wait to fill a block
+	FetchRetryUs    int64
+	RetentionBlocks uint64 // committed bodies kept in storage (0: all)
+	RecentCommitted int    // committed digests remembered to refuse re-proposals
+	Limits          batch.Limits
+}
+
+func (c *Config) setDefaults() {
+	if c.MaxBatches <= 0 {
+		c.MaxBatches = 100_000
+	}
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = 1 << 30
+	}
+	if c.BlockMaxBatches <= 0 {
+		c.BlockMaxBatches = 1000
+	}
+	if c.FetchRetryUs <= 0 {
+		c.FetchRetryUs = 200_000
+	}
+	if c.RecentCommitted <= 0 {
+		c.RecentCommitted = 1 << 20
+	}
+	if c.Limits == (batch.Limits{}) {
+		c.Limits = batch.DefaultLimits
+	}
+}
+
+// Tree is the block tree the pool reads ancestors from (the consensus core).
+type Tree interface {
+	Block(h hotstuff.Hash) *hotstuff.Block
+	IsCommitted(h hotstuff.Hash) bool
+}
+
+type entry struct {
+	raw     []byte
+	b       *wire.Batch
+	addedAt int64
+	stored  bool
+}
+
+type fetchState struct {
+	askedAt int64
+	tries   int
+	hint    uint32
+}
+
+// Mempool implements hotstuff.PayloadRules for baseline mode.
+type Mempool struct {
+	cfg   Config
+	tree  Tree
+	store hotstuff.Reader
+	out   *outbox.Outbox
+	now   int64
+
+	bodies   map[batch.Digest]*entry
+	arrival  []batch.Digest // FIFO of bodies not yet proposed by this replica's view of the chain
+	bytes    int
+	recent   map[batch.Digest]struct{}
+	ring     []batch.Digest
+	ringNext int
+	missing  map[batch.Digest]*fetchState
+	digests  map[hotstuff.Hash][]batch.Digest // decoded payloads of uncommitted blocks
+	queue    []*hotstuff.Block                // committed, waiting for bodies
+	prunedTo uint64
+}
+
+// New makes a pool writing its effects to out.
+func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) *Mempool {
+	cfg.setDefaults()
+	return &Mempool{
+		cfg:     cfg,
+		store:   store,
+		out:     out,
+		bodies:  make(map[batch.Digest]*entry),
+		recent:  make(map[batch.Digest]struct{}),
+		missing: make(map[batch.Digest]*fetchState),
+		digests: make(map[hotstuff.Hash][]batch.Digest),
+	}
+}
+
+// SetTree connects the pool to the consensus core it serves.
+func (m *Mempool) SetTree(t Tree) { m.tree = t }
+
+// Len is the number of bodies held in memory.
+func (m *Mempool) Len() int { return len(m.bodies) }
+
+// Submit takes a batch from an authenticated client connection.
+func (m *Mempool) Submit(now int64, from crypto.ClientID, raw []byte) error {
+	m.now = now
+	d := batch.DigestOf(raw)
+	if _, ok := m.bodies[d]; ok {
+		return nil
+	}
+	if _, ok := m.recent[d]; ok {
+		return nil
+	}
+	b, err := batch.CheckOwned(raw, from, m.cfg.Limits)
+	if err != nil {
+		m.reject(from, d, err.Error())
+		return err
+	}
+	if len(m.bodies) >= m.cfg.MaxBatches || m.bytes+len(raw) > m.cfg.MaxBytes {
+		m.reject(from, d, "mempool full")
+		return errors.New("mempool: full")
+	}
+	m.add(d, raw, b)
+	m.arrival = append(m.arrival, d)
+	return nil
+}
+
+func (m *Mempool) reject(to crypto.ClientID, d batch.Digest, reason string) {
+	m.out.SendClient(to, &wire.ClientMessage{Body: &wire.ClientMessage_Rejected{Rejected: &wire.Rejected{Digest: d[:], Reason: reason}}})
+}
+
+func (m *Mempool) add(d batch.Digest, raw []byte, b *wire.Batch) *entry {
+	e := &entry{raw: raw, b: b, addedAt: m.now}
+	m.bodies[d] = e
+	m.bytes += len(raw)
+	delete(m.missing, d)
+	return e
+}
+
+// Pending reports uncommitted batches: blocks are needed until they commit.
+func (m *Mempool) Pending() bool { return len(m.bodies) > 0 || len(m.queue) > 0 }
+
+// Carries reports whether a payload names any batch.
+func (m *Mempool) Carries(payload []byte) bool { return len(payload) > 0 }
+
+// chainDigests returns the digests in the uncommitted ancestors of h.
+func (m *Mempool) chainDigests(h hotstuff.Hash) map[batch.Digest]struct{} {
+	set := make(map[batch.Digest]struct{})
+	for m.tree != nil && !m.tree.IsCommitted(h) {
+		b := m.tree.Block(h)
+		if b == nil {
+			break
+		}
+		for _, d := range m.payloadDigests(b) {
+			set[d] = struct{}{}
+		}
+		h = b.Parent
+	}
+	return set
+}
+
+func (m *Mempool) payloadDigests(b *hotstuff.Block) []batch.Digest {
+	if ds, ok := m.digests[b.Hash]; ok {
+		return ds
+	}
+	ds, _ := decodePayload(b.Payload)
+	m.digests[b.Hash] = ds
+	return ds
+}
+
+func decodePayload(p []byte) ([]batch.Digest, error) {
+	if len(p) == 0 {
+		return nil, nil
+	}
+	var bp wire.BaselinePayload
+	if err := proto.Unmarshal(p, &bp); err != nil {
+		return nil, fmt.Errorf("mempool: payload: %w", err)
+	}
+	out := make([]batch.Digest, 0, len(bp.Digests))
+	for _, raw := range bp.Digests {
+		d, err := batch.DigestFromBytes(raw)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// Build proposes the oldest batches not in parent's chain. It waits up to
+// ProposeDelayUs for a block to fill, unless forced.
+func (m *Mempool) Build(now int64, view uint64, parent *hotstuff.Block, force bool) ([]byte, bool) {
+	m.now = now
+	inChain := m.chainDigests(parent.Hash)
+	var pick [][]byte
+	keep := m.arrival[:0]
+	oldest := int64(-1)
+	for _, d := range m.arrival {
+		e, ok := m.bodies[d]
+		if !ok {
+			continue // committed meanwhile
+		}
+		keep = append(keep, d)
+		if _, dup := inChain[d]; dup || len(pick) >= m.cfg.BlockMaxBatches {
+			continue
+		}
+		if oldest < 0 {
+			oldest = e.addedAt
+		}
+		pick = append(pick, append([]byte(nil), d[:]...))
+	}
+	m.arrival = keep
+	full := len(pick) >= m.cfg.BlockMaxBatches
+	due := oldest >= 0 && now-oldest >= m.cfg.ProposeDelayUs
+	if !full && !due && !force && len(pick) > 0 {
+		return nil, false
+	}
+	if len(pick) == 0 {
+		return nil, true // an empty block moves uncommitted payload toward commit
+	}
+	return wire.Marshal(&wire.BaselinePayload{Digests: pick}), true
+}
+
+// WakeAt is when a waiting leader should build again (0: no need).
+func (m *Mempool) WakeAt() int64 {
+	var w int64
+	for _, f := range m.missing {
+		if t := f.askedAt + m.cfg.FetchRetryUs; w == 0 || t < w {
+			w = t
+		}
+	}
+	if m.cfg.ProposeDelayUs > 0 && len(m.arrival) > 0 {
+		if e, ok := m.bodies[m.arrival[0]]; ok {
+			if t := e.addedAt + m.cfg.ProposeDelayUs; w == 0 || t < w {
+				w = t
+			}
+		}
+	}
+	return w
+}
+
+// Validate implements hotstuff.PayloadRules: no duplicate or already
+// included digest, no more than the block limit, and every body held (and
+// persisted) before the vote.
+func (m *Mempool) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdict, error) {
+	m.now = now
+	ds, err := decodePayload(b.Payload)
+	if err != nil {
+		return hotstuff.Invalid, err
+	}
+	if len(ds) > m.cfg.BlockMaxBatches {
+		return hotstuff.Invalid, fmt.Errorf("mempool: %d batches exceeds block limit %d", len(ds), m.cfg.BlockMaxBatches)
+	}
+	inChain := m.chainDigests(parent.Hash)
+	seen := make(map[batch.Digest]struct{}, len(ds))
+	var absent []batch.Digest
+	for _, d := range ds {
+		if _, dup := seen[d]; dup {
+			return hotstuff.Invalid, fmt.Errorf("mempool: batch %s twice in block", d.Short())
+		}
+		seen[d] = struct{}{}
+		if _, dup := inChain[d]; dup {
+			return hotstuff.Invalid, fmt.Errorf("mempool: batch %s already in chain", d.Short())
+		}
+		if _, dup := m.recent[d]; dup {
+			return hotstuff.Invalid, fmt.Errorf("mempool: batch %s already committed", d.Short())
+		}
+		if !m.have(d) {
+			absent = append(absent, d)
+		}
+	}
+	if len(absent) > 0 {
+		m.request(absent, b.Proposer)
+		return hotstuff.Wait, nil
+	}
+	for _, d := range ds {
+		if e, ok := m.bodies[d]; ok && !e.stored {
+			m.out.Writes.Put(storage.Key(prefixBody, d[:]), e.raw)
+			e.stored = true
+		}
+	}
+	m.digests[b.Hash] = ds
+	return hotstuff.Valid, nil
+}
+
+// have reports whether the body of d is available (memory or storage).
+func (m *Mempool) have(d batch.Digest) bool {
+	if _, ok := m.bodies[d]; ok {
+		return true
+	}
+	_, err := m.store.Get(storage.Key(prefixBody, d[:]))
+	return err == nil
+}
+
+func (m *Mempool) body(d batch.Digest) *wire.Batch {
+	if e, ok := m.bodies[d]; ok {
+		return e.b
+	}
+	raw, err := m.store.Get(storage.Key(prefixBody, d[:]))
+	if err != nil {
+		return nil
+	}
+	b, err := batch.Decode(raw, m.cfg.Limits)
+	if err != nil {
+		return nil
+	}
+	return b
+}
+
+func (m *Mempool) request(ds []batch.Digest, hint uint32) {
+	var ask [][]byte
+	for _, d := range ds {
+		if _, ok := m.missing[d]; ok {
+			continue
+		}
+		m.missing[d] = &fetchState{askedAt: m.now, hint: hint}
+		ask = append(ask, append([]byte(nil), d[:]...))
+	}
+	if len(ask) > 0 {
+		m.sendRequest(hint, ask)
+	}
+}
+
+func (m *Mempool) sendRequest(to uint32, ds [][]byte) {
+	if to == m.cfg.Self {
+		to = (to + 1) % uint32(m.cfg.N)
+	}
+	m.out.Send(int(to), &wire.Message{Body: &wire.Message_BatchRequest{BatchRequest: &wire.BatchRequest{Digests: ds}}})
+}
+
+// Tick re-asks, from the next replica, bodies that did not arrive.
+func (m *Mempool) Tick(now int64) {
+	m.now = now
+	if len(m.missing) == 0 {
+		return
+	}
+	keys := make([]batch.Digest, 0, len(m.missing))
+	for d := range m.missing {
+		keys = append(keys, d)
+	}
+	slices.SortFunc(keys, func(a, b batch.Digest) int { return slices.Compare(a[:], b[:]) })
+	byPeer := make(map[uint32][][]byte)
+	var peers []uint32
+	for _, d := range keys {
+		f := m.missing[d]
+		if f.askedAt+m.cfg.FetchRetryUs > now {
+			continue
+		}
+		f.tries++
+		f.askedAt = now
+		to := (f.hint + uint32(f.tries)) % uint32(m.cfg.N)
+		if _, ok := byPeer[to]; !ok {
+			peers = append(peers, to)
+		}
+		byPeer[to] = append(byPeer[to], append([]byte(nil), d[:]...))
+	}
+	for _, p := range peers {
+		m.sendRequest(p, byPeer[p])
+	}
+}
+
+// MaxBatchesPerResponse bounds one fetch answer.
+const MaxBatchesPerResponse = 1024
+
+// OnRequest serves bodies to a replica.
+func (m *Mempool) OnRequest(from uint32, r *wire.BatchRequest) {
+	resp := &wire.BatchResponse{}
+	for i, raw := range r.Digests {
+		if i >= MaxBatchesPerResponse {
+			break
+		}
+		d, err := batch.DigestFromBytes(raw)
+		if err != nil {
+			continue
+		}
+		if e, ok := m.bodies[d]; ok {
+			resp.Batches = append(resp.Batches, e.raw)
+		} else if body, err := m.store.Get(storage.Key(prefixBody, d[:])); err == nil {
+			resp.Batches = append(resp.Batches, body)
+		}
+	}
+	if len(resp.Batches) > 0 {
+		m.out.Send(int(from), &wire.Message{Body: &wire.Message_BatchResponse{BatchResponse: resp}})
+	}
+}
+
+// OnResponse accepts bodies this replica asked for (checked against their
+// digests by construction).
+func (m *Mempool) OnResponse(now int64, r *wire.BatchResponse) {
+	m.now = now
+	for _, raw := range r.Batches {
+		d := batch.DigestOf(raw)
+		if _, wanted := m.missing[d]; !wanted {
+			continue
+		}
+		b, err := batch.Decode(raw, m.cfg.Limits)
+		if err != nil {
+			continue
+		}
+		m.add(d, raw, b)
+	}
+	m.drainCommitted()
+}
+
+// Committed implements hotstuff.PayloadRules: the block joins the execution
+// queue, released once its bodies are present.
+func (m *Mempool) Committed(b *hotstuff.Block) {
+	m.queue = append(m.queue, b)
+	m.drainCommitted()
+}
+
+func (m *Mempool) drainCommitted() {
+	for len(m.queue) > 0 {
+		b := m.queue[0]
+		eb, absent := m.resolve(b)
+		if len(absent) > 0 {
+			m.request(absent, b.Proposer)
+			return
+		}
+		m.queue = m.queue[1:]
+		for _, x := range eb.Batches {
+			d := x.Digest
+			if e, ok := m.bodies[d]; ok {
+				if !e.stored {
+					m.out.Writes.Put(storage.Key(prefixBody, d[:]), e.raw)
+				}
+				m.bytes -= len(e.raw)
+				delete(m.bodies, d)
+			}
+			m.out.Writes.Put(storage.Key(prefixBodyByHt, storage.U64(b.Height), d[:]), nil)
+			m.remember(d)
+		}
+		delete(m.digests, b.Hash)
+		if len(m.digests) > maxDecodedPayloads {
+			clear(m.digests) // a cache: abandoned forks must not pile up
+		}
+		m.out.Committed = append(m.out.Committed, eb)
+		m.prune(b.Height)
+	}
+}
+
+// maxDecodedPayloads bounds the cache of decoded block payloads.
+const maxDecodedPayloads = 4096
+
+// resolve turns a committed block into its batches in execution order, or
+// lists the bodies still missing.
+func (m *Mempool) resolve(b *hotstuff.Block) (outbox.ExecBlock, []batch.Digest) {
+	ds := m.payloadDigests(b)
+	eb := outbox.ExecBlock{Height: b.Height, View: b.View, Hash: b.Hash}
+	var absent []batch.Digest
+	for _, d := range ds {
+		body := m.body(d)
+		if body == nil {
+			absent = append(absent, d)
+			continue
+		}
+		eb.Batches = append(eb.Batches, outbox.ExecBatch{Digest: d, Batch: body})
+	}
+	return eb, absent
+}
+
+// Resolve rebuilds the execution form of a committed block from storage,
+// for replay after a restart.
+func (m *Mempool) Resolve(b *hotstuff.Block) (outbox.ExecBlock, error) {
+	eb, absent := m.resolve(b)
+	if len(absent) > 0 {
+		return eb, fmt.Errorf("mempool: committed block %s misses %d bodies", b.Hash, len(absent))
+	}
+	return eb, nil
+}
+
+func (m *Mempool) remember(d batch.Digest) {
+	if len(m.ring) < m.cfg.RecentCommitted {
+		m.ring = append(m.ring, d)
+	} else {
+		delete(m.recent, m.ring[m.ringNext])
+		m.ring[m.ringNext] = d
+		m.ringNext = (m.ringNext + 1) % len(m.ring)
+	}
+	m.recent[d] = struct{}{}
+}
+
+// prune deletes stored bodies of blocks beyond retention and forgets
+// decoded payloads of blocks that can no longer be extended.
+func (m *Mempool) prune(height uint64) {
+	if m.cfg.RetentionBlocks == 0 || height <= m.cfg.RetentionBlocks {
+		return
+	}
+	below := height - m.cfg.RetentionBlocks
+	if below <= m.prunedTo {
+		return
+	}
+	start := storage.Key(prefixBodyByHt, storage.U64(m.prunedTo))
+	end := storage.Key(prefixBodyByHt, storage.U64(below))
+	_ = m.store.Scan(start, end, func(k, _ []byte) bool {
+		m.out.Writes.Delete(storage.Key(prefixBody, k[9:]))
+		return true
+	})
+	m.out.Writes.DeleteRange(start, end)
+	m.prunedTo = below
+}

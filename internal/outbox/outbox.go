@@ -1,0 +1,52 @@
+// Package outbox holds the effects the deterministic replica components
+// (consensus core, mempool, Pompe ordering) produce for their driver: writes
+// to persist, messages to replicas and clients, and committed blocks in
+// execution order. Components append; the replica drains it into one Ready.
+package outbox
+
+import (
+	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/storage"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// ClientEnvelope is a message for one client connection.
+type ClientEnvelope struct {
+	To  crypto.ClientID
+	Msg *wire.ClientMessage
+}
+
+// ExecBatch is one batch of a committed block, in execution order.
+type ExecBatch struct {
+	Digest batch.Digest
+	TS     int64 // assigned timestamp (Pompe), 0 in baseline mode
+	Batch  *wire.Batch
+}
+
+// ExecBlock is a committed block resolved to its batches in execution order.
+type ExecBlock struct {
+	Height  uint64
+	View    uint64
+	Hash    hotstuff.Hash
+	Batches []ExecBatch
+}
+
+// Outbox accumulates effects until drained.
+type Outbox struct {
+	Writes    storage.Batch
+	Messages  []hotstuff.Envelope
+	Client    []ClientEnvelope
+	Committed []ExecBlock
+}
+
+// Send queues a message to replica to (or hotstuff.Broadcast).
+func (o *Outbox) Send(to int, m *wire.Message) {
+	o.Messages = append(o.Messages, hotstuff.Envelope{To: to, Msg: m})
+}
+
+// SendClient queues a message to a client.
+func (o *Outbox) SendClient(to crypto.ClientID, m *wire.ClientMessage) {
+	o.Client = append(o.Client, ClientEnvelope{To: to, Msg: m})
+}

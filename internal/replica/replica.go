@@ -1,0 +1,200 @@
+package replica
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/mempool"
+	"github.com/pompe-bft/pompe/internal/outbox"
+	"github.com/pompe-bft/pompe/internal/storage"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Mode selects the payload rules.
+type Mode string
+
+const (
+	ModePompe    Mode = "pompe"
+	ModeBaseline Mode = "hotstuff"
+)
+
+// Config parameterizes a replica. Consensus and Mempool hold the tuning;
+// identity fields are filled from the top-level ones.
+type Config struct {
+	ID        uint32
+	Committee *crypto.Committee
+	Key       crypto.PrivateKey
+	Mode      Mode
+	Logger    *slog.Logger
+
+	Consensus hotstuff.Config
+	Mempool   mempool.Config
+}
+
+// Ready is what the driver must do after a batch of inputs, in this order:
+// persist Writes (synced), send Messages and Client, execute Committed.
+type Ready struct {
+	Writes    storage.Batch
+	Messages  []hotstuff.Envelope
+	Client    []outbox.ClientEnvelope
+	Committed []outbox.ExecBlock
+	Violation error
+}
+
+// Empty reports whether there is nothing to do.
+func (rd *Ready) Empty() bool {
+	return rd.Writes.Empty() && len(rd.Messages) == 0 && len(rd.Client) == 0 && len(rd.Committed) == 0 && rd.Violation == nil
+}
+
+// rules is what the replica needs of a payload rule set beyond
+// hotstuff.PayloadRules.
+type rules interface {
+	hotstuff.PayloadRules
+	Tick(now int64)
+	WakeAt() int64
+	Resolve(b *hotstuff.Block) (outbox.ExecBlock, error)
+}
+
+// Replica is one replica's state machine.
+type Replica struct {
+	cfg  Config
+	core *hotstuff.Core
+	pool *mempool.Mempool
+	rul   rules
+	out   outbox.Outbox
+	store storage.Store
+}
+
+// New builds a replica, recovering from store.
+func New(cfg Config, store storage.Store) (*Replica, error) {
+	if cfg.Committee == nil || cfg.Key.IsZero() {
+		return nil, errors.New("replica: config needs committee and key")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Replica{cfg: cfg, store: store}
+	switch cfg.Mode {
+	case ModeBaseline, "":
+		mc := cfg.Mempool
+		mc.Self, mc.N = cfg.ID, cfg.Committee.N()
+		if mc.RetentionBlocks == 0 {
+			mc.RetentionBlocks = cfg.Consensus.RetentionBlocks
+		}
+		r.pool = mempool.New(mc, store, &r.out)
+		r.rul = r.pool
+	default:
+		return nil, fmt.Errorf("replica: mode %q not supported", cfg.Mode)
+	}
+	hc := cfg.Consensus
+	hc.ID = cfg.ID
+	hc.Committee = cfg.Committee
+	hc.Signer = crypto.NewSigner(cfg.Key, cfg.Committee.Cluster())
+	hc.Scheme = crypto.Ed25519Quorum{C: cfg.Committee}
+	hc.Rules = r.rul
+	hc.Logger = cfg.Logger
+	core, err := hotstuff.New(hc, store)
+	if err != nil {
+		return nil, err
+	}
+	r.core = core
+	if r.pool != nil {
+		r.pool.SetTree(core)
+	}
+	return r, nil
+}
+
+// Core exposes the consensus core (read-only use: metrics, tests).
+func (r *Replica) Core() *hotstuff.Core { return r.core }
+
+// Step handles a message from replica from.
+func (r *Replica) Step(now int64, from uint32, m *wire.Message) error {
+	switch body := m.Body.(type) {
+	case *wire.Message_BatchRequest:
+		if r.pool == nil {
+			return nil
+		}
+		r.pool.OnRequest(from, body.BatchRequest)
+		return nil
+	case *wire.Message_BatchResponse:
+		if r.pool == nil {
+			return nil
+		}
+		r.pool.OnResponse(now, body.BatchResponse)
+		r.core.Poke(now)
+		return nil
+	}
+	return r.core.Step(now, from, m)
+}
+
+// StepClient handles a message from an authenticated client.
+func (r *Replica) StepClient(now int64, from crypto.ClientID, m *wire.ClientMessage) error {
+	switch body := m.Body.(type) {
+	case *wire.ClientMessage_Submit:
+		if r.pool == nil {
+			return errors.New("replica: submit is for baseline mode")
+		}
+		err := r.pool.Submit(now, from, body.Submit.Batch)
+		r.core.Poke(now)
+		return err
+	default:
+		return fmt.Errorf("replica: unexpected client message %T", m.Body)
+	}
+}
+
+// Tick tells the replica that time passed.
+func (r *Replica) Tick(now int64) {
+	r.rul.Tick(now)
+	r.core.Tick(now)
+}
+
+// WakeAt is when the replica next needs a Tick (0: no deadline).
+func (r *Replica) WakeAt() int64 {
+	a, b := r.core.WakeAt(), r.rul.WakeAt()
+	if a == 0 || (b != 0 && b < a) {
+		return b
+	}
+	return a
+}
+
+// Ready drains the effects of the inputs so far.
+func (r *Replica) Ready() Ready {
+	crd := r.core.Ready()
+	rd := Ready{
+		Writes:    crd.Writes,
+		Messages:  append(crd.Messages, r.out.Messages...),
+		Client:    r.out.Client,
+		Committed: r.out.Committed,
+		Violation: crd.Violation,
+	}
+	rd.Writes.Append(&r.out.Writes)
+	r.out = outbox.Outbox{}
+	return rd
+}
+
+// Replay returns committed blocks above height from, up to max of them, in
+// execution form: what a restarted node re-executes after restoring its
+// newest execution snapshot.
+func (r *Replica) Replay(from uint64, max int) ([]outbox.ExecBlock, error) {
+	var out []outbox.ExecBlock
+	top := r.core.CommittedHeight()
+	cluster, n := r.cfg.Committee.Cluster(), r.cfg.Committee.N()
+	for h := from + 1; h <= top && len(out) < max; h++ {
+		b, err := hotstuff.LoadCommitted(r.store, cluster, n, h)
+		if err != nil {
+			return out, err
+		}
+		if b == nil {
+			return out, fmt.Errorf("replica: committed block at height %d is pruned; raise retention or snapshot more often", h)
+		}
+		eb, err := r.rul.Resolve(b)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, eb)
+	}
+	return out, nil
+}

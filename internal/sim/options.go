@@ -1,0 +1,123 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pompe-bft/pompe/internal/replica"
+)
+
+// Behavior is a Byzantine replica's misbehaviour.
+type Behavior string
+
+const (
+	Silent     Behavior = "silent"     // sends nothing at all
+	Equivocate Behavior = "equivocate" // as leader, sends conflicting proposals to different replicas
+	DoubleVote Behavior = "doublevote" // votes for every proposal it sees, ignoring the voting rule
+	Garbage    Behavior = "garbage"    // sends malformed and forged messages as well as its normal ones
+)
+
+// Behaviors lists every Byzantine behaviour.
+var Behaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage}
+
+// ParseBehavior checks a behaviour name.
+func ParseBehavior(s string) (Behavior, error) {
+	for _, b := range Behaviors {
+		if string(b) == s {
+			return b, nil
+		}
+	}
+	return "", fmt.Errorf("sim: unknown Byzantine behaviour %q (known: %s)", s, joinBehaviors())
+}
+
+func joinBehaviors() string {
+	var s []string
+	for _, b := range Behaviors {
+		s = append(s, string(b))
+	}
+	return strings.Join(s, ", ")
+}
+
+// Options describe one simulated run. Times are simulated microseconds.
+type Options struct {
+	Seed      int64
+	Nodes     int
+	Clients   int
+	Mode      replica.Mode
+	BatchSize int // commands per client batch
+	Inflight  int // batches each client keeps outstanding
+
+	DurationUs    int64 // whole run
+	FaultWindowUs int64 // faults happen in [0, FaultWindowUs); then the network heals
+	SettleUs      int64 // clients stop submitting this long before the end
+
+	MinDelayUs, MaxDelayUs int64   // one-way network delay
+	DropRate               float64 // during the fault window
+	DupRate                float64 // during the fault window
+	Partitions             int     // partitions during the fault window
+	Crashes                int     // crash-restart events during the fault window
+	Byzantine              []Behavior
+
+	ViewTimeoutUs int64
+}
+
+// Defaults fills unset options.
+func (o *Options) Defaults() {
+	if o.Nodes == 0 {
+		o.Nodes = 4
+	}
+	if o.Clients == 0 {
+		o.Clients = 2
+	}
+	if o.Mode == "" {
+		o.Mode = replica.ModeBaseline
+	}
+	if o.BatchSize == 0 {
+		o.BatchSize = 2
+	}
+	if o.Inflight == 0 {
+		o.Inflight = 2
+	}
+	if o.DurationUs == 0 {
+		o.DurationUs = 20_000_000
+	}
+	if o.FaultWindowUs == 0 {
+		o.FaultWindowUs = o.DurationUs / 2
+	}
+	if o.SettleUs == 0 {
+		o.SettleUs = 5_000_000
+	}
+	if o.MaxDelayUs == 0 {
+		o.MinDelayUs, o.MaxDelayUs = 500, 5_000
+	}
+	if o.ViewTimeoutUs == 0 {
+		o.ViewTimeoutUs = 300_000
+	}
+}
+
+// WithFaults sets a standard mix of faults by name: "none", "net" (drops,
+// duplicates, partitions), "crash", "byz" (f Byzantine replicas of rotating
+// kinds) or "all".
+func (o *Options) WithFaults(spec string) error {
+	for _, part := range strings.Split(spec, ",") {
+		switch strings.TrimSpace(part) {
+		case "", "none":
+		case "net":
+			o.DropRate, o.DupRate, o.Partitions = 0.05, 0.05, 2
+		case "crash":
+			o.Crashes = 2
+		case "byz":
+			o.Byzantine = []Behavior{Behaviors[o.Seed%int64(len(Behaviors))]}
+		case "all":
+			o.DropRate, o.DupRate, o.Partitions, o.Crashes = 0.05, 0.05, 2, 2
+			o.Byzantine = []Behavior{Behaviors[o.Seed%int64(len(Behaviors))]}
+		default:
+			if b, err := ParseBehavior(strings.TrimSpace(part)); err == nil {
+				o.Byzantine = append(o.Byzantine, b)
+				continue
+			}
+			return fmt.Errorf("sim: unknown fault %q (none, net, crash, byz, all, or a behaviour: %s)", part, joinBehaviors())
+		}
+	}
+	return nil
+}

@@ -1,0 +1,423 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/mempool"
+	"github.com/pompe-bft/pompe/internal/replica"
+	"github.com/pompe-bft/pompe/internal/storage"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Result is the outcome of one run.
+type Result struct {
+	Seed            int64    `json:"seed"`
+	Violations      []string `json:"violations,omitempty"`
+	Committed       uint64   `json:"committed_height"`
+	Submitted       int      `json:"submitted_batches"`
+	Accepted        int      `json:"accepted_batches"`
+	Retries         int      `json:"retries"`
+	Messages        int      `json:"messages"`
+	SimulatedUs     int64    `json:"simulated_us"`
+	MeanLatencyUs   int64    `json:"mean_latency_us"`
+	CorrectReplicas int      `json:"correct_replicas"`
+}
+
+// OK reports a run without violations.
+func (r Result) OK() bool { return len(r.Violations) == 0 }
+
+type acceptedBatch struct {
+	client    int
+	digest    batch.Digest
+	at        place
+	latencyUs int64
+}
+
+type cluster struct {
+	opts      Options
+	rng       *rand.Rand
+	s         scheduler
+	committee *crypto.Committee
+	f         int
+	nodes     []*simNode
+	clients   []*simClient
+	byClient  map[crypto.ClientID]*simClient
+	blocked   [][]bool
+	healed    bool
+
+	violations []string
+	accepted   []acceptedBatch
+	retries    int
+	messages   int
+	healTop    []uint64
+}
+
+func (c *cluster) violate(format string, args ...any) {
+	if len(c.violations) < 20 {
+		c.violations = append(c.violations, fmt.Sprintf("t=%dus: ", c.s.now)+fmt.Sprintf(format, args...))
+	}
+}
+
+// Run executes one simulated run.
+func Run(opts Options) (res Result) {
+	opts.Defaults()
+	c := &cluster{opts: opts, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x706f6d7065)), byClient: make(map[crypto.ClientID]*simClient)}
+	res.Seed = opts.Seed
+	defer func() {
+		if p := recover(); p != nil {
+			res.Violations = append(res.Violations, fmt.Sprintf("panic at t=%dus: %v", c.s.now, p))
+		}
+	}()
+	if err := c.setup(); err != nil {
+		res.Violations = []string{err.Error()}
+		return res
+	}
+	c.scheduleFaults()
+	for _, k := range c.clients {
+		k.start()
+	}
+	c.s.at(opts.FaultWindowUs, c.heal)
+	for c.s.step(opts.DurationUs) {
+	}
+	c.s.now = opts.DurationUs
+	c.check()
+	return c.result()
+}
+
+func (c *cluster) setup() error {
+	n := c.opts.Nodes
+	if len(c.opts.Byzantine) > (n-1)/3 {
+		return fmt.Errorf("sim: %d Byzantine replicas exceed f=%d", len(c.opts.Byzantine), (n-1)/3)
+	}
+	keys := make([]crypto.PrivateKey, n)
+	pubs := make([]crypto.PublicKey, n)
+	for i := range keys {
+		k, err := crypto.GenerateKey(c.rng0())
+		if err != nil {
+			return err
+		}
+		keys[i], pubs[i] = k, k.Public()
+	}
+	cluster := fmt.Appendf(nil, "sim-%d", c.opts.Seed)
+	com, err := crypto.NewCommittee(cluster, pubs)
+	if err != nil {
+		return err
+	}
+	c.committee, c.f = com, com.F()
+	c.blocked = make([][]bool, n)
+	for i := range c.blocked {
+		c.blocked[i] = make([]bool, n)
+	}
+	for i := 0; i < n; i++ {
+		nd := &simNode{c: c, id: uint32(i), key: keys[i], store: storage.NewMem(),
+			commits: make(map[uint64]hotstuff.Hash), executed: make(map[place]cmdID), where: make(map[cmdID]place)}
+		// Byzantine replicas are the highest ids, so leaders of every kind occur.
+		if b := n - 1 - i; b < len(c.opts.Byzantine) {
+			nd.behavior = c.opts.Byzantine[b]
+		}
+		c.nodes = append(c.nodes, nd)
+	}
+	for _, nd := range c.nodes {
+		if err := nd.start(); err != nil {
+			return err
+		}
+	}
+	for i := 0; i < c.opts.Clients; i++ {
+		k, err := crypto.GenerateKey(c.rng0())
+		if err != nil {
+			return err
+		}
+		cl := &simClient{c: c, idx: i, id: crypto.ClientIDOf(k.Public()), open: make(map[batch.Digest]*request), seq: 0}
+		c.clients = append(c.clients, cl)
+		c.byClient[cl.id] = cl
+	}
+	return nil
+}
+
+// rng0 is a reader of seeded bytes for key generation.
+func (c *cluster) rng0() *seededReader { return &seededReader{r: c.rng} }
+
+type seededReader struct{ r *rand.Rand }
+
+func (s *seededReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = byte(s.r.Uint32())
+	}
+	return len(p), nil
+}
+
+func (c *cluster) replicaConfig(id uint32, key crypto.PrivateKey) replica.Config {
+	return replica.Config{
+		ID:        id,
+		Committee: c.committee,
+		Key:       key,
+		Mode:      c.opts.Mode,
+		Consensus: hotstuff.Config{
+			ViewTimeoutUs:    c.opts.ViewTimeoutUs,
+			ViewTimeoutMaxUs: 8 * c.opts.ViewTimeoutUs,
+			FixedLeader:      -1,
+			FetchRetryUs:     100_000,
+			RetentionBlocks:  2000,
+			MemoryBlocks:     64,
+		},
+		Mempool: mempool.Config{BlockMaxBatches: 64},
+	}
+}
+
+// ------------------------------------------------------------------ network
+
+func (c *cluster) delay() int64 {
+	return c.opts.MinDelayUs + c.rng.Int64N(c.opts.MaxDelayUs-c.opts.MinDelayUs+1)
+}
+
+// lossy decides drop and duplication for one transmission.
+func (c *cluster) lossy() (drop, dup bool) {
+	if c.healed {
+		return false, false
+	}
+	return c.rng.Float64() < c.opts.DropRate, c.rng.Float64() < c.opts.DupRate
+}
+
+func (c *cluster) sendFromReplica(from *simNode, to int, m *wire.Message) {
+	if from.behavior == Silent {
+		return
+	}
+	if to == hotstuff.Broadcast {
+		for i := range c.nodes {
+			if uint32(i) != from.id {
+				c.transmit(from, uint32(i), m)
+			}
+		}
+		return
+	}
+	c.transmit(from, uint32(to), m)
+}
+
+func (c *cluster) transmit(from *simNode, to uint32, m *wire.Message) {
+	switch from.behavior {
+	case Equivocate:
+		m = from.equivocate(to, m)
+	case Garbage:
+		if c.rng.IntN(3) == 0 {
+			c.transmitBytes(from.id, to, from.garbage(m))
+		}
+	}
+	c.transmitBytes(from.id, to, wire.Marshal(m))
+}
+
+// transmitBytes carries encoded bytes; the receiver decodes them as the
+// real transport does, and drops what does not decode.
+func (c *cluster) transmitBytes(from, to uint32, raw []byte) {
+	if c.blocked[from][to] {
+		return
+	}
+	drop, dup := c.lossy()
+	if drop {
+		return
+	}
+	copies := 1
+	if dup {
+		copies = 2
+	}
+	dst := c.nodes[to]
+	for i := 0; i < copies; i++ {
+		c.messages++
+		life := dst.life
+		c.s.after(c.delay(), func() {
+			if dst.life != life {
+				return
+			}
+			m, err := wire.DecodeMessage(raw)
+			if err != nil {
+				return
+			}
+			dst.deliver(from, m)
+		})
+	}
+}
+
+func (c *cluster) sendFromClient(k *simClient, to uint32, m *wire.ClientMessage) {
+	raw := wire.Marshal(m)
+	dst := c.nodes[to]
+	if drop, _ := c.lossy(); drop {
+		return
+	}
+	c.messages++
+	c.s.after(c.delay(), func() {
+		mm, err := wire.DecodeClientMessage(raw)
+		if err == nil {
+			dst.deliverClient(k.id, mm)
+		}
+	})
+}
+
+func (c *cluster) sendToClient(from uint32, to crypto.ClientID, m *wire.ClientMessage) {
+	if c.nodes[from].behavior == Silent {
+		return
+	}
+	k, ok := c.byClient[to]
+	if !ok {
+		return
+	}
+	if drop, _ := c.lossy(); drop {
+		return
+	}
+	raw := wire.Marshal(m)
+	c.messages++
+	c.s.after(c.delay(), func() {
+		mm, err := wire.DecodeClientMessage(raw)
+		if err == nil {
+			k.deliver(from, mm)
+		}
+	})
+}
+
+// ------------------------------------------------------------------- faults
+
+func (c *cluster) scheduleFaults() {
+	w := c.opts.FaultWindowUs
+	var correct []*simNode
+	for _, nd := range c.nodes {
+		if nd.correct() {
+			correct = append(correct, nd)
+		}
+	}
+	for i := 0; i < c.opts.Crashes && len(correct) > 0; i++ {
+		nd := correct[c.rng.IntN(len(correct))]
+		at := c.rng.Int64N(w * 3 / 4)
+		down := 200_000 + c.rng.Int64N(w/4)
+		c.s.at(at, func() {
+			if nd.up {
+				nd.crash()
+				c.s.after(down, func() {
+					if err := nd.start(); err != nil {
+						c.violate("restart: %v", err)
+					}
+				})
+			}
+		})
+	}
+	for i := 0; i < c.opts.Partitions; i++ {
+		at := c.rng.Int64N(w * 3 / 4)
+		length := 300_000 + c.rng.Int64N(w/4)
+		side := make([]bool, len(c.nodes))
+		for j := range side {
+			side[j] = c.rng.IntN(2) == 0
+		}
+		c.s.at(at, func() { c.partition(side, true) })
+		c.s.at(at+length, func() { c.partition(side, false) })
+	}
+}
+
+func (c *cluster) partition(side []bool, on bool) {
+	if c.healed {
+		return
+	}
+	for i := range side {
+		for j := range side {
+			if side[i] != side[j] {
+				c.blocked[i][j] = on
+			}
+		}
+	}
+}
+
+// heal ends the fault window: no more loss, duplication or partitions, and
+// crashed replicas come back.
+func (c *cluster) heal() {
+	c.healed = true
+	for i := range c.blocked {
+		clear(c.blocked[i])
+	}
+	for _, nd := range c.nodes {
+		if !nd.up {
+			if err := nd.start(); err != nil {
+				c.violate("restart at heal: %v", err)
+			}
+		}
+	}
+	c.healTop = make([]uint64, len(c.nodes))
+	for i, nd := range c.nodes {
+		c.healTop[i] = nd.top
+	}
+}
+
+// ------------------------------------------------------------------- checks
+
+func (c *cluster) check() {
+	// Consistency of commits and executions across correct replicas.
+	commits := make(map[uint64]hotstuff.Hash)
+	places := make(map[place]cmdID)
+	for _, nd := range c.nodes {
+		if !nd.correct() {
+			continue
+		}
+		for h, hash := range nd.commits {
+			if old, ok := commits[h]; ok && old != hash {
+				c.violate("replicas committed different blocks at height %d", h)
+			}
+			commits[h] = hash
+		}
+		for p, id := range nd.executed {
+			if old, ok := places[p]; ok && old != id {
+				c.violate("replicas executed different commands at %v", p)
+			}
+			places[p] = id
+		}
+	}
+	// Liveness: every submitted batch accepted, every correct replica at the
+	// same committed height, and progress after healing.
+	var top uint64
+	for _, nd := range c.nodes {
+		if nd.correct() && nd.top > top {
+			top = nd.top
+		}
+	}
+	for _, nd := range c.nodes {
+		if !nd.correct() {
+			continue
+		}
+		if nd.top < top {
+			c.violate("liveness: replica %d committed height %d, others %d", nd.id, nd.top, top)
+		}
+	}
+	for _, k := range c.clients {
+		if len(k.open) > 0 {
+			ds := make([]string, 0, len(k.open))
+			for d := range k.open {
+				ds = append(ds, d.Short())
+			}
+			slices.Sort(ds)
+			c.violate("liveness: client %d has %d batches never executed (%v)", k.idx, len(k.open), ds)
+		}
+	}
+}
+
+func (c *cluster) result() Result {
+	r := Result{Seed: c.opts.Seed, Violations: c.violations, Retries: c.retries, Messages: c.messages, SimulatedUs: c.s.now}
+	for _, nd := range c.nodes {
+		if nd.correct() {
+			r.CorrectReplicas++
+			if nd.top > r.Committed {
+				r.Committed = nd.top
+			}
+		}
+	}
+	for _, k := range c.clients {
+		r.Submitted += k.sent
+	}
+	r.Accepted = len(c.accepted)
+	var sum int64
+	for _, a := range c.accepted {
+		sum += a.latencyUs
+	}
+	if r.Accepted > 0 {
+		r.MeanLatencyUs = sum / int64(r.Accepted)
+	}
+	return r
+}
