@@ -114,7 +114,7 @@ func (c *ClientConn) shutdown(err error) {
 func (c *ClientConn) readLoop() {
 	defer c.wg.Done()
 	defer close(c.incoming)
-	err := readFrames(c.tc, c.opts.MaxFrameBytes, &c.counters, func(body []byte) error {
+	err := readFrames(c.tc, c.opts.MaxFrameBytes, clientBufferBytes, &c.counters, func(body []byte) error {
 		m, err := wire.DecodeClientMessage(body)
 		if err != nil {
 			return err
@@ -139,7 +139,7 @@ func (c *ClientConn) writeLoop() {
 	if c.opts.Emulator != nil {
 		blocked = func() bool { return c.opts.Emulator.blocked(key) }
 	}
-	err := runWriter(c.stop, c.queue, c.tc, c.opts.WriteTimeout, blocked, &c.counters)
+	err := runWriter(c.stop, c.queue, c.tc, c.opts.WriteTimeout, clientBufferBytes, blocked, &c.counters)
 	c.shutdown(err)
 }
 

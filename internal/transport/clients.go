@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"errors"
 	"net"
 	"time"
 
@@ -69,13 +70,13 @@ func (t *Transport) serveClient(raw net.Conn) {
 		if t.cfg.Emulator == nil {
 			blocked = nil
 		}
-		err := runWriter(stop, cc.queue, tc, t.cfg.WriteTimeout, blocked, &t.clientCounters)
-		if err != errStopped {
+		err := runWriter(stop, cc.queue, tc, t.cfg.WriteTimeout, clientBufferBytes, blocked, &t.clientCounters)
+		if !errors.Is(err, errStopped) {
 			reason.set(err)
 			raw.Close()
 		}
 	}()
-	err = readFrames(tc, t.cfg.ClientMaxFrameBytes, &t.clientCounters, func(body []byte) error {
+	err = readFrames(tc, t.cfg.ClientMaxFrameBytes, clientBufferBytes, &t.clientCounters, func(body []byte) error {
 		m, err := wire.DecodeClientMessage(body)
 		if err != nil {
 			return err
@@ -97,7 +98,7 @@ func (t *Transport) serveClient(raw net.Conn) {
 	raw.Close()
 	<-writerDone
 	err = reason.get()
-	if t.ctx.Err() == nil && !isCleanEOF(err) && err != errEvicted {
+	if t.ctx.Err() == nil && !isCleanEOF(err) && !errors.Is(err, errEvicted) {
 		t.clientCounters.connErrors.Add(1)
 	}
 	t.logEnd("client connection closed", err, "client", cc.id, "remote", raw.RemoteAddr())

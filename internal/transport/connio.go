@@ -11,10 +11,12 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// Buffer sizes of one connection.
+// Buffer sizes of one connection. Client connections are many and mostly
+// idle, so theirs are small; one TLS record is 16 KiB.
 const (
-	writeBufferBytes = 64 << 10
-	readBufferBytes  = 64 << 10
+	peerBufferBytes   = 64 << 10
+	clientBufferBytes = 16 << 10
+	frameHeaderBytes  = 4
 	// retainFrameBytes: a read buffer grown past this by one large frame is
 	// released after it, so idle connections do not pin large buffers.
 	retainFrameBytes = 1 << 20
@@ -27,9 +29,9 @@ var errStopped = errors.New("transport: connection shut down")
 // writes every ready frame into one buffer and flushes when nothing more is
 // ready, so a burst of frames costs one write. blocked, when it reports
 // true, discards ready frames instead (an emulated partition).
-func runWriter(stop <-chan struct{}, q *sendQueue, conn net.Conn, writeTimeout time.Duration,
+func runWriter(stop <-chan struct{}, q *sendQueue, conn net.Conn, writeTimeout time.Duration, bufferBytes int,
 	blocked func() bool, c *linkCounters) error {
-	bw := bufio.NewWriterSize(conn, writeBufferBytes)
+	bw := bufio.NewWriterSize(conn, bufferBytes)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
@@ -86,8 +88,8 @@ func runWriter(stop <-chan struct{}, q *sendQueue, conn net.Conn, writeTimeout t
 
 // readFrames reads frames from r and hands each body to handle until an
 // error. The body is only valid during the call.
-func readFrames(r io.Reader, maxBytes int, c *linkCounters, handle func(body []byte) error) error {
-	br := bufio.NewReaderSize(r, readBufferBytes)
+func readFrames(r io.Reader, maxBytes, bufferBytes int, c *linkCounters, handle func(body []byte) error) error {
+	br := bufio.NewReaderSize(r, bufferBytes)
 	var buf []byte
 	for {
 		body, err := wire.ReadFrame(br, buf, maxBytes)
@@ -95,7 +97,7 @@ func readFrames(r io.Reader, maxBytes int, c *linkCounters, handle func(body []b
 			return err
 		}
 		c.framesReceived.Add(1)
-		c.bytesReceived.Add(uint64(len(body)) + 4)
+		c.bytesReceived.Add(uint64(len(body)) + frameHeaderBytes)
 		if err := handle(body); err != nil {
 			return err
 		}

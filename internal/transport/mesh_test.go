@@ -202,3 +202,28 @@ func TestConfigValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestLifecycle(t *testing.T) {
+	c := newCluster(t, 2, 1, nil)
+	tr := c.ts[0]
+	if err := tr.Start(); err == nil {
+		t.Fatal("second Start succeeded")
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+	if _, ok := <-tr.Inbound(); ok {
+		t.Fatal("Inbound open after Close")
+	}
+	if _, ok := <-tr.ClientInbound(); ok {
+		t.Fatal("ClientInbound open after Close")
+	}
+	if err := tr.Start(); err == nil {
+		t.Fatal("Start after Close succeeded")
+	}
+	tr.Send(1, vote(0, 1)) // after Close: dropped, no panic
+	tr.Broadcast(vote(0, 1))
+}

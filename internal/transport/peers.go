@@ -152,7 +152,7 @@ func (t *Transport) serveOutbound(l *peerLink, raw net.Conn, tc *tls.Conn) error
 	if t.cfg.Emulator == nil {
 		blocked = nil
 	}
-	err := runWriter(dead, l.queue, tc, t.cfg.WriteTimeout, blocked, l.counters)
+	err := runWriter(dead, l.queue, tc, t.cfg.WriteTimeout, peerBufferBytes, blocked, l.counters)
 	if !errors.Is(err, errStopped) {
 		reason.set(err)
 	}
@@ -193,7 +193,7 @@ func (t *Transport) servePeer(raw net.Conn) {
 		old.raw.Close()
 	}
 	c := &t.peerCounters[id]
-	err = readFrames(tc, t.cfg.MaxFrameBytes, c, func(body []byte) error {
+	err = readFrames(tc, t.cfg.MaxFrameBytes, peerBufferBytes, c, func(body []byte) error {
 		m, err := wire.DecodeMessage(body)
 		if err != nil {
 			return err

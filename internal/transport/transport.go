@@ -259,9 +259,9 @@ func (t *Transport) encode(m *wire.Message) ([]byte, bool) {
 		t.log.Error("message not sent: cannot encode", "err", err)
 		return nil, false
 	}
-	if len(frame)-4 > t.cfg.MaxFrameBytes {
+	if len(frame)-frameHeaderBytes > t.cfg.MaxFrameBytes {
 		// The receiver would drop the whole connection for it.
-		t.log.Error("message not sent: exceeds frame limit", "bytes", len(frame)-4, "max_bytes", t.cfg.MaxFrameBytes)
+		t.log.Error("message not sent: exceeds frame limit", "bytes", len(frame)-frameHeaderBytes, "max_bytes", t.cfg.MaxFrameBytes)
 		return nil, false
 	}
 	return frame, true
