@@ -54,9 +54,10 @@ func (t *Transport) runLink(l *peerLink) {
 			}
 			l.counters.connErrors.Add(1)
 			failures++
-			// The first failure of a streak is news; the rest are not.
+			// The first failure of a streak is news (though normal while a
+			// cluster starts); the rest are not.
 			if failures == 1 {
-				log.Warn("dial failed", "err", err)
+				log.Info("dial failed", "err", err)
 			} else {
 				log.Debug("dial failed", "err", err, "attempt", failures)
 			}
