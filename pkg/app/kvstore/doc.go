@@ -32,7 +32,7 @@
 //
 // Found reports whether the key was present before the command. Get
 // returns the value; CAS returns the value the key held before the command
-// (so a client whose swap failed learns what to compare against next). Ok is
+// (so a client whose swap failed learns what to compare against next). OK is
 // true for every successful put, get and delete, and for a CAS that swapped.
 //
 // # Bounds and determinism
