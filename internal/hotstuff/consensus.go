@@ -32,8 +32,8 @@ func (c *Core) onProposal(from uint32, p *wire.Proposal) error {
 		return err
 	}
 	if b.Justify.View+1 != b.View {
-		if p.Tc == nil || p.Tc.View+1 != b.View {
-			return fmt.Errorf("hotstuff: proposal for view %d on QC of view %d needs a TC for view %d", b.View, b.Justify.View, b.View-1)
+		if p.Tc == nil || c.afterTC(p.Tc.View) != b.View || p.Tc.View < b.Justify.View {
+			return fmt.Errorf("hotstuff: proposal for view %d on QC of view %d needs a TC that opens the view", b.View, b.Justify.View)
 		}
 		if err := c.verifyTC(p.Tc); err != nil {
 			return err

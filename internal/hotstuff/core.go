@@ -50,6 +50,13 @@ type Config struct {
 	ViewTimeoutMaxUs int64
 	// FixedLeader >= 0 pins the leader (experiments); -1 rotates round robin.
 	FixedLeader int
+	// LeaderTermViews is how many consecutive views one leader keeps before
+	// the next one takes over (round robin). It must be at least 4: the
+	// commit rule needs three consecutive views certified and a fourth
+	// proposal carrying the last QC, so with shorter terms a single crashed
+	// replica among four would stop every commit. A timeout certificate ends
+	// a term early: the next view is the first of the next leader's term.
+	LeaderTermViews uint64
 	// FetchRetryUs is how long a block fetch waits before asking another
 	// replica.
 	FetchRetryUs int64
@@ -71,6 +78,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.ViewTimeoutMaxUs < c.ViewTimeoutUs {
 		c.ViewTimeoutMaxUs = 10 * c.ViewTimeoutUs
+	}
+	if c.LeaderTermViews < 4 {
+		c.LeaderTermViews = 4
 	}
 	if c.FetchRetryUs <= 0 {
 		c.FetchRetryUs = 200_000
@@ -243,6 +253,7 @@ func (c *Core) recover() error {
 	for _, b := range stored {
 		if _, ok := c.blocks[b.Parent]; ok {
 			c.blocks[b.Hash] = &node{b: b}
+			c.waiting = append(c.waiting, b.Hash) // validated again: votes may depend on it
 		}
 	}
 	return nil
@@ -265,7 +276,14 @@ func (c *Core) Leader(view uint64) uint32 {
 	if c.cfg.FixedLeader >= 0 {
 		return uint32(c.cfg.FixedLeader % c.n)
 	}
-	return uint32(view % uint64(c.n))
+	return uint32((view / c.cfg.LeaderTermViews) % uint64(c.n))
+}
+
+// afterTC is the view that follows a timeout certificate for view: the first
+// view of the next leader term, so a failed leader loses the rest of its term.
+func (c *Core) afterTC(view uint64) uint64 {
+	k := c.cfg.LeaderTermViews
+	return (view/k + 1) * k
 }
 
 // Block returns a known block (in memory or storage), or nil.
@@ -332,4 +350,15 @@ func (c *Core) send(to int, m *wire.Message) {
 
 func (c *Core) debug(msg string, args ...any) {
 	c.cfg.Logger.Debug(msg, append([]any{"replica", c.cfg.ID, "view", c.view}, args...)...)
+}
+
+// String summarizes the core's state for logs and debugging.
+func (c *Core) String() string {
+	tc := uint64(0)
+	if c.lastTC != nil {
+		tc = c.lastTC.View
+	}
+	_, haveHigh := c.blocks[c.qcHash(c.highQC)]
+	return fmt.Sprintf("view=%d lastVoted=%d timedOut=%d highQC=%d(have=%v) lock=%d lastTC=%d committed=%d proposed=%d failures=%d deadline=%d fetching=%d orphans=%d waiting=%d",
+		c.view, c.lastVoted, c.timedOut, c.highQC.View, haveHigh, c.lockedQC.View, tc, c.committedHeight, c.proposedView, c.failures, c.deadline, len(c.fetching), c.orphanCount, len(c.waiting))
 }

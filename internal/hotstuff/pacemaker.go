@@ -94,7 +94,7 @@ func (c *Core) processTC(tc *wire.TimeoutCert) {
 		c.lastTC = tc
 		c.dirty = true
 	}
-	c.enterView(tc.View + 1)
+	c.enterView(c.afterTC(tc.View))
 }
 
 func (c *Core) onSync(s *wire.Sync) error {
@@ -122,7 +122,7 @@ func (c *Core) maybePropose() {
 		return
 	}
 	viaTC := c.highQC.View+1 != v
-	if viaTC && (c.lastTC == nil || c.lastTC.View+1 != v) {
+	if viaTC && (c.lastTC == nil || c.afterTC(c.lastTC.View) != v) {
 		return
 	}
 	ph := c.qcHash(c.highQC)

@@ -514,3 +514,12 @@ func (m *Mempool) prune(height uint64) {
 	m.out.Writes.DeleteRange(start, end)
 	m.prunedTo = below
 }
+
+// String summarizes the pool for logs and debugging.
+func (m *Mempool) String() string {
+	s := fmt.Sprintf("bodies=%d arrival=%d queue=%d missing=%d", len(m.bodies), len(m.arrival), len(m.queue), len(m.missing))
+	for d, f := range m.missing {
+		s += fmt.Sprintf(" [%s tries=%d hint=%d asked=%d have=%v]", d.Short(), f.tries, f.hint, f.askedAt, m.have(d))
+	}
+	return s
+}

@@ -60,9 +60,9 @@ type rules interface {
 
 // Replica is one replica's state machine.
 type Replica struct {
-	cfg  Config
-	core *hotstuff.Core
-	pool *mempool.Mempool
+	cfg   Config
+	core  *hotstuff.Core
+	pool  *mempool.Mempool
 	rul   rules
 	out   outbox.Outbox
 	store storage.Store
@@ -198,3 +198,9 @@ func (r *Replica) Replay(from uint64, max int) ([]outbox.ExecBlock, error) {
 	}
 	return out, nil
 }
+
+// Pending reports whether the payload rules hold work.
+func (r *Replica) Pending() bool { return r.rul.Pending() }
+
+// String summarizes the replica's state for logs and debugging.
+func (r *Replica) String() string { return r.core.String() + " | " + fmt.Sprint(r.rul) }

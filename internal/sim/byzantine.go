@@ -40,7 +40,7 @@ func (n *simNode) doubleVote(m *wire.Message) {
 	h := hotstuff.HashBlock(n.c.committee.Cluster(), p.Block)
 	sig := crypto.NewSigner(n.key, n.c.committee.Cluster()).Sign(crypto.DomainVote, crypto.U64(p.Block.View), h[:])
 	v := &wire.Vote{View: p.Block.View, BlockHash: h[:], Voter: n.id, Sig: sig}
-	next := uint32(p.Block.View+1) % uint32(len(n.c.nodes))
+	next := n.r.Core().Leader(p.Block.View + 1)
 	if next != n.id {
 		n.c.transmitBytes(n.id, next, wire.Marshal(&wire.Message{Body: &wire.Message_Vote{Vote: v}}))
 	}

@@ -23,8 +23,9 @@ type simClient struct {
 }
 
 type request struct {
-	raw     []byte
-	cmds    int
+	raw      []byte
+	firstSeq uint64
+	cmds     int
 	sentAt  int64
 	replies map[uint32]place
 	doneAt  int64
@@ -51,7 +52,7 @@ func (k *simClient) submitNew() {
 	}
 	raw := wire.Marshal(b)
 	d := batch.DigestOf(raw)
-	r := &request{raw: raw, cmds: len(b.Commands), sentAt: k.c.s.now, replies: make(map[uint32]place)}
+	r := &request{raw: raw, firstSeq: k.seq - uint64(len(b.Commands)) + 1, cmds: len(b.Commands), sentAt: k.c.s.now, replies: make(map[uint32]place)}
 	k.open[d] = r
 	k.sent++
 	k.send(d, r)
@@ -96,7 +97,7 @@ func (k *simClient) deliver(from uint32, m *wire.ClientMessage) {
 	}
 	r.doneAt = k.c.s.now
 	k.done++
-	k.c.accepted = append(k.c.accepted, acceptedBatch{client: k.idx, digest: d, at: p, latencyUs: r.doneAt - r.sentAt})
+	k.c.accepted = append(k.c.accepted, acceptedBatch{client: k.idx, id: k.id, firstSeq: r.firstSeq, cmds: r.cmds, digest: d, at: p, latencyUs: r.doneAt - r.sentAt})
 	delete(k.open, d)
 	k.submitNew()
 }

@@ -33,6 +33,9 @@ func (r Result) OK() bool { return len(r.Violations) == 0 }
 
 type acceptedBatch struct {
 	client    int
+	id        crypto.ClientID
+	firstSeq  uint64
+	cmds      int
 	digest    batch.Digest
 	at        place
 	latencyUs int64
@@ -63,6 +66,8 @@ func (c *cluster) violate(format string, args ...any) {
 	}
 }
 
+var lastCluster *cluster
+
 // Run executes one simulated run.
 func Run(opts Options) (res Result) {
 	opts.Defaults()
@@ -85,6 +90,7 @@ func Run(opts Options) (res Result) {
 	for c.s.step(opts.DurationUs) {
 	}
 	c.s.now = opts.DurationUs
+	lastCluster = c
 	c.check()
 	return c.result()
 }
@@ -370,20 +376,22 @@ func (c *cluster) check() {
 			places[p] = id
 		}
 	}
-	// Liveness: every submitted batch accepted, every correct replica at the
-	// same committed height, and progress after healing.
-	var top uint64
-	for _, nd := range c.nodes {
-		if nd.correct() && nd.top > top {
-			top = nd.top
-		}
-	}
+	// Liveness: every submitted batch accepted, and executed by every correct
+	// replica (a replica may lag by empty blocks only).
 	for _, nd := range c.nodes {
 		if !nd.correct() {
 			continue
 		}
-		if nd.top < top {
-			c.violate("liveness: replica %d committed height %d, others %d", nd.id, nd.top, top)
+		missing := 0
+		for _, a := range c.accepted {
+			for s := a.firstSeq; s < a.firstSeq+uint64(a.cmds); s++ {
+				if _, ok := nd.where[cmdID{a.id, s}]; !ok {
+					missing++
+				}
+			}
+		}
+		if missing > 0 {
+			c.violate("liveness: replica %d did not execute %d accepted commands", nd.id, missing)
 		}
 	}
 	for _, k := range c.clients {

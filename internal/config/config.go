@@ -1,0 +1,145 @@
+package config
+
+import (
+	"time"
+
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Config is a replica's own settings (config.toml). The doc tags are written
+// into the generated file as comments; a test requires one on every key.
+type Config struct {
+	Node      NodeConfig      `toml:"node" doc:"This replica."`
+	P2P       P2PConfig       `toml:"p2p" doc:"Connections to other replicas and to clients."`
+	Consensus ConsensusConfig `toml:"consensus" doc:"Chained HotStuff: views, leaders and blocks."`
+	Pompe     PompeConfig     `toml:"pompe" doc:"The ordering phase: timestamps, sequencing and slots."`
+	Mempool   MempoolConfig   `toml:"mempool" doc:"Batches waiting to be proposed (hotstuff mode) or collected (pompe mode)."`
+	Storage   StorageConfig   `toml:"storage" doc:"The on-disk store under the data directory."`
+	Metrics   MetricsConfig   `toml:"metrics" doc:"Prometheus metrics."`
+	Emulation EmulationConfig `toml:"emulation" doc:"Network emulation for experiments: delay, jitter and loss added to outgoing peer traffic."`
+}
+
+// NodeConfig identifies the replica and sets up logging.
+type NodeConfig struct {
+	ID        int    `toml:"id" doc:"Replica index in genesis.toml. -1 finds it from node_key.toml; any other value must match the key."`
+	DataDir   string `toml:"data_dir" doc:"Store directory, relative to the home directory unless absolute."`
+	LogLevel  string `toml:"log_level" doc:"Least severe level logged: debug, info, warn or error."`
+	LogFormat string `toml:"log_format" doc:"Log line format: text or json."`
+}
+
+// P2PConfig bounds connections and their queues.
+type P2PConfig struct {
+	ListenPeer        string   `toml:"listen_peer" doc:"Address (host:port) to accept replica connections on. Empty: this replica's peer_address in genesis.toml."`
+	ListenClient      string   `toml:"listen_client" doc:"Address (host:port) to accept client connections on. Empty: this replica's client_address in genesis.toml."`
+	MaxFrameBytes     int      `toml:"max_frame_bytes" doc:"Largest message accepted on any connection, in bytes. Must exceed consensus.block_max_bytes."`
+	PeerQueueFrames   int      `toml:"peer_queue_frames" doc:"Messages queued per replica connection before the oldest droppable ones are shed."`
+	ClientQueueFrames int      `toml:"client_queue_frames" doc:"Messages queued per client connection before the client is disconnected as too slow."`
+	MaxClients        int      `toml:"max_clients" doc:"Concurrent client connections accepted; more are refused."`
+	DialBackoffMin    Duration `toml:"dial_backoff_min" doc:"First wait before redialling a replica after a failed dial."`
+	DialBackoffMax    Duration `toml:"dial_backoff_max" doc:"Cap of the exponential redial wait."`
+}
+
+// ConsensusConfig sets the pacemaker and block limits.
+type ConsensusConfig struct {
+	ViewTimeout     Duration `toml:"view_timeout" doc:"Time a view may take before replicas time out; doubles after each failed view."`
+	ViewTimeoutMax  Duration `toml:"view_timeout_max" doc:"Cap of the doubling view timeout."`
+	FixedLeader     int      `toml:"fixed_leader" doc:"Replica index that leads every view, for experiments; -1 rotates leaders round-robin."`
+	BlockMaxBatches int      `toml:"block_max_batches" doc:"Most batches one block carries."`
+	BlockMaxBytes   int      `toml:"block_max_bytes" doc:"Most bytes of batches one block carries."`
+	ProposeDelay    Duration `toml:"propose_delay" doc:"How long a leader may wait for more batches to fill a block; 0s proposes at once."`
+	TickInterval    Duration `toml:"tick_interval" doc:"Period of the timer that drives timeouts and retries."`
+	FetchTimeout    Duration `toml:"fetch_timeout" doc:"Wait for a fetched block or batch body before asking another replica."`
+}
+
+// PompeConfig tunes the ordering phase.
+type PompeConfig struct {
+	Delta               Duration `toml:"delta" doc:"Liveness slack: a leader closes slots at now - delta. Must exceed two network delays plus the clock skew; adapts upward after rejects."`
+	DeltaMax            Duration `toml:"delta_max" doc:"Cap of the adaptive delta."`
+	ClockSkew           Duration `toml:"clock_skew" doc:"Largest clock difference tolerated: a slot boundary further than this in the future is refused."`
+	TSWindow            Duration `toml:"ts_window" doc:"Timestamp replies of one window share one signature (Merkle signing). Must be below delta."`
+	TSWindowMaxRequests int      `toml:"ts_window_max_requests" doc:"A signing window closes early after this many timestamp requests."`
+	UnsequencedTTL      Duration `toml:"unsequenced_ttl" doc:"How long a timestamped but unsequenced batch body is kept."`
+	MaxPendingBatches   int      `toml:"max_pending_batches" doc:"Sequenced batches held before new sequence requests are rejected."`
+}
+
+// MempoolConfig bounds the batches waiting for a block.
+type MempoolConfig struct {
+	MaxBatches int   `toml:"max_batches" doc:"Most batches waiting; submissions beyond it are refused."`
+	MaxBytes   int64 `toml:"max_bytes" doc:"Most bytes of batches waiting; submissions beyond it are refused."`
+}
+
+// StorageConfig sets durability and pruning.
+type StorageConfig struct {
+	RetentionBlocks int  `toml:"retention_blocks" doc:"Committed blocks kept; older ones are pruned. Lagging replicas further behind cannot catch up from this one."`
+	Sync            bool `toml:"sync" doc:"Sync writes to disk before messages that depend on them leave. false is unsafe and only for experiments."`
+}
+
+// MetricsConfig exposes Prometheus metrics.
+type MetricsConfig struct {
+	Listen string `toml:"listen" doc:"Address (host:port) serving /metrics, e.g. \"127.0.0.1:26660\". Empty: no metrics server."`
+}
+
+// EmulationConfig adds delay, jitter and loss to outgoing peer traffic.
+type EmulationConfig struct {
+	Enabled bool     `toml:"enabled" doc:"Turn network emulation on."`
+	Seed    uint64   `toml:"seed" doc:"Seed of the emulation's random choices, for reproducible runs."`
+	Delay   Duration `toml:"delay" doc:"One-way delay added to every message to a peer."`
+	Jitter  Duration `toml:"jitter" doc:"The delay varies uniformly in [delay-jitter, delay+jitter] (never below 0)."`
+	Loss    float64  `toml:"loss" doc:"Probability, 0..1, that a message to a peer is dropped."`
+	// Links overrides the defaults per peer; keys are peer indexes.
+	Links map[string]LinkEmulation `toml:"links" doc:"Per-peer overrides, as [emulation.links.INDEX] tables with delay, jitter and loss; a key left out takes the default above."`
+}
+
+// LinkEmulation is the emulation of the link to one peer.
+type LinkEmulation struct {
+	Delay  Duration `toml:"delay" doc:"One-way delay to this peer."`
+	Jitter Duration `toml:"jitter" doc:"The delay to this peer varies uniformly in [delay-jitter, delay+jitter]."`
+	Loss   float64  `toml:"loss" doc:"Drop probability to this peer, 0..1."`
+}
+
+// Link returns the emulation of the link to peer.
+func (e *EmulationConfig) Link(peer int) LinkEmulation {
+	if l, ok := e.Links[itoa(peer)]; ok {
+		return l
+	}
+	return LinkEmulation{Delay: e.Delay, Jitter: e.Jitter, Loss: e.Loss}
+}
+
+// Default returns the settings used for every key a config file leaves out.
+func Default() Config {
+	ms := func(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
+	return Config{
+		Node: NodeConfig{ID: -1, DataDir: "data", LogLevel: "info", LogFormat: "text"},
+		P2P: P2PConfig{
+			MaxFrameBytes:     wire.DefaultMaxFrameBytes,
+			PeerQueueFrames:   8192,
+			ClientQueueFrames: 1024,
+			MaxClients:        4096,
+			DialBackoffMin:    ms(200),
+			DialBackoffMax:    ms(5000),
+		},
+		Consensus: ConsensusConfig{
+			ViewTimeout:     ms(1000),
+			ViewTimeoutMax:  ms(10_000),
+			FixedLeader:     -1,
+			BlockMaxBatches: 1000,
+			BlockMaxBytes:   16 << 20,
+			ProposeDelay:    0,
+			TickInterval:    ms(10),
+			FetchTimeout:    ms(500),
+		},
+		Pompe: PompeConfig{
+			Delta:               ms(5),
+			DeltaMax:            ms(1000),
+			ClockSkew:           ms(50),
+			TSWindow:            Duration(200 * time.Microsecond),
+			TSWindowMaxRequests: 256,
+			UnsequencedTTL:      ms(30_000),
+			MaxPendingBatches:   100_000,
+		},
+		Mempool:   MempoolConfig{MaxBatches: 100_000, MaxBytes: 512 << 20},
+		Storage:   StorageConfig{RetentionBlocks: 10_000, Sync: true},
+		Metrics:   MetricsConfig{Listen: ""},
+		Emulation: EmulationConfig{},
+	}
+}
