@@ -1,0 +1,172 @@
+package tsproof
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Median is the timestamp a proof assigns: the value at index f of the
+// 2f+1 timestamps sorted ascending. With at most f Byzantine values among
+// them it lies between the smallest and largest correct timestamp.
+func Median(ts []int64, f int) int64 {
+	s := slices.Clone(ts)
+	slices.Sort(s)
+	return s[f]
+}
+
+// Verifier checks timestamp certificates and sequence proofs of one cluster.
+// It is safe for concurrent use.
+type Verifier struct {
+	c     *crypto.Committee
+	roots *rootCache
+}
+
+// NewVerifier makes a verifier with a root cache of cacheEntries.
+func NewVerifier(c *crypto.Committee, cacheEntries int) *Verifier {
+	if cacheEntries <= 0 {
+		cacheEntries = 1 << 16
+	}
+	return &Verifier{c: c, roots: newRootCache(cacheEntries)}
+}
+
+// Committee returns the verifier's committee.
+func (v *Verifier) Committee() *crypto.Committee { return v.c }
+
+// rootKey identifies an exact (replica, root, count, signature) that verified.
+type rootKey [32]byte
+
+func keyOf(replica uint32, root []byte, count uint32, sig []byte) rootKey {
+	h := sha256.New()
+	h.Write(crypto.U32(replica))
+	h.Write(root)
+	h.Write(crypto.U32(count))
+	h.Write(sig)
+	var k rootKey
+	h.Sum(k[:0])
+	return k
+}
+
+// CheckPath checks that cert places (d, cert.Ts) under cert.Root. It does
+// not check the root's signature.
+func (v *Verifier) CheckPath(d []byte, cert *wire.TimestampCert) error {
+	if cert == nil {
+		return errors.New("tsproof: missing certificate")
+	}
+	if int(cert.Replica) >= v.c.N() {
+		return fmt.Errorf("tsproof: unknown replica %d", cert.Replica)
+	}
+	leaf := Leaf(v.c.Cluster(), cert.Replica, d, cert.Ts)
+	root, err := RootOf(leaf, cert.Index, cert.LeafCount, cert.Path)
+	if err != nil {
+		return err
+	}
+	if string(root[:]) != string(cert.Root) {
+		return errors.New("tsproof: path does not lead to the signed root")
+	}
+	return nil
+}
+
+// VerifyCerts checks the paths and root signatures of certs for batch d.
+// Uncached root signatures are verified together as one batch.
+func (v *Verifier) VerifyCerts(d []byte, certs []*wire.TimestampCert) error {
+	var items []crypto.Item
+	var keys []rootKey
+	for _, c := range certs {
+		if err := v.CheckPath(d, c); err != nil {
+			return fmt.Errorf("replica %d: %w", c.GetReplica(), err)
+		}
+		k := keyOf(c.Replica, c.Root, c.LeafCount, c.Sig)
+		if v.roots.has(k) {
+			continue
+		}
+		items = append(items, crypto.Item{Replica: c.Replica, Msg: RootBytes(v.c.Cluster(), c.Replica, c.Root, c.LeafCount), Sig: c.Sig})
+		keys = append(keys, k)
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	ok, valid := v.c.VerifyBatch(items)
+	if !ok {
+		for i, good := range valid {
+			if !good {
+				return fmt.Errorf("tsproof: bad root signature from replica %d", items[i].Replica)
+			}
+		}
+		return errors.New("tsproof: root signatures failed")
+	}
+	for _, k := range keys {
+		v.roots.add(k)
+	}
+	return nil
+}
+
+// VerifyProof checks a sequence proof for batch d claiming timestamp ts:
+// exactly 2f+1 certificates from distinct genesis replicas, all valid, and
+// ts equal to their median (index f).
+func (v *Verifier) VerifyProof(d []byte, ts int64, p *wire.SequenceProof) error {
+	if p == nil {
+		return errors.New("tsproof: missing proof")
+	}
+	q, f := v.c.Quorum(), v.c.F()
+	if len(p.Certs) != q {
+		return fmt.Errorf("tsproof: proof has %d timestamps, needs exactly %d", len(p.Certs), q)
+	}
+	seen := crypto.NewBitmap(v.c.N())
+	vals := make([]int64, 0, q)
+	for _, c := range p.Certs {
+		if c == nil || int(c.Replica) >= v.c.N() {
+			return errors.New("tsproof: timestamp from an unknown replica")
+		}
+		if seen.Has(int(c.Replica)) {
+			return fmt.Errorf("tsproof: replica %d appears twice", c.Replica)
+		}
+		seen.Set(int(c.Replica))
+		vals = append(vals, c.Ts)
+	}
+	if m := Median(vals, f); m != ts {
+		return fmt.Errorf("tsproof: timestamp %d is not the median %d", ts, m)
+	}
+	return v.VerifyCerts(d, p.Certs)
+}
+
+// rootCache is a bounded FIFO set of verified root signatures.
+type rootCache struct {
+	mu    sync.Mutex
+	max   int
+	set   map[rootKey]struct{}
+	order []rootKey
+	next  int
+}
+
+func newRootCache(max int) *rootCache {
+	return &rootCache{max: max, set: make(map[rootKey]struct{}, max)}
+}
+
+func (r *rootCache) has(k rootKey) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.set[k]
+	return ok
+}
+
+func (r *rootCache) add(k rootKey) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.set[k]; ok {
+		return
+	}
+	if len(r.order) < r.max {
+		r.order = append(r.order, k)
+	} else {
+		delete(r.set, r.order[r.next])
+		r.order[r.next] = k
+		r.next = (r.next + 1) % r.max
+	}
+	r.set[k] = struct{}{}
+}
