@@ -1,0 +1,176 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// validation collects every problem of a file at once, each naming the key
+// and the value found.
+type validation struct{ errs []error }
+
+func (v *validation) bad(key string, value any, problem string) {
+	if s, ok := value.(string); ok {
+		value = strconv.Quote(s)
+	}
+	if d, ok := value.(Duration); ok {
+		value = strconv.Quote(d.String())
+	}
+	v.errs = append(v.errs, fmt.Errorf("%s = %v: %s", key, value, problem))
+}
+
+func (v *validation) positive(key string, n int) {
+	if n <= 0 {
+		v.bad(key, n, "must be positive")
+	}
+}
+
+func (v *validation) positiveDuration(key string, d Duration) {
+	if d <= 0 {
+		v.bad(key, d, "must be positive")
+	}
+}
+
+func (v *validation) nonNegativeDuration(key string, d Duration) {
+	if d < 0 {
+		v.bad(key, d, "must not be negative")
+	}
+}
+
+func (v *validation) probability(key string, p float64) {
+	if math.IsNaN(p) || p < 0 || p > 1 {
+		v.bad(key, p, "must be a probability between 0 and 1")
+	}
+}
+
+func (v *validation) oneOf(key, value string, allowed ...string) {
+	for _, a := range allowed {
+		if value == a {
+			return
+		}
+	}
+	v.bad(key, value, fmt.Sprintf("must be one of %q", allowed))
+}
+
+func (v *validation) listenAddress(key, addr string, emptyOK bool) {
+	if addr == "" {
+		if !emptyOK {
+			v.bad(key, addr, "must not be empty")
+		}
+		return
+	}
+	if err := checkHostPort(addr, true); err != nil {
+		v.bad(key, addr, err.Error())
+	}
+}
+
+func (v *validation) err() error { return errors.Join(v.errs...) }
+
+// Validate checks every setting on its own and against the others. Checks
+// that need the genesis file (node.id, consensus.fixed_leader and
+// emulation link indexes against n) are done by Load.
+func (c *Config) Validate() error {
+	v := &validation{}
+	n := &c.Node
+	if n.ID < -1 {
+		v.bad("node.id", n.ID, "must be a replica index, or -1 to find it from the node key")
+	}
+	if n.DataDir == "" {
+		v.bad("node.data_dir", n.DataDir, "must not be empty")
+	}
+	v.oneOf("node.log_level", n.LogLevel, "debug", "info", "warn", "error")
+	v.oneOf("node.log_format", n.LogFormat, "text", "json")
+
+	p := &c.P2P
+	v.listenAddress("p2p.listen_peer", p.ListenPeer, true)
+	v.listenAddress("p2p.listen_client", p.ListenClient, true)
+	v.positive("p2p.max_frame_bytes", p.MaxFrameBytes)
+	v.positive("p2p.peer_queue_frames", p.PeerQueueFrames)
+	v.positive("p2p.client_queue_frames", p.ClientQueueFrames)
+	v.positive("p2p.max_clients", p.MaxClients)
+	v.positiveDuration("p2p.dial_backoff_min", p.DialBackoffMin)
+	v.positiveDuration("p2p.dial_backoff_max", p.DialBackoffMax)
+	if p.DialBackoffMax < p.DialBackoffMin {
+		v.bad("p2p.dial_backoff_max", p.DialBackoffMax, "must not be below p2p.dial_backoff_min "+p.DialBackoffMin.String())
+	}
+
+	cs := &c.Consensus
+	v.positiveDuration("consensus.view_timeout", cs.ViewTimeout)
+	if cs.ViewTimeoutMax < cs.ViewTimeout {
+		v.bad("consensus.view_timeout_max", cs.ViewTimeoutMax, "must not be below consensus.view_timeout "+cs.ViewTimeout.String())
+	}
+	if cs.FixedLeader < -1 {
+		v.bad("consensus.fixed_leader", cs.FixedLeader, "must be a replica index, or -1 to rotate leaders")
+	}
+	v.positive("consensus.block_max_batches", cs.BlockMaxBatches)
+	v.positive("consensus.block_max_bytes", cs.BlockMaxBytes)
+	if cs.BlockMaxBytes >= p.MaxFrameBytes && p.MaxFrameBytes > 0 {
+		v.bad("consensus.block_max_bytes", cs.BlockMaxBytes, fmt.Sprintf("must be below p2p.max_frame_bytes (%d), or proposals cannot be sent", p.MaxFrameBytes))
+	}
+	v.nonNegativeDuration("consensus.propose_delay", cs.ProposeDelay)
+	if cs.ProposeDelay >= cs.ViewTimeout && cs.ViewTimeout > 0 {
+		v.bad("consensus.propose_delay", cs.ProposeDelay, "must be below consensus.view_timeout "+cs.ViewTimeout.String())
+	}
+	v.positiveDuration("consensus.tick_interval", cs.TickInterval)
+	v.positiveDuration("consensus.fetch_timeout", cs.FetchTimeout)
+
+	pp := &c.Pompe
+	v.positiveDuration("pompe.delta", pp.Delta)
+	if pp.DeltaMax < pp.Delta {
+		v.bad("pompe.delta_max", pp.DeltaMax, "must not be below pompe.delta "+pp.Delta.String())
+	}
+	v.nonNegativeDuration("pompe.clock_skew", pp.ClockSkew)
+	v.positiveDuration("pompe.ts_window", pp.TSWindow)
+	if pp.TSWindow >= pp.Delta && pp.Delta > 0 {
+		v.bad("pompe.ts_window", pp.TSWindow, "must be below pompe.delta "+pp.Delta.String()+", or signing windows delay batches past their slot")
+	}
+	v.positive("pompe.ts_window_max_requests", pp.TSWindowMaxRequests)
+	v.positiveDuration("pompe.unsequenced_ttl", pp.UnsequencedTTL)
+	v.positive("pompe.max_pending_batches", pp.MaxPendingBatches)
+
+	v.positive("mempool.max_batches", c.Mempool.MaxBatches)
+	if c.Mempool.MaxBytes <= 0 {
+		v.bad("mempool.max_bytes", c.Mempool.MaxBytes, "must be positive")
+	}
+
+	v.positive("storage.retention_blocks", c.Storage.RetentionBlocks)
+	v.listenAddress("metrics.listen", c.Metrics.Listen, true)
+
+	e := &c.Emulation
+	v.nonNegativeDuration("emulation.delay", e.Delay)
+	v.nonNegativeDuration("emulation.jitter", e.Jitter)
+	v.probability("emulation.loss", e.Loss)
+	for _, k := range sortedKeys(e.Links) {
+		l := e.Links[k]
+		prefix := "emulation.links." + k + "."
+		if i, err := strconv.Atoi(k); err != nil || i < 0 || itoa(i) != k {
+			v.errs = append(v.errs, fmt.Errorf("[emulation.links.%s]: %q is not a peer index; links are keyed like [emulation.links.2]", k, k))
+		}
+		v.nonNegativeDuration(prefix+"delay", l.Delay)
+		v.nonNegativeDuration(prefix+"jitter", l.Jitter)
+		v.probability(prefix+"loss", l.Loss)
+	}
+	return v.err()
+}
+
+// validateAgainst checks the settings that refer to replica indexes.
+func (c *Config) validateAgainst(g *Genesis, self int) error {
+	v := &validation{}
+	n := g.N()
+	if c.Node.ID != -1 && c.Node.ID != self {
+		v.bad("node.id", c.Node.ID, fmt.Sprintf("node_key.toml holds the key of replica %d", self))
+	}
+	if c.Consensus.FixedLeader >= n {
+		v.bad("consensus.fixed_leader", c.Consensus.FixedLeader, fmt.Sprintf("the cluster has replicas 0..%d", n-1))
+	}
+	for _, k := range sortedKeys(c.Emulation.Links) {
+		if i, err := strconv.Atoi(k); err == nil && i >= n {
+			v.errs = append(v.errs, fmt.Errorf("[emulation.links.%s]: no such peer; the cluster has replicas 0..%d", k, n-1))
+		}
+	}
+	return v.err()
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
