@@ -1,0 +1,117 @@
+package testnet
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/pompe-bft/pompe/internal/config"
+)
+
+// Options describes the cluster to generate.
+type Options struct {
+	// OutDir receives node0..node{N-1}, clients/ and testnet.toml. It may
+	// exist but must not already hold a testnet.
+	OutDir string
+	// N is the number of replicas (default 4).
+	N int
+	// Clients is the number of client key files to write.
+	Clients int
+	// Mode is the protocol (default pompe).
+	Mode config.Mode
+	// ClusterID names the cluster (default random).
+	ClusterID string
+
+	// BaseIP is every replica's IP (default 127.0.0.1) unless DistinctIPs
+	// gives replica i 127.0.0.(i+1). Only loopback addresses are accepted.
+	BaseIP      string
+	DistinctIPs bool
+	// Replica i listens on BasePeerPort+i for replicas and BaseClientPort+i
+	// for clients (defaults 26600 and 26700), unless FreePorts picks ports
+	// the system reports free (by briefly listening on them).
+	BasePeerPort   int
+	BaseClientPort int
+	FreePorts      bool
+
+	// Rand supplies keys and the cluster id (default crypto/rand); a fixed
+	// stream makes a reproducible testnet.
+	Rand io.Reader
+
+	// Override edits every replica's config before it is written;
+	// OverrideReplica then edits replica index's.
+	Override        func(c *config.Config)
+	OverrideReplica func(index int, c *config.Config)
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultN              = 4
+	DefaultBaseIP         = "127.0.0.1"
+	DefaultBasePeerPort   = 26600
+	DefaultBaseClientPort = 26700
+	// MaxReplicas bounds N; DistinctIPs allows at most 254.
+	MaxReplicas = 1024
+	// MaxClients bounds Clients.
+	MaxClients = 100_000
+)
+
+func (o Options) withDefaults() Options {
+	if o.N == 0 {
+		o.N = DefaultN
+	}
+	if o.Mode == "" {
+		o.Mode = config.ModePompe
+	}
+	if o.BaseIP == "" {
+		o.BaseIP = DefaultBaseIP
+	}
+	if o.BasePeerPort == 0 {
+		o.BasePeerPort = DefaultBasePeerPort
+	}
+	if o.BaseClientPort == 0 {
+		o.BaseClientPort = DefaultBaseClientPort
+	}
+	return o
+}
+
+func (o Options) validate() error {
+	if o.OutDir == "" {
+		return errors.New("testnet: OutDir is empty")
+	}
+	if o.N < 1 || o.N > MaxReplicas {
+		return fmt.Errorf("testnet: N = %d, want 1..%d", o.N, MaxReplicas)
+	}
+	if o.Clients < 0 || o.Clients > MaxClients {
+		return fmt.Errorf("testnet: Clients = %d, want 0..%d", o.Clients, MaxClients)
+	}
+	if !o.Mode.Valid() {
+		return fmt.Errorf("testnet: Mode = %q, want %q or %q", o.Mode, config.ModePompe, config.ModeHotStuff)
+	}
+	if o.DistinctIPs {
+		if o.N > 254 {
+			return fmt.Errorf("testnet: DistinctIPs gives each replica 127.0.0.(i+1); N = %d exceeds 254", o.N)
+		}
+	} else if ip := net.ParseIP(o.BaseIP); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("testnet: BaseIP = %q is not a loopback address", o.BaseIP)
+	}
+	if o.FreePorts {
+		return nil
+	}
+	for _, p := range []struct {
+		name string
+		base int
+	}{{"BasePeerPort", o.BasePeerPort}, {"BaseClientPort", o.BaseClientPort}} {
+		if p.base < 1 || p.base+o.N-1 > 65535 {
+			return fmt.Errorf("testnet: %s = %d leaves no room for %d ports below 65536", p.name, p.base, o.N)
+		}
+	}
+	lo, hi := o.BasePeerPort, o.BaseClientPort
+	if lo > hi {
+		lo, hi = hi, lo
+	}
+	if hi < lo+o.N {
+		return fmt.Errorf("testnet: peer ports %d.. and client ports %d.. overlap for %d replicas", o.BasePeerPort, o.BaseClientPort, o.N)
+	}
+	return nil
+}
