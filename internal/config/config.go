@@ -44,6 +44,7 @@ type ConsensusConfig struct {
 	ViewTimeout     Duration `toml:"view_timeout" doc:"Time a view may take before replicas time out; doubles after each failed view."`
 	ViewTimeoutMax  Duration `toml:"view_timeout_max" doc:"Cap of the doubling view timeout."`
 	FixedLeader     int      `toml:"fixed_leader" doc:"Replica index that leads every view, for experiments; -1 rotates leaders round-robin."`
+	LeaderTermViews int      `toml:"leader_term_views" doc:"Consecutive views one leader keeps before the next takes over (at least 4: a commit needs three certified consecutive views and a fourth proposal). A timeout ends a term early."`
 	BlockMaxBatches int      `toml:"block_max_batches" doc:"Most batches one block carries."`
 	BlockMaxBytes   int      `toml:"block_max_bytes" doc:"Most bytes of batches one block carries."`
 	ProposeDelay    Duration `toml:"propose_delay" doc:"How long a leader may wait for more batches to fill a block; 0s proposes at once."`
@@ -122,6 +123,7 @@ func Default() Config {
 			ViewTimeout:     ms(1000),
 			ViewTimeoutMax:  ms(10_000),
 			FixedLeader:     -1,
+			LeaderTermViews: 8,
 			BlockMaxBatches: 1000,
 			BlockMaxBytes:   16 << 20,
 			ProposeDelay:    0,

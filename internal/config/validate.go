@@ -101,6 +101,9 @@ func (c *Config) Validate() error {
 	if cs.ViewTimeoutMax < cs.ViewTimeout {
 		v.bad("consensus.view_timeout_max", cs.ViewTimeoutMax, "must not be below consensus.view_timeout "+cs.ViewTimeout.String())
 	}
+	if cs.LeaderTermViews < 4 {
+		v.bad("consensus.leader_term_views", cs.LeaderTermViews, "must be at least 4")
+	}
 	if cs.FixedLeader < -1 {
 		v.bad("consensus.fixed_leader", cs.FixedLeader, "must be a replica index, or -1 to rotate leaders")
 	}

@@ -26,9 +26,9 @@ type request struct {
 	raw      []byte
 	firstSeq uint64
 	cmds     int
-	sentAt  int64
-	replies map[uint32]place
-	doneAt  int64
+	sentAt   int64
+	replies  map[uint32]place
+	doneAt   int64
 }
 
 const clientRetryUs = 2_000_000

@@ -1,0 +1,193 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/replica"
+	"github.com/pompe-bft/pompe/internal/runlog"
+	"github.com/pompe-bft/pompe/internal/transport"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// maxInputsPerTurn bounds how many queued inputs share one turn, so that a
+// flood of one kind cannot starve the timer or delay sends without bound.
+const maxInputsPerTurn = 512
+
+func now() int64 { return time.Now().UnixMicro() }
+
+func (n *Node) loop(ctx context.Context) error {
+	in, cin := n.tr.Inbound(), n.tr.ClientInbound()
+	timer := time.NewTimer(n.tick)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case m, ok := <-in:
+			if !ok {
+				return nil
+			}
+			n.stepPeer(m.From, m.Msg)
+		case m, ok := <-cin:
+			if !ok {
+				return nil
+			}
+			n.stepClient(m)
+		case <-timer.C:
+			n.r.Tick(now())
+		}
+		start := time.Now()
+		inputs := 1
+	drain:
+		for inputs < maxInputsPerTurn {
+			select {
+			case m, ok := <-in:
+				if !ok {
+					break drain
+				}
+				n.stepPeer(m.From, m.Msg)
+			case m, ok := <-cin:
+				if !ok {
+					break drain
+				}
+				n.stepClient(m)
+			default:
+				break drain
+			}
+			inputs++
+		}
+		n.m.turnInputs.Observe(float64(inputs))
+		n.m.inboundQueue.Set(float64(len(in)))
+		n.m.clientQueue.Set(float64(len(cin)))
+		if err := n.handleReady(); err != nil {
+			return err
+		}
+		n.m.turnSeconds.Observe(time.Since(start).Seconds())
+		n.resetTimer(timer)
+	}
+}
+
+func (n *Node) stepPeer(from uint32, m *wire.Message) {
+	if err := n.r.Step(now(), from, m); err != nil {
+		n.m.stepErrors.WithLabelValues("replica").Inc()
+		n.log.Debug("refused replica message", "from", from, "err", err)
+	}
+}
+
+func (n *Node) stepClient(m transport.ClientInbound) {
+	if err := n.r.StepClient(now(), m.Client, m.Msg); err != nil {
+		n.m.stepErrors.WithLabelValues("client").Inc()
+		n.log.Debug("refused client message", "client", m.Client, "err", err)
+	}
+}
+
+func (n *Node) resetTimer(t *time.Timer) {
+	d := n.tick
+	if w := n.r.WakeAt(); w > 0 {
+		if until := time.Duration(w-now()) * time.Microsecond; until < d {
+			d = until
+		}
+	}
+	if d < 0 {
+		d = 0
+	}
+	if !t.Stop() {
+		select {
+		case <-t.C:
+		default:
+		}
+	}
+	t.Reset(d)
+}
+
+// handleReady carries out one Ready: persist, send, execute, reply.
+func (n *Node) handleReady() error {
+	rd := n.r.Ready()
+	if rd.Violation != nil {
+		n.log.Error("safety violation detected", "err", rd.Violation)
+	}
+	if !rd.Writes.Empty() {
+		t := time.Now()
+		if err := n.store.Apply(&rd.Writes, n.sync); err != nil {
+			n.log.Error("storage write failed; stopping so that nothing unpersisted is acknowledged", "err", err)
+			return fmt.Errorf("node: storage: %w", err)
+		}
+		n.m.persistSeconds.Observe(time.Since(t).Seconds())
+	}
+	n.send(rd)
+	if len(rd.Committed) > 0 {
+		res := n.exec.Execute(rd.Committed)
+		for _, e := range res.Replies {
+			n.tr.SendClient(e.To, e.Msg)
+		}
+		n.writeLog(res.Log)
+		if !res.Writes.Empty() {
+			// Snapshots need no sync: a lost one is replaced by replay.
+			if err := n.store.Apply(&res.Writes, false); err != nil {
+				return fmt.Errorf("node: storage: %w", err)
+			}
+		}
+		n.m.committedBlocks.Add(float64(len(rd.Committed)))
+		for _, b := range rd.Committed {
+			n.m.executedBatches.Add(float64(len(b.Batches)))
+		}
+		executed, dups := n.exec.Counts()
+		n.m.executedCmds.Add(float64(executed - n.lastExecuted))
+		n.m.duplicateCmds.Add(float64(dups - n.lastDuplicates))
+		n.lastExecuted, n.lastDuplicates = executed, dups
+		if !n.lastCommit.IsZero() {
+			n.m.commitSeconds.Observe(time.Since(n.lastCommit).Seconds())
+		}
+		n.lastCommit = time.Now()
+	}
+	core := n.r.Core()
+	n.m.committedHeight.Set(float64(core.CommittedHeight()))
+	if v := core.View(); v != n.lastView {
+		n.m.viewChanges.Add(float64(v - n.lastView))
+		n.m.view.Set(float64(v))
+		n.lastView = v
+	}
+	return nil
+}
+
+func (n *Node) send(rd replica.Ready) {
+	for _, e := range rd.Messages {
+		if e.To == hotstuff.Broadcast {
+			n.tr.Broadcast(e.Msg)
+		} else {
+			n.tr.Send(uint32(e.To), e.Msg)
+		}
+	}
+	for _, e := range rd.Client {
+		n.tr.SendClient(e.To, e.Msg)
+	}
+}
+
+// writeLog appends executed commands to the execution log, skipping heights
+// a previous run of this replica already logged (replay after a restart).
+func (n *Node) writeLog(entries []runlog.ExecEntry) {
+	for _, e := range entries {
+		if !after(e, n.logged) {
+			continue
+		}
+		if err := n.execLog.Write(e); err != nil {
+			n.log.Warn("execution log write failed", "err", err)
+			return
+		}
+		n.logged = e
+	}
+}
+
+// after reports whether e comes after the entry last in execution order.
+func after(e, last runlog.ExecEntry) bool {
+	if e.Height != last.Height {
+		return e.Height > last.Height
+	}
+	if e.Position != last.Position {
+		return e.Position > last.Position
+	}
+	return e.Index > last.Index
+}

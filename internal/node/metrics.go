@@ -1,0 +1,61 @@
+package node
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the replica's Prometheus series.
+type metrics struct {
+	committedHeight prometheus.Gauge
+	view            prometheus.Gauge
+	viewChanges     prometheus.Counter
+	executedCmds    prometheus.Counter
+	executedBatches prometheus.Counter
+	duplicateCmds   prometheus.Counter
+	committedBlocks prometheus.Counter
+	inboundQueue    prometheus.Gauge
+	clientQueue     prometheus.Gauge
+	turnInputs      prometheus.Histogram
+	persistSeconds  prometheus.Histogram
+	turnSeconds     prometheus.Histogram
+	commitSeconds   prometheus.Histogram
+	stepErrors      *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer, replica int) *metrics {
+	labels := prometheus.Labels{"replica": strconv.Itoa(replica)}
+	gauge := func(name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "pompe", Name: name, Help: help, ConstLabels: labels})
+	}
+	counter := func(name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "pompe", Name: name, Help: help, ConstLabels: labels})
+	}
+	hist := func(name, help string, buckets []float64) prometheus.Histogram {
+		return prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: "pompe", Name: name, Help: help, ConstLabels: labels, Buckets: buckets})
+	}
+	latency := prometheus.ExponentialBuckets(1e-5, 2, 20)
+	m := &metrics{
+		committedHeight: gauge("committed_height", "Height of the newest committed block."),
+		view:            gauge("view", "Current HotStuff view."),
+		viewChanges:     counter("views_total", "Views entered."),
+		executedCmds:    counter("executed_commands_total", "Commands executed on the application."),
+		executedBatches: counter("executed_batches_total", "Batches executed."),
+		duplicateCmds:   counter("duplicate_commands_total", "Commands skipped as already executed."),
+		committedBlocks: counter("committed_blocks_total", "Blocks committed."),
+		inboundQueue:    gauge("inbound_queue_length", "Replica messages waiting for the state machine."),
+		clientQueue:     gauge("client_queue_length", "Client messages waiting for the state machine."),
+		turnInputs:      hist("turn_inputs", "Inputs handled per loop turn (group commit size).", prometheus.ExponentialBuckets(1, 2, 12)),
+		persistSeconds:  hist("persist_seconds", "Latency of one synced storage write.", latency),
+		turnSeconds:     hist("turn_seconds", "Latency of one loop turn, from the first input to the last send.", latency),
+		commitSeconds:   hist("block_interval_seconds", "Time between two commits at this replica.", latency),
+		stepErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "pompe", Name: "rejected_inputs_total",
+			Help: "Inputs refused by the state machine, by source.", ConstLabels: labels}, []string{"source"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.committedHeight, m.view, m.viewChanges, m.executedCmds, m.executedBatches, m.duplicateCmds,
+			m.committedBlocks, m.inboundQueue, m.clientQueue, m.turnInputs, m.persistSeconds, m.turnSeconds, m.commitSeconds, m.stepErrors)
+	}
+	return m
+}

@@ -1,0 +1,293 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/execution"
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/mempool"
+	"github.com/pompe-bft/pompe/internal/replica"
+	"github.com/pompe-bft/pompe/internal/runlog"
+	"github.com/pompe-bft/pompe/internal/storage"
+	"github.com/pompe-bft/pompe/internal/transport"
+	"github.com/pompe-bft/pompe/pkg/app"
+	"github.com/pompe-bft/pompe/pkg/app/kvstore"
+)
+
+// Options adjust a node beyond its home directory.
+type Options struct {
+	// App is the replicated application (default: the key-value store).
+	App app.Application
+	// Logger receives the node's logs (default: from the config's level and
+	// format, to stderr).
+	Logger *slog.Logger
+	// Registry collects metrics (default: a fresh registry served on the
+	// configured metrics address).
+	Registry *prometheus.Registry
+}
+
+// Node is a running replica.
+type Node struct {
+	home    *config.Home
+	log     *slog.Logger
+	store   *storage.Pebble
+	tr      *transport.Transport
+	r       *replica.Replica
+	exec    *execution.Executor
+	execLog *runlog.ExecWriter
+	logged  runlog.ExecEntry // last entry already in the execution log
+	m       *metrics
+	reg     *prometheus.Registry
+	metrics *http.Server
+	sync    bool
+	tick    time.Duration
+
+	lastView       uint64
+	lastCommit     time.Time
+	lastExecuted   uint64
+	lastDuplicates uint64
+}
+
+// Open loads home and prepares a node; Run starts it.
+func Open(home string, opts Options) (*Node, error) {
+	h, err := config.Load(home)
+	if err != nil {
+		return nil, err
+	}
+	log := opts.Logger
+	if log == nil {
+		log = NewLogger(h.Config.Node.LogLevel, h.Config.Node.LogFormat, os.Stderr)
+	}
+	log = log.With("replica", h.Index)
+	committee, err := h.Committee()
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{home: h, log: log, sync: h.Config.Storage.Sync, tick: h.Config.Consensus.TickInterval.Std()}
+	n.reg = opts.Registry
+	if n.reg == nil {
+		n.reg = prometheus.NewRegistry()
+		n.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	n.m = newMetrics(n.reg, h.Index)
+
+	if err := os.MkdirAll(h.DataDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("node: data directory: %w", err)
+	}
+	n.store, err = storage.OpenPebble(filepath.Join(h.DataDir(), "store"), storage.PebbleOptions{Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Node, error) {
+		n.closeAll()
+		return nil, err
+	}
+	n.r, err = replica.New(replicaConfig(h, committee, log), n.store)
+	if err != nil {
+		return fail(err)
+	}
+	application := opts.App
+	if application == nil {
+		application, err = kvstore.New(kvstore.Limits{})
+		if err != nil {
+			return fail(err)
+		}
+	}
+	n.exec, err = execution.New(execution.Config{SnapshotEveryBlocks: 200}, application, n.store)
+	if err != nil {
+		return fail(err)
+	}
+	logPath := filepath.Join(h.DataDir(), runlog.ExecLogName(h.Index))
+	n.logged, err = lastLoggedHeight(logPath)
+	if err != nil {
+		return fail(err)
+	}
+	n.execLog, err = runlog.OpenExecLog(logPath)
+	if err != nil {
+		return fail(err)
+	}
+	n.tr, err = transport.New(transportConfig(h, committee, log, n.reg))
+	if err != nil {
+		return fail(err)
+	}
+	return n, nil
+}
+
+func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger) replica.Config {
+	c := h.Config
+	us := func(d config.Duration) int64 { return d.Std().Microseconds() }
+	return replica.Config{
+		ID:        uint32(h.Index),
+		Committee: committee,
+		Key:       h.Key,
+		Mode:      replica.Mode(h.Genesis.Mode),
+		Logger:    log,
+		Consensus: hotstuff.Config{
+			ViewTimeoutUs:    us(c.Consensus.ViewTimeout),
+			ViewTimeoutMaxUs: us(c.Consensus.ViewTimeoutMax),
+			FixedLeader:      c.Consensus.FixedLeader,
+			LeaderTermViews:  uint64(c.Consensus.LeaderTermViews),
+			FetchRetryUs:     us(c.Consensus.FetchTimeout),
+			RetentionBlocks:  uint64(c.Storage.RetentionBlocks),
+		},
+		Mempool: mempool.Config{
+			MaxBatches:      c.Mempool.MaxBatches,
+			MaxBytes:        int(c.Mempool.MaxBytes),
+			BlockMaxBatches: c.Consensus.BlockMaxBatches,
+			ProposeDelayUs:  us(c.Consensus.ProposeDelay),
+			FetchRetryUs:    us(c.Consensus.FetchTimeout),
+			RetentionBlocks: uint64(c.Storage.RetentionBlocks),
+		},
+	}
+}
+
+func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger, reg prometheus.Registerer) transport.Config {
+	c := h.Config
+	peers := make([]string, len(h.Genesis.Replicas))
+	for i, r := range h.Genesis.Replicas {
+		peers[i] = r.PeerAddress
+	}
+	tc := transport.Config{
+		Self:              uint32(h.Index),
+		Key:               h.Key,
+		Committee:         committee,
+		PeerAddrs:         peers,
+		ListenPeer:        c.P2P.ListenPeer,
+		ListenClient:      c.P2P.ListenClient,
+		MaxFrameBytes:     c.P2P.MaxFrameBytes,
+		PeerQueueFrames:   c.P2P.PeerQueueFrames,
+		ClientQueueFrames: c.P2P.ClientQueueFrames,
+		MaxClients:        c.P2P.MaxClients,
+		DialBackoffMin:    c.P2P.DialBackoffMin.Std(),
+		DialBackoffMax:    c.P2P.DialBackoffMax.Std(),
+		Logger:            log,
+		Metrics:           reg,
+	}
+	if e := c.Emulation; e.Enabled {
+		em := transport.NewLinkEmulator(e.Seed)
+		for i := range peers {
+			l := e.Link(i)
+			_ = em.SetLink(uint32(i), transport.LinkSpec{Delay: l.Delay.Std(), Jitter: l.Jitter.Std(), DropProbability: l.Loss})
+		}
+		tc.Emulator = em
+	}
+	return tc
+}
+
+// Run serves until ctx ends, then shuts down cleanly. It returns an error if
+// the replica had to stop (storage failure) or could not start.
+func (n *Node) Run(ctx context.Context) error {
+	defer n.closeAll()
+	if err := n.startMetrics(); err != nil {
+		return err
+	}
+	if err := n.tr.Start(); err != nil {
+		return err
+	}
+	n.log.Info("replica started", "mode", n.home.Genesis.Mode, "peer", n.tr.PeerAddr(), "client", n.tr.ClientAddr(),
+		"view", n.r.Core().View(), "committed", n.r.Core().CommittedHeight(), "executed", n.exec.Height())
+	if err := n.replay(); err != nil {
+		return err
+	}
+	err := n.loop(ctx)
+	if err == nil {
+		err = n.snapshotOnExit()
+	}
+	return err
+}
+
+// replay re-executes committed blocks above the execution snapshot.
+func (n *Node) replay() error {
+	for {
+		blocks, err := n.r.Replay(n.exec.Height(), 256)
+		if err != nil {
+			return fmt.Errorf("node: replay: %w", err)
+		}
+		if len(blocks) == 0 {
+			return nil
+		}
+		res := n.exec.Execute(blocks)
+		n.writeLog(res.Log)
+		if !res.Writes.Empty() {
+			if err := n.store.Apply(&res.Writes, false); err != nil {
+				return fmt.Errorf("node: storage: %w", err)
+			}
+		}
+	}
+}
+
+func (n *Node) snapshotOnExit() error {
+	var w storage.Batch
+	if err := n.exec.Snapshot(&w); err != nil {
+		n.log.Warn("no snapshot at shutdown", "err", err)
+		return nil
+	}
+	if err := n.store.Apply(&w, true); err != nil {
+		return fmt.Errorf("node: storage at shutdown: %w", err)
+	}
+	return nil
+}
+
+func (n *Node) startMetrics() error {
+	addr := n.home.Config.Metrics.Listen
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("node: metrics listener: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(n.reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	n.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := n.metrics.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Warn("metrics server stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (n *Node) closeAll() {
+	if n.metrics != nil {
+		_ = n.metrics.Close()
+	}
+	if n.tr != nil {
+		_ = n.tr.Close()
+	}
+	if n.execLog != nil {
+		if err := n.execLog.Close(); err != nil {
+			n.log.Warn("closing execution log", "err", err)
+		}
+		n.execLog = nil
+	}
+	if n.store != nil {
+		_ = n.store.Close()
+		n.store = nil
+	}
+}
+
+// ClientAddr is the bound client listener address (after Run started).
+func (n *Node) ClientAddr() net.Addr { return n.tr.ClientAddr() }
+
+// Home is the node's loaded home directory.
+func (n *Node) Home() *config.Home { return n.home }
