@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/pompe-bft/pompe/internal/batch"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/outbox"
 	"github.com/pompe-bft/pompe/internal/runlog"
@@ -21,6 +22,9 @@ type Config struct {
 	// SnapshotEveryBlocks is how often (in executed blocks) a snapshot record
 	// is written. It must stay well below the consensus retention.
 	SnapshotEveryBlocks uint64
+	// ReplyCacheEntries bounds the Executed replies kept for clients that
+	// ask again.
+	ReplyCacheEntries int
 }
 
 // Executor applies committed blocks to an application.
@@ -33,6 +37,7 @@ type Executor struct {
 	cmds      []app.Command
 	executed  uint64
 	duplicate uint64
+	replies   *replyCache
 }
 
 // Result is what executing some blocks produced.
@@ -48,7 +53,10 @@ func New(cfg Config, a app.Application, store storage.Store) (*Executor, error) 
 	if cfg.SnapshotEveryBlocks == 0 {
 		cfg.SnapshotEveryBlocks = 500
 	}
-	e := &Executor{cfg: cfg, app: a, dedup: make(dedup)}
+	if cfg.ReplyCacheEntries <= 0 {
+		cfg.ReplyCacheEntries = 1 << 16
+	}
+	e := &Executor{cfg: cfg, app: a, dedup: make(dedup), replies: newReplyCache(cfg.ReplyCacheEntries)}
 	rec, err := store.Get(keySnapshot)
 	if errors.Is(err, storage.ErrNotFound) {
 		return e, nil
@@ -153,9 +161,11 @@ func (e *Executor) executeBlock(b outbox.ExecBlock, res *Result) {
 		if err != nil {
 			continue
 		}
-		res.Replies = append(res.Replies, outbox.ClientEnvelope{To: to, Msg: &wire.ClientMessage{Body: &wire.ClientMessage_Executed{Executed: &wire.Executed{
+		msg := &wire.ClientMessage{Body: &wire.ClientMessage_Executed{Executed: &wire.Executed{
 			Digest: eb.Digest[:], Height: b.Height, Position: uint32(bi), Ts: eb.TS, Results: out[bi],
-		}}}})
+		}}}
+		e.replies.add(eb.Digest, to, msg)
+		res.Replies = append(res.Replies, outbox.ClientEnvelope{To: to, Msg: msg})
 	}
 }
 
@@ -208,4 +218,48 @@ func (e *Executor) restore(rec []byte) error {
 	}
 	e.dedup, e.height, e.lastSnap, e.executed = d, h, h, executed
 	return nil
+}
+
+// Reply returns the cached Executed reply of batch d if client submitted it.
+func (e *Executor) Reply(client crypto.ClientID, d batch.Digest) (*wire.ClientMessage, bool) {
+	return e.replies.get(client, d)
+}
+
+type cachedReply struct {
+	to  crypto.ClientID
+	msg *wire.ClientMessage
+}
+
+// replyCache is a bounded FIFO of recent Executed replies by batch digest.
+type replyCache struct {
+	max   int
+	m     map[batch.Digest]cachedReply
+	order []batch.Digest
+	next  int
+}
+
+func newReplyCache(max int) *replyCache {
+	return &replyCache{max: max, m: make(map[batch.Digest]cachedReply)}
+}
+
+func (c *replyCache) add(d batch.Digest, to crypto.ClientID, msg *wire.ClientMessage) {
+	if _, ok := c.m[d]; ok {
+		return
+	}
+	if len(c.order) < c.max {
+		c.order = append(c.order, d)
+	} else {
+		delete(c.m, c.order[c.next])
+		c.order[c.next] = d
+		c.next = (c.next + 1) % c.max
+	}
+	c.m[d] = cachedReply{to: to, msg: msg}
+}
+
+func (c *replyCache) get(client crypto.ClientID, d batch.Digest) (*wire.ClientMessage, bool) {
+	r, ok := c.m[d]
+	if !ok || r.to != client {
+		return nil, false
+	}
+	return r.msg, true
 }

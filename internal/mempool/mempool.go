@@ -124,6 +124,7 @@ func (m *Mempool) Submit(now int64, from crypto.ClientID, raw []byte) error {
 		return nil
 	}
 	if _, ok := m.recent[d]; ok {
+		m.out.Resend = append(m.out.Resend, outbox.Resend{Client: from, Digest: d})
 		return nil
 	}
 	b, err := batch.CheckOwned(raw, from, m.cfg.Limits)
@@ -472,16 +473,6 @@ func (m *Mempool) resolve(b *hotstuff.Block) (outbox.ExecBlock, []batch.Digest) 
 		eb.Batches = append(eb.Batches, outbox.ExecBatch{Digest: d, Batch: body})
 	}
 	return eb, absent
-}
-
-// Resolve rebuilds the execution form of a committed block from storage,
-// for replay after a restart.
-func (m *Mempool) Resolve(b *hotstuff.Block) (outbox.ExecBlock, error) {
-	eb, absent := m.resolve(b)
-	if len(absent) > 0 {
-		return eb, fmt.Errorf("mempool: committed block %s misses %d bodies", b.Hash, len(absent))
-	}
-	return eb, nil
 }
 
 func (m *Mempool) remember(d batch.Digest) {

@@ -118,6 +118,11 @@ func (n *Node) handleReady() error {
 		n.m.persistSeconds.Observe(time.Since(t).Seconds())
 	}
 	n.send(rd)
+	for _, rs := range rd.Resend {
+		if m, ok := n.exec.Reply(rs.Client, rs.Digest); ok {
+			n.tr.SendClient(rs.Client, m)
+		}
+	}
 	if len(rd.Committed) > 0 {
 		res := n.exec.Execute(rd.Committed)
 		for _, e := range res.Replies {

@@ -213,22 +213,10 @@ func (n *Node) Run(ctx context.Context) error {
 
 // replay re-executes committed blocks above the execution snapshot.
 func (n *Node) replay() error {
-	for {
-		blocks, err := n.r.Replay(n.exec.Height(), 256)
-		if err != nil {
-			return fmt.Errorf("node: replay: %w", err)
-		}
-		if len(blocks) == 0 {
-			return nil
-		}
-		res := n.exec.Execute(blocks)
-		n.writeLog(res.Log)
-		if !res.Writes.Empty() {
-			if err := n.store.Apply(&res.Writes, false); err != nil {
-				return fmt.Errorf("node: storage: %w", err)
-			}
-		}
+	if err := n.r.Resume(n.exec.Height()); err != nil {
+		return fmt.Errorf("node: %w", err)
 	}
+	return n.handleReady()
 }
 
 func (n *Node) snapshotOnExit() error {

@@ -33,12 +33,20 @@ type ExecBlock struct {
 	Batches []ExecBatch
 }
 
+// Resend asks the driver to repeat the Executed reply of an already
+// executed batch to its submitter (the first reply may have been lost).
+type Resend struct {
+	Client crypto.ClientID
+	Digest batch.Digest
+}
+
 // Outbox accumulates effects until drained.
 type Outbox struct {
 	Writes    storage.Batch
 	Messages  []hotstuff.Envelope
 	Client    []ClientEnvelope
 	Committed []ExecBlock
+	Resend    []Resend
 }
 
 // Send queues a message to replica to (or hotstuff.Broadcast).

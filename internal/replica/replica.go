@@ -41,12 +41,15 @@ type Ready struct {
 	Messages  []hotstuff.Envelope
 	Client    []outbox.ClientEnvelope
 	Committed []outbox.ExecBlock
+	// Resend lists executed batches whose Executed reply a client asked for
+	// again; the driver answers from the executor's reply cache.
+	Resend    []outbox.Resend
 	Violation error
 }
 
 // Empty reports whether there is nothing to do.
 func (rd *Ready) Empty() bool {
-	return rd.Writes.Empty() && len(rd.Messages) == 0 && len(rd.Client) == 0 && len(rd.Committed) == 0 && rd.Violation == nil
+	return rd.Writes.Empty() && len(rd.Messages) == 0 && len(rd.Client) == 0 && len(rd.Committed) == 0 && len(rd.Resend) == 0 && rd.Violation == nil
 }
 
 // rules is what the replica needs of a payload rule set beyond
@@ -55,7 +58,6 @@ type rules interface {
 	hotstuff.PayloadRules
 	Tick(now int64)
 	WakeAt() int64
-	Resolve(b *hotstuff.Block) (outbox.ExecBlock, error)
 }
 
 // Replica is one replica's state machine.
@@ -168,6 +170,7 @@ func (r *Replica) Ready() Ready {
 		Messages:  append(crd.Messages, r.out.Messages...),
 		Client:    r.out.Client,
 		Committed: r.out.Committed,
+		Resend:    r.out.Resend,
 		Violation: crd.Violation,
 	}
 	rd.Writes.Append(&r.out.Writes)
@@ -175,28 +178,25 @@ func (r *Replica) Ready() Ready {
 	return rd
 }
 
-// Replay returns committed blocks above height from, up to max of them, in
-// execution form: what a restarted node re-executes after restoring its
-// newest execution snapshot.
-func (r *Replica) Replay(from uint64, max int) ([]outbox.ExecBlock, error) {
-	var out []outbox.ExecBlock
+// Resume hands the payload rules every committed block above height
+// executed (what the execution snapshot covers), in order, as if they had
+// just committed: they come out of Ready.Committed once their batch bodies
+// are present (fetched from peers when a crash lost them). A restarted node
+// calls it once, before its first input.
+func (r *Replica) Resume(executed uint64) error {
 	top := r.core.CommittedHeight()
 	cluster, n := r.cfg.Committee.Cluster(), r.cfg.Committee.N()
-	for h := from + 1; h <= top && len(out) < max; h++ {
+	for h := executed + 1; h <= top; h++ {
 		b, err := hotstuff.LoadCommitted(r.store, cluster, n, h)
 		if err != nil {
-			return out, err
+			return err
 		}
 		if b == nil {
-			return out, fmt.Errorf("replica: committed block at height %d is pruned; raise retention or snapshot more often", h)
+			return fmt.Errorf("replica: committed block at height %d is pruned before it was executed; raise storage.retention_blocks", h)
 		}
-		eb, err := r.rul.Resolve(b)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, eb)
+		r.rul.Committed(b)
 	}
-	return out, nil
+	return nil
 }
 
 // Pending reports whether the payload rules hold work.

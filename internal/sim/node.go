@@ -58,16 +58,10 @@ func (n *simNode) start() error {
 	n.life++
 	n.tickAt = 0
 	// Re-execute what committed above the newest execution snapshot.
-	for {
-		blocks, err := r.Replay(ex.Height(), 256)
-		if err != nil {
-			return fmt.Errorf("replica %d: replay: %w", n.id, err)
-		}
-		if len(blocks) == 0 {
-			break
-		}
-		n.record(ex.Execute(blocks))
+	if err := r.Resume(ex.Height()); err != nil {
+		return fmt.Errorf("replica %d: resume: %w", n.id, err)
 	}
+	n.flush()
 	n.scheduleTick(n.c.s.now + tickPeriodUs)
 	return nil
 }
@@ -137,6 +131,11 @@ func (n *simNode) flush() {
 	}
 	for _, e := range rd.Client {
 		n.c.sendToClient(n.id, e.To, e.Msg)
+	}
+	for _, rs := range rd.Resend {
+		if m, ok := n.exec.Reply(rs.Client, rs.Digest); ok {
+			n.c.sendToClient(n.id, rs.Client, m)
+		}
 	}
 	if len(rd.Committed) > 0 {
 		res := n.exec.Execute(rd.Committed)
