@@ -362,3 +362,21 @@ func (c *Core) String() string {
 	return fmt.Sprintf("view=%d lastVoted=%d timedOut=%d highQC=%d(have=%v) lock=%d lastTC=%d committed=%d proposed=%d failures=%d deadline=%d fetching=%d orphans=%d waiting=%d",
 		c.view, c.lastVoted, c.timedOut, c.highQC.View, haveHigh, c.lockedQC.View, tc, c.committedHeight, c.proposedView, c.failures, c.deadline, len(c.fetching), c.orphanCount, len(c.waiting))
 }
+
+// Fetch asks for block h (and its ancestors) from hint, then from others,
+// unless it is known or already being fetched. Payload rules use it when a
+// message names a block this replica has not seen.
+func (c *Core) Fetch(now int64, h Hash, hint uint32) {
+	c.now = now
+	if _, ok := c.blocks[h]; ok {
+		return
+	}
+	c.fetch(h, hint)
+}
+
+// IsValidated reports whether h passed payload validation here (or is
+// committed).
+func (c *Core) IsValidated(h Hash) bool {
+	nd, ok := c.blocks[h]
+	return ok && (nd.committed || nd.state == vValid)
+}
