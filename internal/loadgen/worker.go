@@ -1,0 +1,135 @@
+package loadgen
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/pompe-bft/pompe/internal/runlog"
+	"github.com/pompe-bft/pompe/pkg/client"
+)
+
+// busyRetryInterval is how soon a closed loop that found the client busy
+// tries again if no completion wakes it first.
+const busyRetryInterval = 5 * time.Millisecond
+
+// worker is one client and its measurements. The submit side runs on the
+// worker's goroutine; done runs on the client's callback goroutine, which
+// alone touches the histograms and logs until the client is closed.
+type worker struct {
+	g        *Generator
+	index    int
+	cl       *client.Client
+	records  *runlog.ClientRecordWriter
+	orderLog *latencyLog // nil in hotstuff mode
+	execLog  *latencyLog
+	payloads *payloads
+
+	outstanding atomic.Int64
+	submitted   atomic.Uint64
+	shed        atomic.Uint64
+	wake        chan struct{}
+
+	ordered, executed   uint64
+	orderHist, execHist histogram
+}
+
+// submit hands one command to the client; false if the client refused it.
+func (w *worker) submit() (bool, error) {
+	w.outstanding.Add(1)
+	if _, err := w.cl.Submit(w.payloads.nextPut(), w.done); err != nil {
+		w.outstanding.Add(-1)
+		return false, err
+	}
+	w.submitted.Add(1)
+	return true, nil
+}
+
+// closedLoop keeps Inflight*BatchCommands commands pending until stop.
+func (w *worker) closedLoop(stop <-chan struct{}) {
+	target := int64(w.g.opts.Inflight * w.g.opts.BatchCommands)
+	retry := time.NewTicker(busyRetryInterval)
+	defer retry.Stop()
+	for {
+		for w.outstanding.Load() < target {
+			ok, err := w.submit()
+			if errors.Is(err, client.ErrClosed) {
+				return
+			}
+			if !ok {
+				break
+			}
+		}
+		select {
+		case <-w.wake:
+		case <-retry.C:
+		case <-stop:
+			return
+		}
+	}
+}
+
+// openLoop submits RatePerClient commands per second, evenly spread; a
+// command the client has no room for is shed, not delayed.
+func (w *worker) openLoop(stop <-chan struct{}) {
+	rate := w.g.opts.RatePerClient
+	every := max(time.Duration(float64(time.Second)/rate), time.Millisecond)
+	ticker := time.NewTicker(every)
+	defer ticker.Stop()
+	start := time.Now()
+	var sent uint64
+	for {
+		select {
+		case now := <-ticker.C:
+			due := uint64(now.Sub(start).Seconds() * rate)
+			for ; sent < due; sent++ {
+				ok, err := w.submit()
+				if errors.Is(err, client.ErrClosed) {
+					return
+				}
+				if !ok {
+					w.shed.Add(1)
+				}
+			}
+		case <-stop:
+			return
+		}
+	}
+}
+
+// done measures one completed command. Phases that end after the window
+// are not counted; neither are commands completed by Close.
+func (w *worker) done(o client.Outcome) {
+	w.outstanding.Add(-1)
+	end := time.Unix(0, w.g.windowEnd.Load())
+	if w.orderLog != nil && !o.SequencedAt.IsZero() && !o.SequencedAt.After(end) {
+		lat := o.SequencedAt.Sub(o.SentAt)
+		w.ordered++
+		w.orderHist.add(lat)
+		w.orderLog.write(o.SequencedAt, lat)
+	}
+	if o.Err == nil && !o.ExecutedAt.After(end) {
+		lat := o.ExecutedAt.Sub(o.SentAt)
+		w.executed++
+		w.execHist.add(lat)
+		w.execLog.write(o.ExecutedAt, lat)
+	}
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close stops the client (pending commands complete unmeasured) and closes
+// the files.
+func (w *worker) close() error {
+	var errs []error
+	if w.cl != nil {
+		errs = append(errs, w.cl.Close())
+	}
+	if w.records != nil {
+		errs = append(errs, w.records.Close())
+	}
+	errs = append(errs, w.orderLog.close(), w.execLog.close())
+	return errors.Join(errs...)
+}
