@@ -57,7 +57,7 @@ type fakeCluster struct {
 	placed         map[batch.Digest]placement
 	executed       map[uint64]bool // seqs of the (single) client
 	height         uint64
-	batchSizes     []int          // replica 0's view of first attempts
+	batchSizes     []int // replica 0's view of first attempts
 	seenDigests    map[batch.Digest]bool
 	timers         []*time.Timer
 	closed         bool

@@ -37,7 +37,9 @@ func TestConfigValidate(t *testing.T) {
 		{"huge batch", func(c *Config) { c.BatchMaxCommands = 1 << 20 }, "exceeds"},
 		{"pending below batch", func(c *Config) { c.BatchMaxCommands, c.MaxPending = 8, 4 }, "max pending"},
 		{"back-off inverted", func(c *Config) { c.BackoffMin, c.BackoffMax = time.Second, time.Millisecond }, "back-off"},
-		{"two record sinks", func(c *Config) { c.Records, c.RecordsTo = runlog.NewClientRecordWriter(&bytes.Buffer{}), &bytes.Buffer{} }, "not both"},
+		{"two record sinks", func(c *Config) {
+			c.Records, c.RecordsTo = runlog.NewClientRecordWriter(&bytes.Buffer{}), &bytes.Buffer{}
+		}, "not both"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
