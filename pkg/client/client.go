@@ -128,6 +128,7 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		slots:     make(chan struct{}, cfg.MaxPending),
 		callbacks: make(chan completion, cfg.MaxPending),
 		records:   cfg.Records,
+		nextSeq:   cfg.FirstSeq - 1,
 	}
 	c.log = cfg.Logger.With("client", c.id.String()[:12])
 	if cfg.RecordsTo != nil {

@@ -512,3 +512,27 @@ func TestPayloadTooLarge(t *testing.T) {
 		t.Errorf("submit: %v", err)
 	}
 }
+
+// TestTimeoutStartsNewAttempts: with two of four replicas silent no
+// attempt can gather 2f+1 timestamps; each retry timeout starts a new one.
+func TestTimeoutStartsNewAttempts(t *testing.T) {
+	fc := newFakeCluster(t, config.ModePompe, 4, map[int]fakeBehavior{2: {silent: true}, 3: {silent: true}})
+	var buf bytes.Buffer
+	c := newClient(t, fc, func(cfg *Config) {
+		cfg.RetryTimeout, cfg.RecordsTo, cfg.FirstSeq = 50*time.Millisecond, &buf, 100
+	})
+	got := make(chan Outcome, 1)
+	seq, err := c.Submit([]byte("x"), func(o Outcome) { got <- o })
+	if err != nil || seq != 100 {
+		t.Fatalf("submit: seq %d, %v", seq, err)
+	}
+	eventually(t, "three retries", func() bool { return c.Stats().Retries >= 3 })
+	c.Close()
+	if o := <-got; !errors.Is(o.Err, ErrClosed) || o.Seq != 100 {
+		t.Fatalf("outcome %+v", o)
+	}
+	recs := readRecords(t, &buf)
+	if len(recs) != 1 || recs[0].Attempts < 4 || recs[0].ExecutedUs != 0 || recs[0].Seq != 100 || len(recs[0].ReplicaTs) < 6 {
+		t.Fatalf("records %+v", recs)
+	}
+}

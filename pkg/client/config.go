@@ -53,6 +53,12 @@ type Config struct {
 	Key  crypto.PrivateKey
 	Mode config.Mode
 
+	// FirstSeq is the first command's sequence number (default 1). A
+	// client that reuses its key against the same cluster must start after
+	// the last number it used, or replicas discard its commands as
+	// duplicates.
+	FirstSeq uint64
+
 	// BatchMaxCommands is the most commands in one batch.
 	BatchMaxCommands int
 	// BatchMaxDelay is how long a command may wait for a batch to fill.
@@ -115,6 +121,9 @@ func (c Config) withDefaults() Config {
 	defDur(&c.RetryTimeout, DefaultRetryTimeout)
 	defDur(&c.BackoffMin, DefaultBackoffMin)
 	defDur(&c.BackoffMax, DefaultBackoffMax)
+	if c.FirstSeq == 0 {
+		c.FirstSeq = 1
+	}
 	if c.BatchMaxDelay < 0 {
 		c.BatchMaxDelay = 0
 	}

@@ -14,7 +14,7 @@ import (
 // Loop timing.
 const (
 	maxTick       = 50 * time.Millisecond
-	minTick       = 2 * time.Millisecond
+	minTick       = 5 * time.Millisecond
 	flushInterval = time.Second
 	// sequencedTimeoutFactor: after sequencing, a batch waits this many
 	// retry timeouts for its execution before a new attempt. Sequenced
@@ -36,14 +36,18 @@ type engine struct {
 	lastFlush time.Time
 }
 
+// tick is the resolution of retry timers and back-off. The ticker runs
+// only while batches are outstanding, so an idle client does not wake.
 func (c *Client) tick() time.Duration {
-	return min(max(min(c.cfg.RetryTimeout, c.cfg.BackoffMin)/2, minTick), maxTick)
+	return min(max(min(c.cfg.RetryTimeout/4, c.cfg.BackoffMin), minTick), maxTick)
 }
 
 func (c *Client) loop() {
 	defer c.wg.Done()
 	e := &engine{c: c, digests: make(map[batch.Digest]*attempt)}
 	ticker := time.NewTicker(c.tick())
+	ticker.Stop()
+	ticking := false
 	defer ticker.Stop()
 	batchTimer := time.NewTimer(time.Hour)
 	batchTimer.Stop()
@@ -65,6 +69,17 @@ func (c *Client) loop() {
 		}
 		if wait := e.launch(time.Now()); wait > 0 {
 			batchTimer.Reset(wait)
+		}
+		if busy := len(e.flights) > 0; busy != ticking {
+			ticking = busy
+			if busy {
+				ticker.Reset(c.tick())
+			} else {
+				ticker.Stop()
+				if time.Since(e.lastFlush) >= flushInterval {
+					e.flush()
+				}
+			}
 		}
 	}
 }
@@ -251,8 +266,16 @@ func (e *engine) onTick(now time.Time) {
 	for _, fl := range slices.Clone(e.flights) {
 		e.checkFlight(fl, now)
 	}
-	if e.c.records != nil && e.recordErr == nil && now.Sub(e.lastFlush) >= flushInterval {
-		e.lastFlush = now
+	if now.Sub(e.lastFlush) >= flushInterval {
+		e.flush()
+	}
+}
+
+// flush pushes written records to their file, so that a live reader sees
+// them within flushInterval.
+func (e *engine) flush() {
+	e.lastFlush = time.Now()
+	if e.c.records != nil && e.recordErr == nil {
 		if err := e.c.records.Flush(); err != nil {
 			e.recordFailed(err)
 		}
