@@ -1,0 +1,122 @@
+package local
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/testnet"
+)
+
+// Options describe one local run.
+type Options struct {
+	Nodes   int
+	Clients int
+	Mode    config.Mode
+	// Duration is the measured load window.
+	Duration      time.Duration
+	Batch         int     // commands per batch
+	PayloadBytes  int     // bytes per command
+	Inflight      int     // batches outstanding per client
+	RatePerClient float64 // commands/s per client; 0: closed loop
+
+	// OutDir, if set, receives the testnet, every log and the run records,
+	// and is kept. Otherwise a temporary directory is used and removed at
+	// the end unless Keep is set.
+	OutDir string
+	Keep   bool
+
+	// Executable is the pompe binary that runs replicas as "Executable node
+	// --home DIR" (default: this process's own executable).
+	Executable string
+
+	// Progress, if set, receives a progress report while the load runs:
+	// one line rewritten in place when Interactive (a terminal), plain
+	// lines every ProgressEvery otherwise.
+	Progress      io.Writer
+	Interactive   bool
+	ProgressEvery time.Duration
+	// Status, if set, receives one line per stage (testnet written,
+	// replicas ready, stopping...).
+	Status io.Writer
+
+	// ReadyTimeout bounds the wait for replicas to accept connections;
+	// StopGrace is how long replicas get to exit after SIGTERM.
+	ReadyTimeout time.Duration
+	StopGrace    time.Duration
+}
+
+// Defaults and bounds.
+const (
+	DefaultNodes         = 4
+	DefaultClients       = 4
+	DefaultDuration      = 30 * time.Second
+	DefaultBatch         = 1
+	DefaultPayloadBytes  = 64
+	DefaultInflight      = 1
+	DefaultProgressEvery = time.Second
+	DefaultReadyTimeout  = 30 * time.Second
+	DefaultStopGrace     = 10 * time.Second
+	// MaxNodes is bounded by the distinct loopback addresses 127.0.0.1..254.
+	MaxNodes   = 254
+	MaxClients = 1000
+)
+
+func (o Options) withDefaults() (Options, error) {
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.Nodes, DefaultNodes)
+	def(&o.Clients, DefaultClients)
+	def(&o.Batch, DefaultBatch)
+	def(&o.PayloadBytes, DefaultPayloadBytes)
+	def(&o.Inflight, DefaultInflight)
+	defDur := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	defDur(&o.Duration, DefaultDuration)
+	defDur(&o.ProgressEvery, DefaultProgressEvery)
+	defDur(&o.ReadyTimeout, DefaultReadyTimeout)
+	defDur(&o.StopGrace, DefaultStopGrace)
+	if o.Mode == "" {
+		o.Mode = config.ModePompe
+	}
+	if o.Executable == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return o, fmt.Errorf("local: cannot find the pompe binary to start replicas with: %w", err)
+		}
+		o.Executable = exe
+	}
+	return o, o.validate()
+}
+
+func (o Options) validate() error {
+	switch {
+	case o.Nodes < 1 || o.Nodes > MaxNodes:
+		return fmt.Errorf("local: %d nodes, want 1..%d", o.Nodes, MaxNodes)
+	case o.Clients < 1 || o.Clients > MaxClients:
+		return fmt.Errorf("local: %d clients, want 1..%d", o.Clients, MaxClients)
+	case !o.Mode.Valid():
+		return fmt.Errorf("local: mode %q, want %q or %q", o.Mode, config.ModePompe, config.ModeHotStuff)
+	case o.Duration < 0 || o.ProgressEvery < 0 || o.ReadyTimeout < 0 || o.StopGrace < 0:
+		return errors.New("local: negative duration")
+	}
+	return nil
+}
+
+// Layout of a run directory.
+const (
+	testnetDirName = "testnet"
+	runDirName     = "run"
+	logsDirName    = "logs"
+)
+
+func replicaLogName(i int) string { return testnet.NodeDirName(i) + ".log" }

@@ -1,0 +1,243 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+
+	"github.com/pompe-bft/pompe/internal/checker"
+	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/loadgen"
+	"github.com/pompe-bft/pompe/internal/runlog"
+	"github.com/pompe-bft/pompe/internal/testnet"
+)
+
+// Run performs one local run. Replicas are stopped before Run returns,
+// whatever happens; a cancelled ctx (Ctrl-C) ends the load early and Run
+// returns ctx's error after cleaning up.
+func Run(ctx context.Context, opts Options) (*Report, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	dir, keep := o.OutDir, true
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "pompe-local-"); err != nil {
+			return nil, fmt.Errorf("local: %w", err)
+		}
+		keep = o.Keep
+	}
+	if !keep {
+		defer os.RemoveAll(dir)
+	}
+	r := &runner{o: o, dir: dir}
+	rep, err := r.run(ctx)
+	if rep != nil && keep {
+		rep.Dir = dir
+	}
+	return rep, err
+}
+
+type runner struct {
+	o     Options
+	dir   string
+	procs []*replicaProcess
+}
+
+func (r *runner) status(format string, args ...any) {
+	if r.o.Status != nil {
+		fmt.Fprintf(r.o.Status, format+"\n", args...)
+	}
+}
+
+func (r *runner) run(ctx context.Context) (*Report, error) {
+	tnDir := filepath.Join(r.dir, testnetDirName)
+	runDir := filepath.Join(r.dir, runDirName)
+	logsDir := filepath.Join(r.dir, logsDirName)
+	for _, d := range []string{runDir, logsDir} {
+		if err := mkdirEmpty(d); err != nil {
+			return nil, err
+		}
+	}
+	if err := testnet.Generate(testnet.Options{
+		OutDir: tnDir, N: r.o.Nodes, Clients: r.o.Clients, Mode: r.o.Mode,
+		DistinctIPs: true, FreePorts: true,
+	}); err != nil {
+		return nil, err
+	}
+	ci, err := testnet.LoadClusterInfo(tnDir)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := readClientKeys(ci)
+	if err != nil {
+		return nil, err
+	}
+	r.status("testnet of %d replicas (%s) in %s", r.o.Nodes, r.o.Mode, tnDir)
+
+	defer r.stopAll() // also on every error path below
+	for i, home := range ci.Homes {
+		p, err := startReplica(i, r.o.Executable, []string{"node", "--home", home}, filepath.Join(logsDir, replicaLogName(i)))
+		if err != nil {
+			return nil, err
+		}
+		r.procs = append(r.procs, p)
+	}
+	addrs := make([]string, len(ci.Genesis.Replicas))
+	for i, ri := range ci.Genesis.Replicas {
+		addrs[i] = ri.ClientAddress
+	}
+	if err := waitReady(ctx, r.procs, addrs, r.o.ReadyTimeout); err != nil {
+		return nil, err
+	}
+	r.status("%d replicas ready; running %d clients for %v", r.o.Nodes, r.o.Clients, r.o.Duration)
+
+	summary, loadErr := r.load(ctx, ci.Genesis, keys, runDir, logsDir)
+	if loadErr != nil && summary == nil {
+		return nil, loadErr
+	}
+	r.status("stopping replicas")
+	replicaErrs := r.stopAll()
+	if loadErr != nil {
+		return nil, loadErr
+	}
+
+	rep := &Report{
+		Mode: r.o.Mode, Nodes: r.o.Nodes, Clients: r.o.Clients, Batch: r.o.Batch,
+		PayloadBytes: r.o.PayloadBytes, Inflight: r.o.Inflight, RatePerClient: r.o.RatePerClient,
+	}
+	rep.addLoad(*summary)
+	for _, e := range replicaErrs {
+		rep.ReplicaErrors = append(rep.ReplicaErrors, e.Error())
+	}
+	if err := collectExecLogs(ci, runDir); err != nil {
+		return rep, err
+	}
+	res, err := checker.Check(runDir, checker.Options{})
+	if err != nil {
+		return rep, err
+	}
+	rep.addCheck(res)
+	return rep, nil
+}
+
+// load runs the load generator with progress reports. Its client logs go
+// to logs/clients.log.
+func (r *runner) load(ctx context.Context, g config.Genesis, keys []crypto.PrivateKey, runDir, logsDir string) (*loadgen.Summary, error) {
+	logFile, err := os.Create(filepath.Join(logsDir, "clients.log"))
+	if err != nil {
+		return nil, fmt.Errorf("local: %w", err)
+	}
+	defer logFile.Close()
+	gen, err := loadgen.New(ctx, loadgen.Options{
+		Genesis: g, ClientKeys: keys, OutDir: runDir, Duration: r.o.Duration,
+		Inflight: r.o.Inflight, RatePerClient: r.o.RatePerClient, BatchCommands: r.o.Batch,
+		PayloadBytes: r.o.PayloadBytes,
+		Logger:       slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	})
+	if err != nil {
+		return nil, err
+	}
+	stop := make(chan struct{})
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		if r.o.Progress != nil {
+			reportProgress(r.o.Progress, r.o.Interactive, r.o.ProgressEvery, r.o.Duration, gen.Progress, stop)
+		}
+	}()
+	s, err := gen.Run(ctx)
+	close(stop)
+	<-progressDone
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return &s, err
+}
+
+// stopAll stops every started replica (once, all at the same time) and
+// returns the failures.
+func (r *runner) stopAll() []error {
+	errs := make([]error, len(r.procs))
+	var wg sync.WaitGroup
+	for i, p := range r.procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.stop(r.o.StopGrace)
+		}()
+	}
+	wg.Wait()
+	r.procs = nil
+	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
+}
+
+func readClientKeys(ci *testnet.ClusterInfo) ([]crypto.PrivateKey, error) {
+	keys := make([]crypto.PrivateKey, len(ci.ClientKeyFiles))
+	for k, path := range ci.ClientKeyFiles {
+		var err error
+		if keys[k], err = config.ReadKeyFile(path); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+// collectExecLogs copies every replica's execution log next to the client
+// records, where the checker reads them.
+func collectExecLogs(ci *testnet.ClusterInfo, runDir string) error {
+	for i, home := range ci.Homes {
+		h, err := config.Load(home)
+		if err != nil {
+			return err
+		}
+		name := runlog.ExecLogName(i)
+		if err := copyFile(filepath.Join(h.DataDir(), name), filepath.Join(runDir, name)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return fmt.Errorf("local: copy %s: %w", from, err)
+	}
+	if err := out.Close(); err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	return nil
+}
+
+// mkdirEmpty creates dir, refusing one that already holds files: a run
+// must not mix its records with an earlier one's.
+func mkdirEmpty(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err == nil && len(entries) > 0 {
+		return fmt.Errorf("local: %s is not empty; choose a new output directory", dir)
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("local: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	return nil
+}
