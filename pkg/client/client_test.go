@@ -536,3 +536,28 @@ func TestTimeoutStartsNewAttempts(t *testing.T) {
 		t.Fatalf("records %+v", recs)
 	}
 }
+
+func TestBaselineResend(t *testing.T) {
+	fc := newFakeCluster(t, config.ModeHotStuff, 4, nil)
+	fc.dropSubmits = 4
+	c := newClient(t, fc, func(cfg *Config) { cfg.RetryTimeout = 100 * time.Millisecond })
+	o := do(t, c, "x")
+	checkOutcome(t, config.ModeHotStuff, o, 1, "x")
+	if s := c.Stats(); s.Retries == 0 || o.Attempts != 1 {
+		t.Errorf("retries %d attempts %d: want resends of the same digest", s.Retries, o.Attempts)
+	}
+}
+
+func TestRejectedCounted(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			fc := newFakeCluster(t, mode, 4, map[int]fakeBehavior{0: {refuse: true}})
+			fc.execDelay = func(uint32) time.Duration { return 30 * time.Millisecond }
+			c := newClient(t, fc, nil)
+			checkOutcome(t, mode, do(t, c, "x"), 1, "x")
+			if mode == config.ModePompe && c.Stats().Replicas[0].Rejects == 0 {
+				t.Errorf("rejection not counted: %+v", c.Stats())
+			}
+		})
+	}
+}

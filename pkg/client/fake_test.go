@@ -25,6 +25,7 @@ type fakeBehavior struct {
 	garbage       bool   // also sends acks and reports for unknown digests
 	rejectBelow   uint32 // rejects sequence requests of attempts below this
 	hugeTimestamp bool   // valid certificates on timestamps far in the future
+	refuse        bool   // answers timestamp requests with Rejected
 }
 
 // placement is where the fake chain executed a batch.
@@ -61,6 +62,7 @@ type fakeCluster struct {
 	seenDigests    map[batch.Digest]bool
 	timers         []*time.Timer
 	closed         bool
+	dropSubmits    int // submissions to ignore, across replicas
 	wg             sync.WaitGroup
 }
 
@@ -356,6 +358,13 @@ func (r *fakeReplica) handle(c *fakeConn, m *wire.ClientMessage) {
 		}
 		d := batch.DigestOf(b.Submit.Batch)
 		r.fc.noteBatch(r.id, d, bt)
+		r.fc.mu.Lock()
+		drop := r.fc.dropSubmits > 0
+		r.fc.dropSubmits--
+		r.fc.mu.Unlock()
+		if drop {
+			return
+		}
 		r.fc.order(r, d, bt, 0, c.id)
 	case *wire.ClientMessage_TimestampRequest:
 		r.timestamp(c, b.TimestampRequest.Batch)
@@ -376,6 +385,10 @@ func (r *fakeReplica) timestamp(c *fakeConn, raw []byte) {
 		return
 	}
 	r.fc.noteBatch(r.id, d, bt)
+	if r.b.refuse {
+		c.send(rejected(d[:], "overloaded"))
+		return
+	}
 	r.mu.Lock()
 	ts := max(time.Now().UnixMicro(), r.lastTS+1)
 	r.lastTS = ts

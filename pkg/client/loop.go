@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/pompe-bft/pompe/internal/batch"
-	"github.com/pompe-bft/pompe/internal/runlog"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
@@ -231,37 +230,6 @@ func (e *engine) onExecuted(from uint32, ex *wire.Executed, now time.Time) {
 	e.accept(at, vote.ex, now)
 }
 
-// accept applies an execution report that f+1 replicas agree on. A
-// command reported as duplicate was executed by another attempt; it waits
-// for that attempt's report.
-func (e *engine) accept(at *attempt, ex *wire.Executed, now time.Time) {
-	fl := at.fl
-	if e.c.cfg.Mode != modeBaseline && at.sequencedAt.IsZero() {
-		// Executed means sequenced: the acks are late, or went to others.
-		e.markSequenced(at, now)
-	}
-	fl.setPhase(phaseExecuting, now)
-	for _, r := range ex.Results {
-		i := fl.bySeq[r.Seq]
-		if fl.done[i] {
-			continue
-		}
-		if r.Duplicate {
-			if fl.dupOf[i].at == nil {
-				fl.dupOf[i] = execRef{at: at, ex: ex}
-				if fl.dupSince.IsZero() {
-					fl.dupSince = now
-				}
-			}
-			continue
-		}
-		e.complete(fl, i, at, ex, r.Result, false, now)
-	}
-	if fl.left == 0 {
-		e.finish(fl)
-	}
-}
-
 func (e *engine) onTick(now time.Time) {
 	for _, fl := range slices.Clone(e.flights) {
 		e.checkFlight(fl, now)
@@ -317,49 +285,6 @@ func (e *engine) checkFlight(fl *flight, now time.Time) {
 	}
 }
 
-// complete finishes command i of fl.
-func (e *engine) complete(fl *flight, i int, at *attempt, ex *wire.Executed, result []byte, dup bool, now time.Time) {
-	fl.done[i] = true
-	fl.left--
-	assigned := ex.Ts
-	if assigned == 0 {
-		assigned = at.ts
-	}
-	seqAt := at.sequencedAt
-	if seqAt.IsZero() {
-		seqAt = fl.sequencedAt
-	}
-	o := Outcome{
-		Seq: fl.cmds[i].seq, Result: result, Height: ex.Height, Position: ex.Position, Digest: at.digest,
-		AssignedTS: assigned, SentAt: fl.sentAt, SequencedAt: seqAt, ExecutedAt: now,
-		Attempts: max(fl.nAttempts, 1), Duplicate: dup,
-	}
-	if dup {
-		e.c.counters.duplicates.Add(1)
-	} else {
-		e.c.counters.executed.Add(1)
-	}
-	e.record(fl, o)
-	e.deliver(fl.cmds[i], o)
-}
-
-// deliver hands an outcome to the callback goroutine. The channel holds
-// one entry per pending command, so this never blocks.
-func (e *engine) deliver(cmd *command, o Outcome) {
-	e.c.counters.pending.Add(-1)
-	e.c.callbacks <- completion{done: cmd.done, outcome: o}
-}
-
-// finish forgets a completed flight and all its digests.
-func (e *engine) finish(fl *flight) {
-	for _, at := range fl.attempts {
-		delete(e.digests, at.digest)
-	}
-	if i := slices.Index(e.flights, fl); i >= 0 {
-		e.flights = slices.Delete(e.flights, i, i+1)
-	}
-}
-
 // resendTo sends a (re)connected replica what the current attempts need
 // from it.
 func (e *engine) resendTo(r uint32) {
@@ -375,77 +300,4 @@ func (e *engine) resendTo(r uint32) {
 			l.send(at.submit)
 		}
 	}
-}
-
-// shutdown completes every pending command with ErrClosed. Commands that
-// were sent get a record without execution; commands still queued were
-// never sent and get none.
-func (e *engine) shutdown() {
-	for _, fl := range e.flights {
-		for i, cmd := range fl.cmds {
-			if fl.done[i] {
-				continue
-			}
-			o := Outcome{Seq: cmd.seq, SentAt: fl.sentAt, SequencedAt: fl.sequencedAt, Attempts: max(fl.nAttempts, 1)}
-			if fl.cur != nil && !fl.cur.sequencedAt.IsZero() {
-				o.AssignedTS = fl.cur.ts
-			}
-			e.record(fl, o)
-			o.Err = ErrClosed
-			e.deliver(cmd, o)
-		}
-	}
-	e.flights = nil
-	for _, cmd := range e.queue {
-		e.deliver(cmd, Outcome{Seq: cmd.seq, Err: ErrClosed})
-	}
-	e.queue = nil
-	for {
-		select {
-		case cmd := <-e.c.submitted:
-			e.c.counters.pending.Add(1)
-			e.deliver(cmd, Outcome{Seq: cmd.seq, Err: ErrClosed})
-		default:
-			return
-		}
-	}
-}
-
-// record writes the command's record. A failing writer is logged once and
-// then left alone: records are an observation, not the protocol.
-func (e *engine) record(fl *flight, o Outcome) {
-	w := e.c.records
-	if w == nil || e.recordErr != nil {
-		return
-	}
-	r := runlog.ClientRecord{
-		Seq:       o.Seq,
-		SentUs:    o.SentAt.UnixMicro(),
-		ReplicaTs: fl.replicaTS,
-		Attempts:  o.Attempts,
-		Height:    o.Height,
-		Position:  o.Position,
-	}
-	copy(r.Client[:], e.c.id[:])
-	if o.AssignedTS > 0 {
-		r.AssignedTsUs = uint64(o.AssignedTS)
-	}
-	if !o.SequencedAt.IsZero() {
-		r.SequencedUs = o.SequencedAt.UnixMicro()
-	}
-	if !o.ExecutedAt.IsZero() {
-		r.ExecutedUs = o.ExecutedAt.UnixMicro()
-		copy(r.Digest[:], o.Digest[:])
-	}
-	if r.ReplicaTs == nil {
-		r.ReplicaTs = []runlog.ReplicaTimestamp{}
-	}
-	if err := w.Write(r); err != nil {
-		e.recordFailed(err)
-	}
-}
-
-func (e *engine) recordFailed(err error) {
-	e.recordErr = err
-	e.c.log.Error("client records stopped", "err", err)
 }
