@@ -8,6 +8,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/mempool"
+	"github.com/pompe-bft/pompe/internal/ordering"
 	"github.com/pompe-bft/pompe/internal/outbox"
 	"github.com/pompe-bft/pompe/internal/storage"
 	"github.com/pompe-bft/pompe/internal/wire"
@@ -32,6 +33,7 @@ type Config struct {
 
 	Consensus hotstuff.Config
 	Mempool   mempool.Config
+	Ordering  ordering.Config
 }
 
 // Ready is what the driver must do after a batch of inputs, in this order:
@@ -65,6 +67,7 @@ type Replica struct {
 	cfg   Config
 	core  *hotstuff.Core
 	pool  *mempool.Mempool
+	ord   *ordering.Orderer
 	rul   rules
 	out   outbox.Outbox
 	store storage.Store
@@ -88,6 +91,19 @@ func New(cfg Config, store storage.Store) (*Replica, error) {
 		}
 		r.pool = mempool.New(mc, store, &r.out)
 		r.rul = r.pool
+	case ModePompe:
+		oc := cfg.Ordering
+		oc.Self, oc.Committee = cfg.ID, cfg.Committee
+		oc.Signer = crypto.NewSigner(cfg.Key, cfg.Committee.Cluster())
+		if oc.RetentionBlocks == 0 {
+			oc.RetentionBlocks = cfg.Consensus.RetentionBlocks
+		}
+		ord, err := ordering.New(oc, store, &r.out)
+		if err != nil {
+			return nil, err
+		}
+		r.ord = ord
+		r.rul = ord
 	default:
 		return nil, fmt.Errorf("replica: mode %q not supported", cfg.Mode)
 	}
@@ -106,6 +122,9 @@ func New(cfg Config, store storage.Store) (*Replica, error) {
 	if r.pool != nil {
 		r.pool.SetTree(core)
 	}
+	if r.ord != nil {
+		r.ord.SetTree(core)
+	}
 	return r, nil
 }
 
@@ -114,6 +133,15 @@ func (r *Replica) Core() *hotstuff.Core { return r.core }
 
 // Step handles a message from replica from.
 func (r *Replica) Step(now int64, from uint32, m *wire.Message) error {
+	if r.ord != nil {
+		switch m.Body.(type) {
+		case *wire.Message_Collect, *wire.Message_CollectReply, *wire.Message_SequencedRequest,
+			*wire.Message_SequencedResponse, *wire.Message_BatchRequest, *wire.Message_BatchResponse:
+			err := r.ord.Step(now, from, m)
+			r.core.Poke(now)
+			return err
+		}
+	}
 	switch body := m.Body.(type) {
 	case *wire.Message_BatchRequest:
 		if r.pool == nil {
@@ -134,6 +162,11 @@ func (r *Replica) Step(now int64, from uint32, m *wire.Message) error {
 
 // StepClient handles a message from an authenticated client.
 func (r *Replica) StepClient(now int64, from crypto.ClientID, m *wire.ClientMessage) error {
+	if r.ord != nil {
+		err := r.ord.StepClient(now, from, m)
+		r.core.Poke(now)
+		return err
+	}
 	switch body := m.Body.(type) {
 	case *wire.ClientMessage_Submit:
 		if r.pool == nil {

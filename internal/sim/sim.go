@@ -6,11 +6,14 @@ import (
 	"slices"
 
 	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/checker"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/mempool"
+	"github.com/pompe-bft/pompe/internal/ordering"
 	"github.com/pompe-bft/pompe/internal/replica"
 	"github.com/pompe-bft/pompe/internal/storage"
+	"github.com/pompe-bft/pompe/internal/tsproof"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
@@ -36,6 +39,7 @@ type acceptedBatch struct {
 	id        crypto.ClientID
 	firstSeq  uint64
 	cmds      int
+	replicaTS map[uint32][]int64
 	digest    batch.Digest
 	at        place
 	latencyUs int64
@@ -138,7 +142,7 @@ func (c *cluster) setup() error {
 		if err != nil {
 			return err
 		}
-		cl := &simClient{c: c, idx: i, id: crypto.ClientIDOf(k.Public()), open: make(map[batch.Digest]*request), seq: 0}
+		cl := &simClient{c: c, idx: i, id: crypto.ClientIDOf(k.Public()), open: make(map[batch.Digest]*request), ver: tsproof.NewVerifier(com, 1024)}
 		c.clients = append(c.clients, cl)
 		c.byClient[cl.id] = cl
 	}
@@ -171,7 +175,8 @@ func (c *cluster) replicaConfig(id uint32, key crypto.PrivateKey) replica.Config
 			RetentionBlocks:  2000,
 			MemoryBlocks:     64,
 		},
-		Mempool: mempool.Config{BlockMaxBatches: 64},
+		Mempool:  mempool.Config{BlockMaxBatches: 64},
+		Ordering: ordering.Config{DeltaUs: 2 * c.opts.MaxDelayUs, SkewUs: 50_000, WindowUs: 200, FetchRetryUs: 100_000},
 	}
 }
 
@@ -394,6 +399,9 @@ func (c *cluster) check() {
 			c.violate("liveness: replica %d did not execute %d accepted commands", nd.id, missing)
 		}
 	}
+	if c.opts.Mode == replica.ModePompe {
+		c.checkOrdering()
+	}
 	for _, k := range c.clients {
 		if len(k.open) > 0 {
 			ds := make([]string, 0, len(k.open))
@@ -428,4 +436,74 @@ func (c *cluster) result() Result {
 		r.MeanLatencyUs = sum / int64(r.Accepted)
 	}
 	return r
+}
+
+// checkOrdering checks ordering linearizability (PROTOCOL.md section 1,
+// property 3) over the execution order of the correct replica that executed
+// most: no command may execute after another whose lowest correct timestamp
+// is above its own highest correct timestamp.
+func (c *cluster) checkOrdering() {
+	var ref *simNode
+	for _, nd := range c.nodes {
+		if nd.correct() && (ref == nil || len(nd.executed) > len(ref.executed)) {
+			ref = nd
+		}
+	}
+	if ref == nil {
+		return
+	}
+	bounds := make(map[cmdID][2]uint64)
+	for _, a := range c.accepted {
+		lo, hi := uint64(1<<63), uint64(0)
+		for rep, tss := range a.replicaTS {
+			if !c.nodes[rep].correct() {
+				continue
+			}
+			for _, ts := range tss {
+				lo, hi = min(lo, uint64(ts)), max(hi, uint64(ts))
+			}
+		}
+		if hi == 0 {
+			continue
+		}
+		for s := a.firstSeq; s < a.firstSeq+uint64(a.cmds); s++ {
+			bounds[cmdID{a.id, s}] = [2]uint64{lo, hi}
+		}
+	}
+	places := make([]place, 0, len(ref.executed))
+	for p := range ref.executed {
+		places = append(places, p)
+	}
+	slices.SortFunc(places, func(a, b place) int {
+		switch {
+		case a.height != b.height:
+			return cmpU64(a.height, b.height)
+		case a.position != b.position:
+			return cmpU64(uint64(a.position), uint64(b.position))
+		default:
+			return cmpU64(uint64(a.index), uint64(b.index))
+		}
+	})
+	var timed []checker.TimedCommand
+	for _, p := range places {
+		id := ref.executed[p]
+		b, ok := bounds[id]
+		if !ok {
+			continue
+		}
+		timed = append(timed, checker.TimedCommand{MinTsUs: b[0], MaxTsUs: b[1], Entry: int64(len(timed))})
+	}
+	if rep := checker.CheckOrdering(timed, 3); rep.Violations > 0 {
+		c.violate("ordering linearizability: %d commands executed after a command with higher correct timestamps (%+v)", rep.Violations, rep.Examples)
+	}
+}
+
+func cmpU64(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
 }

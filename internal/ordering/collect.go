@@ -1,0 +1,298 @@
+package ordering
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/storage"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// onCollect answers the leader's collect (PROTOCOL.md 3.2.2).
+func (o *Orderer) onCollect(from uint32, c *wire.Collect) error {
+	if o.tree.Leader(c.View) != from {
+		return fmt.Errorf("ordering: collect for view %d from %d, not its leader", c.View, from)
+	}
+	if c.View < o.tree.View() || c.View < o.collectView {
+		return nil // stale
+	}
+	if c.View == o.collectView {
+		// At most one answer per view; repeat it for a retransmitted collect.
+		if r := o.collectReply; r != nil && string(r.Parent) == string(c.Parent) && r.Boundary == c.Boundary {
+			o.sendReply(from, r)
+		}
+		return nil
+	}
+	if c.Boundary > o.now+o.cfg.SkewUs {
+		return fmt.Errorf("ordering: collect boundary %d is beyond now %d + skew", c.Boundary, o.now)
+	}
+	ph, err := hotstuff.HashFromBytes(c.Parent)
+	if err != nil {
+		return err
+	}
+	if !o.tree.IsValidated(ph) {
+		// Answer once the parent chain is here and checked.
+		if o.tree.Block(ph) == nil {
+			o.tree.Fetch(o.now, ph, from)
+		}
+		o.waitCollect = &pendingCollect{from: from, c: c}
+		return nil
+	}
+	parent := o.tree.Block(ph)
+	tp := o.boundaryOf(parent)
+	if c.Boundary <= tp {
+		return fmt.Errorf("ordering: collect boundary %d not above the parent's %d", c.Boundary, tp)
+	}
+	if c.Boundary > o.localSync {
+		o.localSync = c.Boundary
+		o.out.Writes.Put([]byte{prefixLocalSync}, i64(o.localSync))
+	}
+	chain := o.chainDigests(ph)
+	var list []slotEntry
+	for d, e := range o.sequenced {
+		if e.ts >= tp && e.ts < c.Boundary && !o.inChain(chain, d) {
+			list = append(list, slotEntry{d: d, ts: e.ts})
+		}
+	}
+	sortEntries(list)
+	r := &wire.CollectReply{View: c.View, Parent: c.Parent, Boundary: c.Boundary, Replica: o.cfg.Self}
+	for _, e := range list {
+		r.Entries = append(r.Entries, &wire.SlotEntry{Digest: append([]byte(nil), e.d[:]...), Ts: e.ts})
+	}
+	r.Sig = o.cfg.Signer.Sign(crypto.DomainCollect, crypto.U64(c.View), c.Parent, crypto.I64(c.Boundary), listBytes(r.Entries))
+	o.collectView, o.collectReply = c.View, r
+	o.sendReply(from, r)
+	return nil
+}
+
+func (o *Orderer) sendReply(to uint32, r *wire.CollectReply) {
+	if to == o.cfg.Self {
+		_ = o.onCollectReply(o.cfg.Self, r)
+		return
+	}
+	o.out.Send(int(to), &wire.Message{Body: &wire.Message_CollectReply{CollectReply: r}})
+}
+
+func sortEntries(list []slotEntry) {
+	slices.SortFunc(list, func(a, b slotEntry) int {
+		if a.less(b) {
+			return -1
+		}
+		if b.less(a) {
+			return 1
+		}
+		return 0
+	})
+}
+
+// round is the leader's collect for one (view, parent).
+type round struct {
+	view     uint64
+	parent   hotstuff.Hash
+	tParent  int64
+	boundary int64
+	askedAt  int64
+	replies  map[uint32]*wire.CollectReply
+	done     bool
+}
+
+// Build implements hotstuff.PayloadRules: run a collect round for (view,
+// parent), then propose the union of 2f+1 complete replies.
+func (o *Orderer) Build(now int64, view uint64, parent *hotstuff.Block, force bool) ([]byte, bool) {
+	o.now = now
+	r := o.round
+	if r == nil || r.view != view || r.parent != parent.Hash {
+		o.adaptDelta()
+		tp := o.boundaryOf(parent)
+		t := now - o.delta
+		if t <= tp {
+			t = tp + 1
+		}
+		r = &round{view: view, parent: parent.Hash, tParent: tp, boundary: t, askedAt: now, replies: make(map[uint32]*wire.CollectReply)}
+		o.round = r
+		c := &wire.Collect{View: view, Parent: append([]byte(nil), parent.Hash[:]...), Boundary: t}
+		o.out.Send(hotstuff.Broadcast, &wire.Message{Body: &wire.Message_Collect{Collect: c}})
+		_ = o.onCollect(o.cfg.Self, c)
+	}
+	var complete []*wire.CollectReply
+	for i := 0; i < o.n; i++ {
+		if rep, ok := r.replies[uint32(i)]; ok && o.completeReply(rep) {
+			complete = append(complete, rep)
+		}
+	}
+	if len(complete) < o.q {
+		return nil, false
+	}
+	payload, err := o.buildSlot(r.boundary, complete[:o.q])
+	if err != nil {
+		return nil, false
+	}
+	r.done = true
+	return payload, true
+}
+
+// adaptDelta widens the slack after rejects and lets it decay otherwise.
+func (o *Orderer) adaptDelta() {
+	if o.rejects > 0 {
+		o.delta *= 2
+		if o.delta > o.cfg.DeltaMaxUs {
+			o.delta = o.cfg.DeltaMaxUs
+		}
+	} else if o.delta > o.cfg.DeltaUs {
+		o.delta -= (o.delta - o.cfg.DeltaUs + 15) / 16
+	}
+	o.rejects = 0
+}
+
+// Delta is the current liveness slack in microseconds.
+func (o *Orderer) Delta() int64 { return o.delta }
+
+func (o *Orderer) completeReply(r *wire.CollectReply) bool {
+	for _, e := range r.Entries {
+		d, _ := batch.DigestFromBytes(e.Digest)
+		if o.proven(d, e.Ts) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// retryRound re-sends the collect to replicas that have not answered and
+// re-asks for proofs still missing.
+func (o *Orderer) retryRound() {
+	r := o.round
+	if r == nil || r.done || o.now < r.askedAt+o.cfg.FetchRetryUs {
+		return
+	}
+	if o.tree.View() != r.view || o.tree.Leader(r.view) != o.cfg.Self {
+		o.round = nil
+		return
+	}
+	r.askedAt = o.now
+	c := &wire.Collect{View: r.view, Parent: append([]byte(nil), r.parent[:]...), Boundary: r.boundary}
+	for i := 0; i < o.n; i++ {
+		id := uint32(i)
+		rep, ok := r.replies[id]
+		switch {
+		case !ok && id != o.cfg.Self:
+			o.out.Send(i, &wire.Message{Body: &wire.Message_Collect{Collect: c}})
+		case ok && !o.completeReply(rep):
+			o.requestProofs(id, rep)
+		}
+	}
+}
+
+// onCollectReply records a reply to the current round (PROTOCOL.md 3.2.3)
+// and asks its sender for the proofs of entries the leader lacks.
+func (o *Orderer) onCollectReply(from uint32, rep *wire.CollectReply) error {
+	r := o.round
+	if r == nil || r.done || rep.View != r.view || string(rep.Parent) != string(r.parent[:]) || rep.Boundary != r.boundary {
+		return nil
+	}
+	if rep.Replica != from {
+		return errors.New("ordering: collect reply relayed for another replica")
+	}
+	if _, dup := r.replies[from]; dup {
+		return nil
+	}
+	prev := slotEntry{ts: -1 << 62}
+	for i, e := range rep.Entries {
+		d, err := batch.DigestFromBytes(e.Digest)
+		if err != nil {
+			return err
+		}
+		se := slotEntry{d: d, ts: e.Ts}
+		if i > 0 && !prev.less(se) {
+			return errors.New("ordering: collect reply entries not strictly sorted")
+		}
+		if e.Ts < r.tParent || e.Ts >= r.boundary {
+			return fmt.Errorf("ordering: collect reply entry with ts %d outside [%d, %d)", e.Ts, r.tParent, r.boundary)
+		}
+		prev = se
+	}
+	if from != o.cfg.Self {
+		msg := collectBytes(o.cfg.Committee.Cluster(), rep.View, rep.Parent, rep.Boundary, rep.Entries)
+		if !o.cfg.Committee.VerifyBytes(from, rep.Sig, msg) {
+			return errors.New("ordering: bad collect reply signature")
+		}
+	}
+	r.replies[from] = rep
+	o.requestProofs(from, rep)
+	return nil
+}
+
+func (o *Orderer) requestProofs(from uint32, rep *wire.CollectReply) {
+	if from == o.cfg.Self {
+		return
+	}
+	var ask [][]byte
+	for _, e := range rep.Entries {
+		d, _ := batch.DigestFromBytes(e.Digest)
+		if o.proven(d, e.Ts) == nil {
+			ask = append(ask, e.Digest)
+		}
+	}
+	if len(ask) > 0 {
+		o.out.Send(int(from), &wire.Message{Body: &wire.Message_SequencedRequest{SequencedRequest: &wire.SequencedRequest{Digests: ask}}})
+	}
+}
+
+// maxServed bounds the batches one fetch answer carries.
+const maxServed = 1024
+
+// onSequencedRequest serves the body and proof of batches this replica
+// sequenced (it listed them in a collect reply).
+func (o *Orderer) onSequencedRequest(from uint32, r *wire.SequencedRequest) {
+	resp := &wire.SequencedResponse{}
+	for i, raw := range r.Digests {
+		if i >= maxServed {
+			break
+		}
+		d, err := batch.DigestFromBytes(raw)
+		if err != nil {
+			continue
+		}
+		if e, ok := o.sequenced[d]; ok {
+			resp.Batches = append(resp.Batches, &wire.SequencedBatch{Batch: e.raw, Ts: e.ts, Proof: e.proof})
+		} else if v, err := o.store.Get(storage.Key(prefixSequenced, d[:])); err == nil {
+			var sb wire.SequencedBatch
+			if wireUnmarshal(v, &sb) == nil {
+				resp.Batches = append(resp.Batches, &sb)
+			}
+		}
+	}
+	if len(resp.Batches) > 0 {
+		o.out.Send(int(from), &wire.Message{Body: &wire.Message_SequencedResponse{SequencedResponse: resp}})
+	}
+}
+
+// onSequencedResponse accepts proven batches: the proof must verify for the
+// body's digest and the claimed ts.
+func (o *Orderer) onSequencedResponse(from uint32, r *wire.SequencedResponse) {
+	for i, sb := range r.Batches {
+		if i >= maxServed {
+			break
+		}
+		d := batch.DigestOf(sb.Batch)
+		if o.proven(d, sb.Ts) != nil {
+			continue
+		}
+		b, err := batch.Decode(sb.Batch, o.cfg.Limits)
+		if err != nil {
+			continue
+		}
+		if o.checkProof(d, sb.Ts, sb.Proof) != nil {
+			continue
+		}
+		if len(o.known) >= o.cfg.MaxPending {
+			return
+		}
+		e := &entry{d: d, ts: sb.Ts, raw: sb.Batch, b: b, proof: sb.Proof}
+		o.known[slotEntry{d: d, ts: sb.Ts}] = e
+		o.knownBody[d] = e
+	}
+}

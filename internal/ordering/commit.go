@@ -1,0 +1,116 @@
+package ordering
+
+import (
+	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/outbox"
+	"github.com/pompe-bft/pompe/internal/storage"
+)
+
+// Committed implements hotstuff.PayloadRules: the block joins the execution
+// queue and is released, in order, once every body is present.
+func (o *Orderer) Committed(b *hotstuff.Block) {
+	o.queue = append(o.queue, b)
+	o.drainCommitted()
+}
+
+func (o *Orderer) drainCommitted() {
+	for len(o.queue) > 0 {
+		b := o.queue[0]
+		si, err := o.slotOf(b)
+		if err != nil {
+			// A committed block always carries a decodable slot: 2f+1 replicas
+			// validated it. Skip rather than stall on corrupt storage.
+			o.queue = o.queue[1:]
+			continue
+		}
+		eb := outbox.ExecBlock{Height: b.Height, View: b.View, Hash: b.Hash}
+		var absent []batch.Digest
+		for _, e := range si.entries {
+			raw, bt := o.lookup(e.d)
+			if raw == nil {
+				absent = append(absent, e.d)
+				continue
+			}
+			eb.Batches = append(eb.Batches, outbox.ExecBatch{Digest: e.d, TS: e.ts, Batch: bt})
+		}
+		if len(absent) > 0 {
+			hints := make([][]uint32, len(absent))
+			for i := range hints {
+				hints[i] = []uint32{b.Proposer}
+			}
+			o.requestBodies(absent, hints)
+			return
+		}
+		o.queue = o.queue[1:]
+		for _, e := range si.entries {
+			raw, _ := o.lookup(e.d)
+			o.storeBody(e.d, raw)
+			o.out.Writes.Put(storage.Key(prefixBodyByHt, storage.U64(b.Height), e.d[:]), nil)
+			if _, ok := o.sequenced[e.d]; ok {
+				delete(o.sequenced, e.d)
+				o.out.Writes.Delete(storage.Key(prefixSequenced, e.d[:]))
+			}
+			if k, ok := o.knownBody[e.d]; ok {
+				delete(o.known, slotEntry{d: k.d, ts: k.ts})
+				delete(o.knownBody, e.d)
+			}
+			delete(o.bodies, e.d)
+			o.remember(e.d, e.ts)
+		}
+		if si.boundary > o.committedT {
+			o.committedT = si.boundary
+		}
+		o.out.Committed = append(o.out.Committed, eb)
+		o.gcBodies()
+		o.gcKnown()
+		o.prune(b.Height)
+	}
+}
+
+// gcKnown forgets proven batches learned from others whose timestamp fell
+// behind the committed boundary without being included: no later slot can
+// hold them.
+func (o *Orderer) gcKnown() {
+	for k, e := range o.known {
+		if e.ts < o.committedT {
+			delete(o.known, k)
+			if o.knownBody[k.d] == e {
+				delete(o.knownBody, k.d)
+			}
+		}
+	}
+}
+
+func (o *Orderer) remember(d batch.Digest, ts int64) {
+	if _, ok := o.recent[d]; ok {
+		return
+	}
+	if len(o.recentRing) < o.cfg.RecentCommitted {
+		o.recentRing = append(o.recentRing, d)
+	} else {
+		delete(o.recent, o.recentRing[o.recentNext])
+		o.recentRing[o.recentNext] = d
+		o.recentNext = (o.recentNext + 1) % len(o.recentRing)
+	}
+	o.recent[d] = ts
+}
+
+// prune deletes stored bodies of blocks beyond retention.
+func (o *Orderer) prune(height uint64) {
+	if o.cfg.RetentionBlocks == 0 || height <= o.cfg.RetentionBlocks {
+		return
+	}
+	below := height - o.cfg.RetentionBlocks
+	if below <= o.pruned {
+		return
+	}
+	start := storage.Key(prefixBodyByHt, storage.U64(o.pruned))
+	end := storage.Key(prefixBodyByHt, storage.U64(below))
+	_ = o.store.Scan(start, end, func(k, _ []byte) bool {
+		o.out.Writes.Delete(storage.Key(prefixBody, k[9:]))
+		return true
+	})
+	o.out.Writes.DeleteRange(start, end)
+	o.pruned = below
+}

@@ -1,0 +1,346 @@
+package ordering
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/outbox"
+	"github.com/pompe-bft/pompe/internal/storage"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Key layout (prefixes unique across pompe):
+//
+//	'T'              timestamp high-water mark (8 bytes)
+//	'L'              localSyncTS promise (8 bytes)
+//	'Y' digest       SequencedBatch: a batch this replica acked, until committed
+//	'P' digest       body of a batch in a block this replica validated or committed
+//	'Q' height digest  index of bodies by commit height, for pruning
+const (
+	prefixHWM       = 'T'
+	prefixLocalSync = 'L'
+	prefixSequenced = 'Y'
+	prefixBody      = 'P'
+	prefixBodyByHt  = 'Q'
+)
+
+// hwmStepUs is how far above the last timestamp the persisted high-water
+// mark is raised, so that one synced write covers many timestamps.
+const hwmStepUs = 1_000_000
+
+// body is a batch this replica received for timestamping.
+type body struct {
+	raw   []byte
+	b     *wire.Batch
+	owner crypto.ClientID
+	myTS  int64
+	cert  *wire.TimestampCert // the reply sent, repeated for duplicate requests
+	at    int64
+	// fetched bodies came from another replica for validation or execution;
+	// this replica gave them no timestamp.
+	fetched bool
+}
+
+// entry is a sequenced batch with its proof.
+type entry struct {
+	d     batch.Digest
+	ts    int64
+	raw   []byte
+	b     *wire.Batch
+	proof *wire.SequenceProof
+}
+
+type windowReq struct {
+	client crypto.ClientID
+	d      batch.Digest
+	ts     int64
+}
+
+type fetchState struct {
+	askedAt int64
+	tries   int
+	hints   []uint32
+}
+
+// Orderer is the ordering layer of one replica.
+type Orderer struct {
+	cfg   Config
+	tree  Tree
+	store hotstuff.Reader
+	out   *outbox.Outbox
+	now   int64
+	n, q  int
+	f     int
+
+	lastTS    int64
+	hwm       int64
+	localSync int64
+
+	bodies    map[batch.Digest]*body
+	bodyOrder []batch.Digest
+	window    []windowReq
+	windowAt  int64
+
+	sequenced map[batch.Digest]*entry // acked here, not yet committed
+	known     map[slotEntry]*entry    // proven batches learned from others (leader side)
+	knownBody map[batch.Digest]*entry // any known entry by digest, for its body
+	verified  *digestSet              // (d, ts, proof) triples whose proof verified
+	stored    *digestSet              // digests whose body is in 'P'
+
+	recent     map[batch.Digest]int64 // committed digest -> ts
+	recentRing []batch.Digest
+	recentNext int
+
+	slots      map[hotstuff.Hash]*slotInfo
+	committedT int64 // boundary of the newest committed slot
+
+	// Replica side of collect.
+	collectView  uint64
+	collectReply *wire.CollectReply
+	waitCollect  *pendingCollect
+
+	// Leader side of collect.
+	round   *round
+	delta   int64
+	rejects int
+
+	missing map[batch.Digest]*fetchState
+	queue   []*hotstuff.Block
+	pruned  uint64
+}
+
+type pendingCollect struct {
+	from uint32
+	c    *wire.Collect
+}
+
+// New builds the ordering layer and recovers its durable state.
+func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) (*Orderer, error) {
+	cfg.setDefaults()
+	o := &Orderer{
+		cfg:       cfg,
+		store:     store,
+		out:       out,
+		n:         cfg.Committee.N(),
+		q:         cfg.Committee.Quorum(),
+		f:         cfg.Committee.F(),
+		bodies:    make(map[batch.Digest]*body),
+		sequenced: make(map[batch.Digest]*entry),
+		known:     make(map[slotEntry]*entry),
+		knownBody: make(map[batch.Digest]*entry),
+		verified:  newDigestSet(1 << 18),
+		stored:    newDigestSet(1 << 18),
+		recent:    make(map[batch.Digest]int64),
+		slots:     make(map[hotstuff.Hash]*slotInfo),
+		missing:   make(map[batch.Digest]*fetchState),
+		delta:     cfg.DeltaUs,
+	}
+	if err := o.recover(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// SetTree connects the layer to the consensus core.
+func (o *Orderer) SetTree(t Tree) { o.tree = t }
+
+func readI64(r hotstuff.Reader, key []byte) (int64, error) {
+	v, err := r.Get(key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if len(v) != 8 {
+		return 0, fmt.Errorf("ordering: corrupt record %q", key)
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+func i64(v int64) []byte { return binary.BigEndian.AppendUint64(nil, uint64(v)) }
+
+func (o *Orderer) recover() error {
+	var err error
+	if o.hwm, err = readI64(o.store, []byte{prefixHWM}); err != nil {
+		return err
+	}
+	// Every timestamp handed out before the restart was at most the mark.
+	o.lastTS = o.hwm
+	if o.localSync, err = readI64(o.store, []byte{prefixLocalSync}); err != nil {
+		return err
+	}
+	start, end := storage.PrefixRange(prefixSequenced)
+	return o.store.Scan(start, end, func(k, v []byte) bool {
+		var sb wire.SequencedBatch
+		if proto.Unmarshal(v, &sb) != nil {
+			return true
+		}
+		d := batch.DigestOf(sb.Batch)
+		b, err := batch.Decode(sb.Batch, o.cfg.Limits)
+		if err != nil {
+			return true
+		}
+		o.sequenced[d] = &entry{d: d, ts: sb.Ts, raw: sb.Batch, b: b, proof: sb.Proof}
+		return true
+	})
+}
+
+// Pending reports sequenced batches waiting for a committed block.
+func (o *Orderer) Pending() bool { return len(o.sequenced) > 0 || len(o.queue) > 0 }
+
+// Carries reports whether a slot payload holds batches.
+func (o *Orderer) Carries(payload []byte) bool {
+	s, err := decodeSlot(payload)
+	return err == nil && len(s.Batches) > 0
+}
+
+// WakeAt is when the layer next needs a Tick (0: none).
+func (o *Orderer) WakeAt() int64 {
+	var w int64
+	min := func(t int64) {
+		if w == 0 || t < w {
+			w = t
+		}
+	}
+	if len(o.window) > 0 {
+		min(o.windowAt + o.cfg.WindowUs)
+	}
+	for _, f := range o.missing {
+		min(f.askedAt + o.cfg.FetchRetryUs)
+	}
+	if o.round != nil && !o.round.done {
+		min(o.round.askedAt + o.cfg.FetchRetryUs)
+	}
+	return w
+}
+
+// Tick handles the passage of time: windows that are due, fetch retries,
+// a pending collect.
+func (o *Orderer) Tick(now int64) {
+	o.now = now
+	o.retryFetches()
+	o.retryRound()
+	o.afterInput()
+}
+
+// afterInput runs after every input: a due signing window closes and a
+// collect that waited for its parent block is answered.
+func (o *Orderer) afterInput() {
+	if len(o.window) > 0 && (len(o.window) >= o.cfg.WindowMaxRequests || o.now >= o.windowAt+o.cfg.WindowUs) {
+		o.closeWindow()
+	}
+	if o.waitCollect != nil {
+		p := o.waitCollect
+		o.waitCollect = nil
+		_ = o.onCollect(p.from, p.c)
+	}
+}
+
+// Step handles a replica message for this layer.
+func (o *Orderer) Step(now int64, from uint32, m *wire.Message) error {
+	o.now = now
+	var err error
+	switch b := m.Body.(type) {
+	case *wire.Message_Collect:
+		err = o.onCollect(from, b.Collect)
+	case *wire.Message_CollectReply:
+		err = o.onCollectReply(from, b.CollectReply)
+	case *wire.Message_SequencedRequest:
+		o.onSequencedRequest(from, b.SequencedRequest)
+	case *wire.Message_SequencedResponse:
+		o.onSequencedResponse(from, b.SequencedResponse)
+	case *wire.Message_BatchRequest:
+		o.onBatchRequest(from, b.BatchRequest)
+	case *wire.Message_BatchResponse:
+		o.onBatchResponse(b.BatchResponse)
+	default:
+		err = fmt.Errorf("ordering: unexpected message %T", m.Body)
+	}
+	o.afterInput()
+	return err
+}
+
+// StepClient handles a client message for this layer.
+func (o *Orderer) StepClient(now int64, from crypto.ClientID, m *wire.ClientMessage) error {
+	o.now = now
+	var err error
+	switch b := m.Body.(type) {
+	case *wire.ClientMessage_TimestampRequest:
+		err = o.onTimestampRequest(from, b.TimestampRequest)
+	case *wire.ClientMessage_SequenceRequest:
+		err = o.onSequenceRequest(from, b.SequenceRequest)
+	default:
+		err = fmt.Errorf("ordering: unexpected client message %T", m.Body)
+	}
+	o.afterInput()
+	return err
+}
+
+// lookup finds a batch body anywhere this replica keeps one.
+func (o *Orderer) lookup(d batch.Digest) ([]byte, *wire.Batch) {
+	if e, ok := o.sequenced[d]; ok {
+		return e.raw, e.b
+	}
+	if e, ok := o.knownBody[d]; ok {
+		return e.raw, e.b
+	}
+	if b, ok := o.bodies[d]; ok {
+		return b.raw, b.b
+	}
+	raw, err := o.store.Get(storage.Key(prefixBody, d[:]))
+	if err != nil {
+		return nil, nil
+	}
+	b, err := batch.Decode(raw, o.cfg.Limits)
+	if err != nil {
+		return nil, nil
+	}
+	return raw, b
+}
+
+// digestSet is a bounded FIFO set of 32-byte keys.
+type digestSet struct {
+	max   int
+	set   map[[32]byte]struct{}
+	order [][32]byte
+	next  int
+}
+
+func newDigestSet(max int) *digestSet {
+	return &digestSet{max: max, set: make(map[[32]byte]struct{})}
+}
+
+func (s *digestSet) has(k [32]byte) bool { _, ok := s.set[k]; return ok }
+
+func (s *digestSet) add(k [32]byte) {
+	if s.has(k) {
+		return
+	}
+	if len(s.order) < s.max {
+		s.order = append(s.order, k)
+	} else {
+		delete(s.set, s.order[s.next])
+		s.order[s.next] = k
+		s.next = (s.next + 1) % s.max
+	}
+	s.set[k] = struct{}{}
+}
+
+func sortedDigests[V any](m map[batch.Digest]V) []batch.Digest {
+	out := make([]batch.Digest, 0, len(m))
+	for d := range m {
+		out = append(out, d)
+	}
+	slices.SortFunc(out, func(a, b batch.Digest) int { return slices.Compare(a[:], b[:]) })
+	return out
+}
+
+func wireUnmarshal(b []byte, m proto.Message) error { return proto.Unmarshal(b, m) }

@@ -1,0 +1,204 @@
+package ordering
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// slotInfo is the decoded essence of a block's slot.
+type slotInfo struct {
+	boundary int64
+	entries  []slotEntry // sorted by (ts, d)
+}
+
+type slotEntry struct {
+	d  batch.Digest
+	ts int64
+}
+
+func (a slotEntry) less(b slotEntry) bool {
+	if a.ts != b.ts {
+		return a.ts < b.ts
+	}
+	return a.d.Less(b.d)
+}
+
+func decodeSlot(payload []byte) (*wire.Slot, error) {
+	var s wire.Slot
+	if len(payload) == 0 {
+		return nil, errors.New("ordering: empty slot payload")
+	}
+	if err := proto.Unmarshal(payload, &s); err != nil {
+		return nil, fmt.Errorf("ordering: slot: %w", err)
+	}
+	return &s, nil
+}
+
+// slotOf returns the slot of block b (genesis: boundary 0, no entries).
+func (o *Orderer) slotOf(b *hotstuff.Block) (*slotInfo, error) {
+	if b.Height == 0 {
+		return &slotInfo{}, nil
+	}
+	if si, ok := o.slots[b.Hash]; ok {
+		return si, nil
+	}
+	s, err := decodeSlot(b.Payload)
+	if err != nil {
+		return nil, err
+	}
+	si := &slotInfo{boundary: s.Boundary}
+	for _, sb := range s.Batches {
+		d, err := batch.DigestFromBytes(sb.Digest)
+		if err != nil {
+			return nil, err
+		}
+		si.entries = append(si.entries, slotEntry{d: d, ts: sb.Ts})
+	}
+	if len(o.slots) > maxSlotCache {
+		clear(o.slots) // a cache: abandoned forks must not pile up
+	}
+	o.slots[b.Hash] = si
+	return si, nil
+}
+
+const maxSlotCache = 4096
+
+// boundaryOf is a block's slot boundary (0 for genesis or an undecodable slot).
+func (o *Orderer) boundaryOf(b *hotstuff.Block) int64 {
+	si, err := o.slotOf(b)
+	if err != nil {
+		return 0
+	}
+	return si.boundary
+}
+
+// chainDigests lists the digests in h and its uncommitted ancestors.
+func (o *Orderer) chainDigests(h hotstuff.Hash) map[batch.Digest]struct{} {
+	set := make(map[batch.Digest]struct{})
+	for !o.tree.IsCommitted(h) {
+		b := o.tree.Block(h)
+		if b == nil || b.Height == 0 {
+			break
+		}
+		if si, err := o.slotOf(b); err == nil {
+			for _, e := range si.entries {
+				set[e.d] = struct{}{}
+			}
+		}
+		h = b.Parent
+	}
+	return set
+}
+
+// inChain reports whether d is in the chain ending at h: uncommitted
+// ancestors, or committed recently.
+func (o *Orderer) inChain(chain map[batch.Digest]struct{}, d batch.Digest) bool {
+	if _, ok := chain[d]; ok {
+		return true
+	}
+	_, ok := o.recent[d]
+	return ok
+}
+
+// listBytes is the signed encoding of a collect reply's list.
+func listBytes(entries []*wire.SlotEntry) []byte {
+	b := make([]byte, 0, len(entries)*40)
+	for _, e := range entries {
+		b = append(b, e.Digest...)
+		b = append(b, i64(e.Ts)...)
+	}
+	return b
+}
+
+func collectBytes(cluster []byte, view uint64, parent []byte, boundary int64, entries []*wire.SlotEntry) []byte {
+	return crypto.SigningBytes(crypto.DomainCollect, cluster, crypto.U64(view), parent, crypto.I64(boundary), listBytes(entries))
+}
+
+// buildSlot assembles the union of replies into a slot: entries sorted by
+// (ts, d), each with its proof pointing at shared root signatures, and each
+// reply reduced to a bitmap over the entries.
+func (o *Orderer) buildSlot(boundary int64, replies []*wire.CollectReply) ([]byte, error) {
+	type pair = slotEntry
+	index := make(map[pair]int)
+	var union []pair
+	for _, r := range replies {
+		for _, e := range r.Entries {
+			d, _ := batch.DigestFromBytes(e.Digest)
+			p := pair{d: d, ts: e.Ts}
+			if _, ok := index[p]; !ok {
+				index[p] = 0
+				union = append(union, p)
+			}
+		}
+	}
+	slices.SortFunc(union, func(a, b pair) int {
+		if a.less(b) {
+			return -1
+		}
+		if b.less(a) {
+			return 1
+		}
+		return 0
+	})
+	for i, p := range union {
+		index[p] = i
+	}
+	s := &wire.Slot{Boundary: boundary}
+	roots := make(map[string]uint32)
+	for _, p := range union {
+		e := o.proven(p.d, p.ts)
+		if e == nil {
+			return nil, fmt.Errorf("ordering: no proof for %s", p.d.Short())
+		}
+		sb := &wire.SlotBatch{Digest: append([]byte(nil), p.d[:]...), Ts: p.ts}
+		for _, c := range e.proof.Certs {
+			key := string(crypto.U32(c.Replica)) + string(c.Root) + string(crypto.U32(c.LeafCount)) + string(c.Sig)
+			ref, ok := roots[key]
+			if !ok {
+				ref = uint32(len(s.Roots))
+				roots[key] = ref
+				s.Roots = append(s.Roots, &wire.RootSig{Replica: c.Replica, Root: c.Root, LeafCount: c.LeafCount, Sig: c.Sig})
+			}
+			sb.Proof = append(sb.Proof, &wire.CompactCert{RootRef: ref, Ts: c.Ts, Index: c.Index, Path: c.Path})
+		}
+		s.Batches = append(s.Batches, sb)
+	}
+	for _, r := range replies {
+		bm := crypto.NewBitmap(len(union))
+		for _, e := range r.Entries {
+			d, _ := batch.DigestFromBytes(e.Digest)
+			bm.Set(index[pair{d: d, ts: e.Ts}])
+		}
+		s.Replies = append(s.Replies, &wire.CompactReply{Replica: r.Replica, Entries: bm, Sig: r.Sig})
+	}
+	return wire.Marshal(s), nil
+}
+
+// proven returns a batch with a verified proof for (d, ts), if held.
+func (o *Orderer) proven(d batch.Digest, ts int64) *entry {
+	if e, ok := o.sequenced[d]; ok && e.ts == ts {
+		return e
+	}
+	return o.known[slotEntry{d: d, ts: ts}]
+}
+
+// expandProof rebuilds full certificates from a slot's compact form.
+func expandProof(s *wire.Slot, sb *wire.SlotBatch) (*wire.SequenceProof, error) {
+	p := &wire.SequenceProof{}
+	for _, c := range sb.Proof {
+		if int(c.RootRef) >= len(s.Roots) {
+			return nil, errors.New("ordering: proof points at a missing root")
+		}
+		r := s.Roots[c.RootRef]
+		p.Certs = append(p.Certs, &wire.TimestampCert{Replica: r.Replica, Ts: c.Ts, Root: r.Root, LeafCount: r.LeafCount, Index: c.Index, Path: c.Path, Sig: r.Sig})
+	}
+	return p, nil
+}

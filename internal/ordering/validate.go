@@ -1,0 +1,118 @@
+package ordering
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Validate implements hotstuff.PayloadRules with every check of PROTOCOL.md
+// 3.3. The core has validated the parent (and so every uncommitted
+// ancestor) already.
+func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdict, error) {
+	o.now = now
+	s, err := decodeSlot(b.Payload)
+	if err != nil {
+		return hotstuff.Invalid, err
+	}
+	tp := o.boundaryOf(parent)
+	if s.Boundary <= tp {
+		return hotstuff.Invalid, fmt.Errorf("ordering: boundary %d not above the parent's %d", s.Boundary, tp)
+	}
+	if s.Boundary > now+o.cfg.SkewUs {
+		// Not invalid for everyone: this replica's clock may lag. Refuse to
+		// vote now; a later retry after the clock caught up may pass.
+		return hotstuff.Wait, fmt.Errorf("ordering: boundary %d beyond now %d + skew", s.Boundary, now)
+	}
+	// Entries: strictly sorted by (ts, d), inside the slot, new to the chain.
+	chain := o.chainDigests(parent.Hash)
+	entries := make([]slotEntry, len(s.Batches))
+	for i, sb := range s.Batches {
+		d, err := batch.DigestFromBytes(sb.Digest)
+		if err != nil {
+			return hotstuff.Invalid, err
+		}
+		entries[i] = slotEntry{d: d, ts: sb.Ts}
+		if i > 0 && !entries[i-1].less(entries[i]) {
+			return hotstuff.Invalid, errors.New("ordering: slot entries not strictly sorted by (ts, digest)")
+		}
+		if sb.Ts < tp || sb.Ts >= s.Boundary {
+			return hotstuff.Invalid, fmt.Errorf("ordering: entry ts %d outside the slot [%d, %d)", sb.Ts, tp, s.Boundary)
+		}
+		if o.inChain(chain, d) {
+			return hotstuff.Invalid, fmt.Errorf("ordering: batch %s already in the chain", d.Short())
+		}
+	}
+	// Replies: exactly 2f+1 distinct replicas, each signed for this view,
+	// parent and boundary, and together covering exactly the entries.
+	if len(s.Replies) != o.q {
+		return hotstuff.Invalid, fmt.Errorf("ordering: slot carries %d collect replies, needs %d", len(s.Replies), o.q)
+	}
+	seen := crypto.NewBitmap(o.n)
+	covered := crypto.NewBitmap(len(entries))
+	items := make([]crypto.Item, 0, len(s.Replies))
+	listers := make([][]uint32, len(entries))
+	for _, r := range s.Replies {
+		if int(r.Replica) >= o.n || seen.Has(int(r.Replica)) {
+			return hotstuff.Invalid, fmt.Errorf("ordering: collect reply from unknown or repeated replica %d", r.Replica)
+		}
+		seen.Set(int(r.Replica))
+		bm := crypto.Bitmap(r.Entries)
+		if err := bm.Check(len(entries)); err != nil {
+			return hotstuff.Invalid, err
+		}
+		var list []*wire.SlotEntry
+		for i := range entries {
+			if bm.Has(i) {
+				covered.Set(i)
+				listers[i] = append(listers[i], r.Replica)
+				list = append(list, &wire.SlotEntry{Digest: s.Batches[i].Digest, Ts: entries[i].ts})
+			}
+		}
+		items = append(items, crypto.Item{Replica: r.Replica, Msg: collectBytes(o.cfg.Committee.Cluster(), b.View, parent.Hash[:], s.Boundary, list), Sig: r.Sig})
+	}
+	if covered.Count() != len(entries) {
+		return hotstuff.Invalid, errors.New("ordering: slot holds an entry no collect reply listed")
+	}
+	if ok, valid := o.cfg.Committee.VerifyBatch(items); !ok {
+		for i, v := range valid {
+			if !v {
+				return hotstuff.Invalid, fmt.Errorf("ordering: bad collect reply signature from replica %d", items[i].Replica)
+			}
+		}
+		return hotstuff.Invalid, errors.New("ordering: bad collect reply signatures")
+	}
+	// Proofs: every entry sequenced validly at its ts.
+	for i, sb := range s.Batches {
+		p, err := expandProof(s, sb)
+		if err != nil {
+			return hotstuff.Invalid, err
+		}
+		if err := o.checkProof(entries[i].d, sb.Ts, p); err != nil {
+			return hotstuff.Invalid, fmt.Errorf("ordering: entry %s: %w", entries[i].d.Short(), err)
+		}
+	}
+	// Bodies: held (and persisted) before the vote; fetch what is missing
+	// from the replicas that listed it.
+	var absent []batch.Digest
+	var hints [][]uint32
+	for i, e := range entries {
+		if raw, _ := o.lookup(e.d); raw == nil {
+			absent = append(absent, e.d)
+			hints = append(hints, listers[i])
+		}
+	}
+	if len(absent) > 0 {
+		o.requestBodies(absent, hints)
+		return hotstuff.Wait, nil
+	}
+	for _, e := range entries {
+		raw, _ := o.lookup(e.d)
+		o.storeBody(e.d, raw)
+	}
+	return hotstuff.Valid, nil
+}
