@@ -121,6 +121,7 @@ func (g *Generator) connect(ctx context.Context) error {
 			cfg.Inflight = g.opts.Inflight
 			cfg.MaxPending = g.opts.maxPending()
 			cfg.RetryTimeout = g.opts.RetryTimeout
+			cfg.FirstSeq = g.opts.FirstSeq
 			cfg.Records = w.records
 			cfg.Logger = g.opts.Logger.With("loadgen_client", i)
 			cl, err := client.New(ctx, cfg)

@@ -43,6 +43,11 @@ type Options struct {
 
 	// ConnectTimeout bounds the wait for each client's first connections.
 	ConnectTimeout time.Duration
+	// FirstSeq numbers each client's first command (0: 1). Fresh keys can
+	// start at 1; keys used before against the same cluster must start
+	// above every number they used, or replicas skip the commands as
+	// already executed.
+	FirstSeq uint64
 	// RetryTimeout is the clients' retry timeout (0: the client default).
 	RetryTimeout time.Duration
 	// Logger receives the clients' logs (default: discarded).

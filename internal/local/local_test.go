@@ -66,11 +66,14 @@ func TestReportJSONHasTheDocumentedShape(t *testing.T) {
 func TestProgressLine(t *testing.T) {
 	prev := loadgen.Progress{Elapsed: time.Second, Ordered: 100, Executed: 50}
 	p := loadgen.Progress{Elapsed: 2 * time.Second, Ordered: 300, Executed: 150, Retries: 7}
-	got := progressLine(p, prev, 30*time.Second)
+	got := progressLine(p, prev, 30*time.Second, true)
 	for _, want := range []string{"2.0s/30s", "ordered      200/s", "executed      100/s", "retries 7"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("progress line %q lacks %q", got, want)
 		}
+	}
+	if got := progressLine(p, prev, 30*time.Second, false); strings.Contains(got, "ordered") {
+		t.Errorf("hotstuff progress line %q shows an ordering rate", got)
 	}
 }
 

@@ -13,7 +13,9 @@ const interactiveEvery = 250 * time.Millisecond
 
 // progressLine formats one progress report; rates are over the interval
 // since the previous report.
-func progressLine(p, prev loadgen.Progress, total time.Duration) string {
+// The ordered rate is left out in hotstuff mode, which has no ordering
+// phase.
+func progressLine(p, prev loadgen.Progress, total time.Duration, ordering bool) string {
 	dt := (p.Elapsed - prev.Elapsed).Seconds()
 	rate := func(now, before uint64) float64 {
 		if dt <= 0 || now < before {
@@ -21,14 +23,16 @@ func progressLine(p, prev loadgen.Progress, total time.Duration) string {
 		}
 		return float64(now-before) / dt
 	}
-	return fmt.Sprintf("%5.1fs/%.0fs  ordered %8.0f/s  executed %8.0f/s  retries %d",
-		min(p.Elapsed, total).Seconds(), total.Seconds(),
-		rate(p.Ordered, prev.Ordered), rate(p.Executed, prev.Executed), p.Retries)
+	line := fmt.Sprintf("%5.1fs/%.0fs", min(p.Elapsed, total).Seconds(), total.Seconds())
+	if ordering {
+		line += fmt.Sprintf("  ordered %8.0f/s", rate(p.Ordered, prev.Ordered))
+	}
+	return line + fmt.Sprintf("  executed %8.0f/s  retries %d", rate(p.Executed, prev.Executed), p.Retries)
 }
 
 // reportProgress writes progress until stop is closed, then ends an
 // interactive line with a newline.
-func reportProgress(w io.Writer, interactive bool, every, total time.Duration, read func() loadgen.Progress, stop <-chan struct{}) {
+func reportProgress(w io.Writer, interactive, ordering bool, every, total time.Duration, read func() loadgen.Progress, stop <-chan struct{}) {
 	if interactive {
 		every = interactiveEvery
 	}
@@ -42,7 +46,7 @@ func reportProgress(w io.Writer, interactive bool, every, total time.Duration, r
 			if p.Elapsed-prev.Elapsed < every/2 {
 				continue // not started yet
 			}
-			line := progressLine(p, prev, total)
+			line := progressLine(p, prev, total, ordering)
 			prev = p
 			if interactive {
 				fmt.Fprintf(w, "\r\033[K%s", line)

@@ -150,7 +150,7 @@ func (r *runner) load(ctx context.Context, g config.Genesis, keys []crypto.Priva
 	go func() {
 		defer close(progressDone)
 		if r.o.Progress != nil {
-			reportProgress(r.o.Progress, r.o.Interactive, r.o.ProgressEvery, r.o.Duration, gen.Progress, stop)
+			reportProgress(r.o.Progress, r.o.Interactive, r.o.Mode == config.ModePompe, r.o.ProgressEvery, r.o.Duration, gen.Progress, stop)
 		}
 	}()
 	s, err := gen.Run(ctx)
