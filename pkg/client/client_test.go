@@ -44,6 +44,19 @@ func newClient(t testing.TB, fc *fakeCluster, tune func(*Config)) *Client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	// New returns with a quorum; tests start with every running replica
+	// connected, so that none of them misses the first requests.
+	eventually(t, "running replicas connected", func() bool {
+		for i, r := range fc.replicas {
+			r.mu.Lock()
+			running := r.ln != nil
+			r.mu.Unlock()
+			if running && !c.links[i].connected.Load() {
+				return false
+			}
+		}
+		return true
+	})
 	return c
 }
 
@@ -328,7 +341,7 @@ func waitGroup(t *testing.T, wg *sync.WaitGroup) {
 	}
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(waitTimeout)
 	for !cond() {
