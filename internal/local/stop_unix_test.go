@@ -60,3 +60,28 @@ func TestStopKillsTheWholeGroup(t *testing.T) {
 		})
 	}
 }
+
+// A replica that refuses to start fails the run with its own words, and
+// nothing is left running.
+func TestRunSurfacesAReplicaThatCannotStart(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "fake-pompe")
+	body := "#!/bin/sh\necho 'time=x level=INFO msg=starting'\necho 'pompe: replica: mode \"pompe\" not supported' >&2\nexit 1\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	_, err := Run(t.Context(), Options{Executable: script, Duration: time.Second, OutDir: out, ReadyTimeout: 20 * time.Second})
+	if err == nil {
+		t.Fatal("run succeeded without replicas")
+	}
+	for _, want := range []string{"replica", "exited", `mode "pompe" not supported`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	// A second run into the same directory is refused.
+	if _, err := Run(t.Context(), Options{Executable: script, OutDir: out}); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("reused output directory: %v", err)
+	}
+}
