@@ -34,7 +34,10 @@ The load is a closed loop (--inflight batches outstanding per client) unless
 --rate sets an open loop (commands per second per client). Commands are
 key-value puts of --payload bytes, batched by --batch. Latencies count from a
 command's first send: ordering until 2f+1 sequence acks (pompe mode only),
-execution until f+1 replicas agree on the result.
+execution until f+1 replicas agree on the result. In the open loop a client
+sends at most --inflight batches at once and queues the rest (commands beyond
+two seconds of queue are shed and counted); queueing time is not part of the
+latencies, so raise --inflight until the executed rate matches the offered one.
 
 With --out DIR every log and record is kept in DIR (testnet/, run/ with the
 clientN.order.log, clientN.exec.log, clientN.records.jsonl and replicaN.exec.tsv
