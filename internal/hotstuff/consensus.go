@@ -277,6 +277,11 @@ func (c *Core) commit(b *Block) {
 		c.committedHeight, c.committedHash = cb.Height, cb.Hash
 		c.rd.Writes.Put(committedKey(cb.Height), append([]byte(nil), cb.Hash[:]...))
 		c.rd.Committed = append(c.rd.Committed, cb)
+		if c.cfg.Rules.Carries(cb.Payload) && c.Leader(c.view) == c.cfg.ID {
+			// The QC that committed it may exist only here (a leader forms it
+			// from votes): one more proposal must carry it to the others.
+			c.announce = true
+		}
 		c.cfg.Rules.Committed(cb)
 	}
 	c.rd.Writes.Put(keyCursor, wire.Marshal(&wire.CommitCursor{Height: c.committedHeight, Hash: c.committedHash[:]}))

@@ -149,17 +149,17 @@ type Core struct {
 	prunedTo        uint64 // storage holds no committed block below this height
 
 	// Pacemaker.
-	deadline      int64 // 0: no view timer armed
-	failures      int   // consecutive timed-out views
-	timedOut      uint64
-	proposedView  uint64
-	votes         map[voteKey]map[uint32][]byte
-	timeouts      map[uint64]map[uint32][]byte
-	waiting       []Hash // blocks whose validation said Wait
-	orphans       map[Hash][]*Block
-	orphanCount   int
-	fetching      map[Hash]*fetchState
-	pendingCommit *Block
+	deadline     int64 // 0: no view timer armed
+	failures     int   // consecutive timed-out views
+	timedOut     uint64
+	proposedView uint64
+	votes        map[voteKey]map[uint32][]byte
+	timeouts     map[uint64]map[uint32][]byte
+	waiting      []Hash // blocks whose validation said Wait
+	orphans      map[Hash][]*Block
+	orphanCount  int
+	fetching     map[Hash]*fetchState
+	announce     bool // a commit of payload still has to reach the others
 
 	rd Ready
 }

@@ -153,6 +153,7 @@ func (c *Core) maybePropose() {
 		return
 	}
 	c.proposedView = v
+	c.announce = false
 	p := &wire.Proposal{Block: m, Payload: payload, Sig: c.cfg.Signer.Sign(crypto.DomainProposal, crypto.U64(v), b.Hash[:])}
 	if viaTC {
 		p.Tc = c.lastTC

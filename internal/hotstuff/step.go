@@ -68,7 +68,7 @@ func (c *Core) progress() {
 // hasWork reports whether something waits for blocks: pending payload at
 // the rules, or uncommitted payload on the chain of the highest QC.
 func (c *Core) hasWork() bool {
-	if c.cfg.Rules.Pending() {
+	if c.cfg.Rules.Pending() || c.announce {
 		return true
 	}
 	return c.uncommittedPayload()
@@ -131,6 +131,9 @@ func (c *Core) enterView(v uint64) {
 	c.view = v
 	c.dirty = true
 	c.deadline = 0
+	if c.Leader(v) != c.cfg.ID {
+		c.announce = false
+	}
 	c.armTimer()
 	// Forget vote and timeout tallies of views we can no longer use.
 	for k := range c.votes {

@@ -344,3 +344,16 @@ func sortedDigests[V any](m map[batch.Digest]V) []batch.Digest {
 }
 
 func wireUnmarshal(b []byte, m proto.Message) error { return proto.Unmarshal(b, m) }
+
+// String summarizes the layer for logs and debugging.
+func (o *Orderer) String() string {
+	s := fmt.Sprintf("lastTS=%d localSync=%d committedT=%d delta=%d bodies=%d window=%d sequenced=%d known=%d queue=%d missing=%d",
+		o.lastTS, o.localSync, o.committedT, o.delta, len(o.bodies), len(o.window), len(o.sequenced), len(o.known), len(o.queue), len(o.missing))
+	if r := o.round; r != nil {
+		s += fmt.Sprintf(" round{view=%d T=%d replies=%d done=%v}", r.view, r.boundary, len(r.replies), r.done)
+	}
+	if o.waitCollect != nil {
+		s += fmt.Sprintf(" waitCollect{view=%d}", o.waitCollect.c.View)
+	}
+	return s
+}

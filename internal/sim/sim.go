@@ -70,12 +70,16 @@ func (c *cluster) violate(format string, args ...any) {
 	}
 }
 
-var lastCluster *cluster
-
 // Run executes one simulated run.
-func Run(opts Options) (res Result) {
+func Run(opts Options) Result {
+	_, r := run(opts)
+	return r
+}
+
+// run executes one simulated run and hands back the cluster for inspection.
+func run(opts Options) (c *cluster, res Result) {
 	opts.Defaults()
-	c := &cluster{opts: opts, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x706f6d7065)), byClient: make(map[crypto.ClientID]*simClient)}
+	c = &cluster{opts: opts, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x706f6d7065)), byClient: make(map[crypto.ClientID]*simClient)}
 	res.Seed = opts.Seed
 	defer func() {
 		if p := recover(); p != nil {
@@ -84,7 +88,7 @@ func Run(opts Options) (res Result) {
 	}()
 	if err := c.setup(); err != nil {
 		res.Violations = []string{err.Error()}
-		return res
+		return c, res
 	}
 	c.scheduleFaults()
 	for _, k := range c.clients {
@@ -94,9 +98,8 @@ func Run(opts Options) (res Result) {
 	for c.s.step(opts.DurationUs) {
 	}
 	c.s.now = opts.DurationUs
-	lastCluster = c
 	c.check()
-	return c.result()
+	return c, c.result()
 }
 
 func (c *cluster) setup() error {

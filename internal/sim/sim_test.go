@@ -67,21 +67,32 @@ func TestSimulationSeeds(t *testing.T) {
 		name   string
 		faults string
 		nodes  int
+		mode   replica.Mode
 	}{
-		{"none", "none", 4},
-		{"network", "net", 4},
-		{"crash", "crash", 4},
-		{"silent", "silent", 4},
-		{"equivocate", "equivocate", 4},
-		{"doublevote", "doublevote", 4},
-		{"garbage", "garbage", 4},
-		{"all", "all", 4},
-		{"all-seven", "net,crash,equivocate,garbage", 7},
+		{"pompe-none", "none", 4, replica.ModePompe},
+		{"pompe-network", "net", 4, replica.ModePompe},
+		{"pompe-crash", "crash", 4, replica.ModePompe},
+		{"pompe-byzantine", "byz", 4, replica.ModePompe},
+		{"pompe-all", "all", 4, replica.ModePompe},
+		{"pompe-all-seven", "net,crash,equivocate,garbage", 7, replica.ModePompe},
+		{"none", "none", 4, replica.ModeBaseline},
+		{"network", "net", 4, replica.ModeBaseline},
+		{"crash", "crash", 4, replica.ModeBaseline},
+		{"silent", "silent", 4, replica.ModeBaseline},
+		{"equivocate", "equivocate", 4, replica.ModeBaseline},
+		{"doublevote", "doublevote", 4, replica.ModeBaseline},
+		{"garbage", "garbage", 4, replica.ModeBaseline},
+		{"all", "all", 4, replica.ModeBaseline},
+		{"all-seven", "net,crash,equivocate,garbage", 7, replica.ModeBaseline},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			sweep(t, n, int64(1000*(i+1)), func(seed int64) Options {
-				o := Options{Seed: seed, Nodes: tc.nodes, Mode: replica.ModeBaseline, DurationUs: 8_000_000, SettleUs: 3_000_000}
+				mode := tc.mode
+				if mode == "" {
+					mode = replica.ModeBaseline
+				}
+				o := Options{Seed: seed, Nodes: tc.nodes, Mode: mode, DurationUs: 8_000_000, SettleUs: 3_000_000}
 				if err := o.WithFaults(tc.faults); err != nil {
 					t.Fatal(err)
 				}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
 	"pgregory.net/rapid"
 
 	"github.com/pompe-bft/pompe/internal/crypto"
@@ -152,27 +153,27 @@ func TestVerifyProof(t *testing.T) {
 			return &wire.SequenceProof{Certs: []*wire.TimestampCert{good.Certs[0], good.Certs[0], good.Certs[2]}}
 		}},
 		{"unknown replica", 20, func() *wire.SequenceProof {
-			x := *good.Certs[0]
+			x := proto.Clone(good.Certs[0]).(*wire.TimestampCert)
 			x.Replica = 9
-			return &wire.SequenceProof{Certs: []*wire.TimestampCert{&x, good.Certs[1], good.Certs[2]}}
+			return &wire.SequenceProof{Certs: []*wire.TimestampCert{x, good.Certs[1], good.Certs[2]}}
 		}},
 		{"cert for another digest", 20, func() *wire.SequenceProof {
 			return &wire.SequenceProof{Certs: []*wire.TimestampCert{certify(c, rs[0], []byte("other"), 10, 5), good.Certs[1], good.Certs[2]}}
 		}},
 		{"forged timestamp", 20, func() *wire.SequenceProof {
-			x := *good.Certs[0]
+			x := proto.Clone(good.Certs[0]).(*wire.TimestampCert)
 			x.Ts = 15
-			return &wire.SequenceProof{Certs: []*wire.TimestampCert{&x, good.Certs[1], good.Certs[2]}}
+			return &wire.SequenceProof{Certs: []*wire.TimestampCert{x, good.Certs[1], good.Certs[2]}}
 		}},
 		{"leaf count changed", 20, func() *wire.SequenceProof {
-			x := *good.Certs[0]
+			x := proto.Clone(good.Certs[0]).(*wire.TimestampCert)
 			x.LeafCount = 6 // same root from this path, but the signature covers 5
-			return &wire.SequenceProof{Certs: []*wire.TimestampCert{&x, good.Certs[1], good.Certs[2]}}
+			return &wire.SequenceProof{Certs: []*wire.TimestampCert{x, good.Certs[1], good.Certs[2]}}
 		}},
 		{"signature by another replica", 20, func() *wire.SequenceProof {
-			x := *certify(c, rs[3], d, 10, 5)
+			x := certify(c, rs[3], d, 10, 5)
 			x.Replica = 0
-			return &wire.SequenceProof{Certs: []*wire.TimestampCert{&x, good.Certs[1], good.Certs[2]}}
+			return &wire.SequenceProof{Certs: []*wire.TimestampCert{x, good.Certs[1], good.Certs[2]}}
 		}},
 	}
 	for _, tc := range cases {
