@@ -1,0 +1,273 @@
+package hotstuff
+
+import (
+	"testing"
+
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// Scenario tests of chained HotStuff, each citing the rule of PROTOCOL.md
+// 3.5 (or doc.go / README "Protocol notes") it checks.
+
+// PROTOCOL.md 3.5: "a QC is 2f+1 votes on a block"; doc.go: "Votes for a
+// block of view v go to the leader of v+1, which forms the QC and proposes
+// the next block on it: proposals are pipelined".
+func TestHappyPathVotesGoToNextLeaderAndAllCommitInOrder(t *testing.T) {
+	for _, n := range []int{4, 7} {
+		c := newCluster(t, n)
+		c.submit([]uint64{1})
+		if !c.run(10*testViewTimeoutUs, func() bool { return c.allCommitted(1) }) {
+			t.Fatalf("n=%d: item 1 not committed everywhere", n)
+		}
+		for i := uint64(2); i <= 6; i++ {
+			c.submit([]uint64{i})
+			if !c.run(10*testViewTimeoutUs, func() bool { return c.allCommitted(i) }) {
+				t.Fatalf("n=%d: item %d not committed everywhere", n, i)
+			}
+		}
+		votes := c.sentOf(isKind("vote"))
+		if len(votes) == 0 {
+			t.Fatal("no votes sent")
+		}
+		for _, p := range votes {
+			v := p.msg().GetVote()
+			if want := c.nodes[0].core.Leader(v.View + 1); p.to != want {
+				t.Fatalf("n=%d: vote for view %d sent to %d, leader of view %d is %d", n, v.View, p.to, v.View+1, want)
+			}
+		}
+		// Every proposal came from its view's leader, one block per view.
+		perView := map[uint64]Hash{}
+		for _, p := range c.sentOf(isKind("proposal")) {
+			b := p.msg().GetProposal().Block
+			if want := c.nodes[0].core.Leader(b.View); p.from != want {
+				t.Fatalf("proposal for view %d from %d, leader is %d", b.View, p.from, want)
+			}
+			h := HashBlock(testCluster, b)
+			if old, ok := perView[b.View]; ok && old != h {
+				t.Fatalf("two proposals for view %d from a correct leader", b.View)
+			}
+			perView[b.View] = h
+		}
+		// No view timed out in a timely network.
+		if to := c.sentOf(isKind("timeout")); len(to) > 0 {
+			t.Fatalf("n=%d: %d timeouts in a timely run", n, len(to))
+		}
+		// The harness checked at each commit that all replicas commit the
+		// same block at each height, each a child of the previous one.
+		if len(c.commits) < 6 {
+			t.Fatalf("n=%d: only %d heights committed", n, len(c.commits))
+		}
+	}
+}
+
+// doc.go: "a new block never waits for an older one to commit".
+func TestPipeliningProposesBeforePreviousCommits(t *testing.T) {
+	c := newCluster(t, 4)
+	c.submit([]uint64{1})
+	// Give the leader more work as soon as block 1 is out, so the next
+	// block carries payload of its own.
+	c.deliverWhere(isKind("proposal"))
+	c.submit([]uint64{2})
+	var second *packet
+	for len(c.queue) > 0 && second == nil {
+		c.deliver(c.pop(0))
+		for _, p := range c.queue {
+			if p.kind == "proposal" && p.msg().GetProposal().Block.Height == 2 {
+				second = p
+				break
+			}
+		}
+	}
+	if second == nil {
+		t.Fatal("leader never proposed a second block")
+	}
+	if len(c.commits) != 0 {
+		t.Fatalf("block at height 2 proposed only after %d commits: not pipelined", len(c.commits))
+	}
+	if got := decodeItems(second.msg().GetProposal().Payload); len(got) != 1 || got[0] != 2 {
+		t.Fatalf("second block carries %v, want [2]", got)
+	}
+	if !c.run(10*testViewTimeoutUs, func() bool { return c.allCommitted(1, 2) }) {
+		t.Fatal("items not committed")
+	}
+}
+
+// ------------------------------------------------------------ voting rule
+
+// votingFixture: replica 1 of n=4 (leader of views 4..7 is 1, so it
+// receives proposals from 0 for views 1..3 and from 2 for views 8..11).
+// It returns the cluster and a certified chain g <- b1 <- b2 <- b3 built by
+// leader 0 with QCs from replicas 0, 2, 3.
+func votingFixture(t *testing.T) (*cluster, []*Block, []*wire.QuorumCert) {
+	c := newCluster(t, 4)
+	g := c.genesis()
+	q := []uint32{0, 2, 3}
+	qcs := []*wire.QuorumCert{c.qc(0, g.Hash)}
+	blocks := []*Block{g}
+	for v := uint64(1); v <= 3; v++ {
+		b := c.block(0, v, blocks[v-1], qcs[v-1], encodeItems([]uint64{v}))
+		blocks = append(blocks, b)
+		qcs = append(qcs, c.qc(v, b.Hash, q...))
+	}
+	return c, blocks, qcs
+}
+
+// PROTOCOL.md 3.5: "vote only if the block's view is above the last voted
+// view and (it extends the locked block, or its QC is newer than the lock)".
+func TestVotingRule(t *testing.T) {
+	t.Run("votes for a valid block of the current view", func(t *testing.T) {
+		c, bs, _ := votingFixture(t)
+		rd, err := c.stepOne(1, 0, c.proposal(bs[1], nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs := votesIn(rd)
+		if len(vs) != 1 || vs[0].View != 1 || HashOf(vs[0].BlockHash) != bs[1].Hash {
+			t.Fatalf("votes %v, want one for view 1 block", vs)
+		}
+	})
+	t.Run("no second vote in a view (equivocating leader)", func(t *testing.T) {
+		c, bs, qcs := votingFixture(t)
+		twin := c.block(0, 1, bs[0], qcs[0], encodeItems([]uint64{99}))
+		rd, _ := c.stepOne(1, 0, c.proposal(bs[1], nil))
+		if len(votesIn(rd)) != 1 {
+			t.Fatal("no vote for the first proposal")
+		}
+		rd, _ = c.stepOne(1, 0, c.proposal(twin, nil))
+		if vs := votesIn(rd); len(vs) != 0 {
+			t.Fatalf("voted for a second block in view 1: %v", vs)
+		}
+	})
+	t.Run("no vote for a view at or below the last voted view", func(t *testing.T) {
+		c, bs, _ := votingFixture(t)
+		// The replica timed out in view 1 before the proposal came: a timeout
+		// counts as the last vote of the view.
+		c.nodes[1].rules.submit(7)
+		c.nodes[1].core.Poke(c.now)
+		c.collect(c.nodes[1])
+		c.advance(testViewTimeoutUs)
+		if c.nodes[1].core.lastVoted != 1 {
+			t.Fatalf("lastVoted %d after timing out in view 1", c.nodes[1].core.lastVoted)
+		}
+		rd, _ := c.stepOne(1, 0, c.proposal(bs[1], nil))
+		if vs := votesIn(rd); len(vs) != 0 {
+			t.Fatalf("voted in view 1 after timing out in it: %v", vs)
+		}
+		// The next view is fine.
+		rd, _ = c.stepOne(1, 0, c.proposal(bs[2], nil))
+		if vs := votesIn(rd); len(vs) != 1 || vs[0].View != 2 {
+			t.Fatalf("votes %v, want one for view 2", vs)
+		}
+	})
+	t.Run("no vote for a block whose justify is below the lock", func(t *testing.T) {
+		c, bs, qcs := votingFixture(t)
+		lockOnB2(t, c, 3, bs, qcs)
+		// A fork of view 8 (a TC for view 4 ends leader 1's term) on QC(1),
+		// below the lock QC(2): refused.
+		fork := c.block(2, 8, bs[1], qcs[1], encodeItems([]uint64{42}))
+		rd, err := c.stepOne(3, 2, c.proposal(fork, c.tc(4, 0, 1, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v := c.nodes[3].core.View(); v != 8 {
+			t.Fatalf("view %d after TC(4), want 8", v)
+		}
+		if vs := votesIn(rd); len(vs) != 0 {
+			t.Fatalf("voted for a block justified by QC(1) while locked on QC(2): %v", vs)
+		}
+	})
+	t.Run("votes for a block extending the lock", func(t *testing.T) {
+		c, bs, qcs := votingFixture(t)
+		lockOnB2(t, c, 3, bs, qcs)
+		// The view-8 block is justified by the lock QC(2) itself: it extends
+		// the locked block b2.
+		ext := c.block(2, 8, bs[2], qcs[2], encodeItems([]uint64{43}))
+		rd, err := c.stepOne(3, 2, c.proposal(ext, c.tc(4, 0, 1, 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vs := votesIn(rd); len(vs) != 1 || vs[0].View != 8 || HashOf(vs[0].BlockHash) != ext.Hash {
+			t.Fatalf("votes %v, want one for the view-8 block extending the lock", vs)
+		}
+	})
+	t.Run("votes when the justify QC is newer than the lock", func(t *testing.T) {
+		c, bs, qcs := votingFixture(t)
+		lockOnB2(t, c, 3, bs, qcs)
+		// A fork from b1 certified at views 5 and 6 (by a quorum that did not
+		// lock b2) justifies the view-7 proposal: it does not extend the
+		// locked b2, but its QC is newer than the lock.
+		alt5 := c.block(1, 5, bs[1], qcs[1], encodeItems([]uint64{55}))
+		qc5 := c.qc(5, alt5.Hash, 0, 1, 2)
+		alt6 := c.block(1, 6, alt5, qc5, encodeItems([]uint64{56}))
+		qc6 := c.qc(6, alt6.Hash, 0, 1, 2)
+		alt7 := c.block(1, 7, alt6, qc6, encodeItems([]uint64{57}))
+		rd, err := c.stepOne(3, 1, c.proposal(alt7, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(votesIn(rd)) != 0 {
+			t.Fatal("voted for a block whose ancestors it does not know")
+		}
+		resp := &wire.BlockResponse{Blocks: []*wire.BlockWithPayload{
+			{Block: alt6.msg, Payload: alt6.Payload},
+			{Block: alt5.msg, Payload: alt5.Payload},
+		}}
+		rd, err = c.stepOne(3, 1, &wire.Message{Body: &wire.Message_BlockResponse{BlockResponse: resp}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vs := votesIn(rd); len(vs) != 1 || vs[0].View != 7 || HashOf(vs[0].BlockHash) != alt7.Hash {
+			t.Fatalf("votes %v, want one for the view-7 fork block (QC(6) newer than lock QC(2))", vs)
+		}
+	})
+	t.Run("no vote for a block the payload rules refuse", func(t *testing.T) {
+		c, bs, _ := votingFixture(t)
+		c.nodes[1].rules.verdict = func(*Block) Verdict { return Invalid }
+		rd, _ := c.stepOne(1, 0, c.proposal(bs[1], nil))
+		if vs := votesIn(rd); len(vs) != 0 {
+			t.Fatalf("voted for an invalid block: %v", vs)
+		}
+	})
+	t.Run("Wait defers the vote until the rules are satisfied", func(t *testing.T) {
+		c, bs, _ := votingFixture(t)
+		verdict := Wait
+		c.nodes[1].rules.verdict = func(*Block) Verdict { return verdict }
+		rd, _ := c.stepOne(1, 0, c.proposal(bs[1], nil))
+		if vs := votesIn(rd); len(vs) != 0 {
+			t.Fatalf("voted while the rules wait: %v", vs)
+		}
+		verdict = Valid
+		c.nodes[1].core.Poke(c.now)
+		if vs := votesIn(c.collect(c.nodes[1])); len(vs) != 1 {
+			t.Fatalf("votes %v after the rules became satisfied, want one", vs)
+		}
+	})
+}
+
+// lockOnB2 feeds replica i the proposals of b1, b2, b3 (leader 0) and of a
+// view-4 block (leader 1) carrying QC(3): the QC on b3, whose justify
+// certifies b2, locks b2 (PROTOCOL.md 3.5 "lock on the 2-chain").
+func lockOnB2(t *testing.T, c *cluster, i int, bs []*Block, qcs []*wire.QuorumCert) {
+	t.Helper()
+	for v := 1; v <= 3; v++ {
+		if _, err := c.stepOne(i, 0, c.proposal(bs[v], nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b4 := c.block(1, 4, bs[3], qcs[3], nil)
+	if _, err := c.stepOne(i, 1, c.proposal(b4, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if lock := c.nodes[i].core.lockedQC.View; lock != 2 {
+		t.Fatalf("lock at view %d, want 2", lock)
+	}
+}
+
+// HashOf converts a wire hash that is known to be well formed.
+func HashOf(b []byte) Hash {
+	h, err := HashFromBytes(b)
+	if err != nil {
+		panic(err)
+	}
+	return h
+}
