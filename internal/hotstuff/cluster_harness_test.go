@@ -112,15 +112,15 @@ type replica struct {
 }
 
 type cluster struct {
-	t       testing.TB
-	n       int
-	keys    []crypto.PrivateKey
-	comm    *crypto.Committee
-	cfg     Config
-	nodes   []*replica
-	now     int64
-	queue   []*packet
-	seq     int
+	t     testing.TB
+	n     int
+	keys  []crypto.PrivateKey
+	comm  *crypto.Committee
+	cfg   Config
+	nodes []*replica
+	now   int64
+	queue []*packet
+	seq   int
 	// lose decides at send time whether the network loses a packet
 	// (partitions, crashed senders); nil loses nothing.
 	lose func(p *packet) bool
