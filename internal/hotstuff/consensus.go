@@ -125,6 +125,7 @@ func (c *Core) retryValidation() {
 				c.tryVote(nd)
 			case Invalid:
 				nd.state = vInvalid
+				c.refused++
 				changed = true
 				c.cfg.Logger.Warn("refusing invalid block", "replica", c.cfg.ID, "block", nd.b.Hash, "view", nd.b.View, "proposer", nd.b.Proposer, "err", err)
 			default:

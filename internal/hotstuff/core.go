@@ -160,6 +160,8 @@ type Core struct {
 	orphanCount  int
 	fetching     map[Hash]*fetchState
 	announce     bool // a commit of payload still has to reach the others
+	refused      int  // blocks whose payload failed validation
+	viewChanges  int  // timeout certificates adopted
 
 	rd Ready
 }
@@ -258,6 +260,13 @@ func (c *Core) recover() error {
 	}
 	return nil
 }
+
+// Refused counts blocks this core refused to vote for because their payload
+// failed validation.
+func (c *Core) Refused() int { return c.refused }
+
+// ViewChanges counts views this core left through a timeout certificate.
+func (c *Core) ViewChanges() int { return c.viewChanges }
 
 // View is the current view.
 func (c *Core) View() uint64 { return c.view }

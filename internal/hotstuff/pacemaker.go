@@ -93,6 +93,7 @@ func (c *Core) processTC(tc *wire.TimeoutCert) {
 	if c.lastTC == nil || tc.View > c.lastTC.View {
 		c.lastTC = tc
 		c.dirty = true
+		c.viewChanges++
 	}
 	c.enterView(c.afterTC(tc.View))
 }

@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"google.golang.org/protobuf/proto"
+
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/tsproof"
 	"github.com/pompe-bft/pompe/internal/wire"
-	"google.golang.org/protobuf/proto"
 )
 
 // equivocate replaces this leader's proposal, for every odd-numbered
@@ -84,4 +86,88 @@ func (n *simNode) garbage(m *wire.Message) []byte {
 		}
 	}
 	return wire.Marshal(g)
+}
+
+// lieTimestamp replaces a timestamp reply with a validly signed one for a
+// timestamp far in the past or the future (alternating by digest).
+func (n *simNode) lieTimestamp(m *wire.ClientMessage) *wire.ClientMessage {
+	tr := m.GetTimestampReply()
+	if tr == nil || tr.Cert == nil || len(tr.Digest) == 0 {
+		return m
+	}
+	lie := tr.Cert.Ts + 1_000_000_000
+	if tr.Digest[0]%2 == 0 {
+		lie = tr.Cert.Ts - 1_000_000_000
+	}
+	cluster := n.c.committee.Cluster()
+	leaf := tsproof.Leaf(cluster, n.id, tr.Digest, lie)
+	tree, _ := tsproof.Build([]tsproof.Hash{leaf})
+	sig := crypto.NewSigner(n.key, cluster).Sign(crypto.DomainTSRoot, crypto.U32(n.id), tree.Root[:], crypto.U32(1))
+	cert := &wire.TimestampCert{Replica: n.id, Ts: lie, Root: tree.Root[:], LeafCount: 1, Sig: sig}
+	return &wire.ClientMessage{Body: &wire.ClientMessage_TimestampReply{TimestampReply: &wire.TimestampReply{Digest: tr.Digest, Cert: cert}}}
+}
+
+// corruptSlot rewrites this leader's proposals (and, for Future, its
+// collects) according to its behaviour, re-signing them so that only the
+// protocol checks, not the signature, can catch the lie.
+func (n *simNode) corruptSlot(m *wire.Message) *wire.Message {
+	if c := m.GetCollect(); c != nil && n.behavior == Future {
+		alt := proto.Clone(c).(*wire.Collect)
+		alt.Boundary += 10_000_000
+		return &wire.Message{Body: &wire.Message_Collect{Collect: alt}}
+	}
+	p := m.GetProposal()
+	if p == nil {
+		return m
+	}
+	if cached, ok := n.rewritten[p]; ok {
+		return cached
+	}
+	var s wire.Slot
+	if proto.Unmarshal(p.Payload, &s) != nil {
+		return m
+	}
+	changed := false
+	switch n.behavior {
+	case Omit:
+		if k := len(s.Batches); k > 0 {
+			s.Batches = s.Batches[:k-1]
+			for _, r := range s.Replies {
+				bm := crypto.NewBitmap(k - 1)
+				for i := 0; i < k-1; i++ {
+					if crypto.Bitmap(r.Entries).Has(i) {
+						bm.Set(i)
+					}
+				}
+				r.Entries = bm
+			}
+			changed = true
+		}
+	case Reorder:
+		if k := len(s.Batches); k > 1 {
+			s.Batches[0], s.Batches[k-1] = s.Batches[k-1], s.Batches[0]
+			changed = true
+		}
+	case Invent:
+		if len(s.Batches) > 0 {
+			s.Batches[0].Ts++
+			changed = true
+		}
+	case Future:
+		s.Boundary += 10_000_000
+		changed = true
+	}
+	out := m
+	if changed {
+		alt := proto.Clone(p).(*wire.Proposal)
+		alt.Payload = wire.Marshal(&s)
+		alt.Block.PayloadDigest = hotstuff.PayloadDigest(alt.Payload)
+		cluster := n.c.committee.Cluster()
+		h := hotstuff.HashBlock(cluster, alt.Block)
+		alt.Sig = crypto.NewSigner(n.key, cluster).Sign(crypto.DomainProposal, crypto.U64(alt.Block.View), h[:])
+		out = &wire.Message{Body: &wire.Message_Proposal{Proposal: alt}}
+		n.c.corrupted++
+	}
+	n.rewritten = map[*wire.Proposal]*wire.Message{p: out}
+	return out
 }

@@ -36,6 +36,12 @@ type simNode struct {
 	life     int   // incarnation; events of a dead incarnation are void
 	tickAt   int64 // earliest scheduled wake-up (0: none)
 
+	rewritten map[*wire.Proposal]*wire.Message // a Byzantine leader's last corrupted proposal
+	refused   int                              // blocks refused as invalid, all incarnations
+	refusedAt int                              // the current core's count already added
+	tcs       int                              // timeout certificates adopted, all incarnations
+	tcsAt     int
+
 	commits  map[uint64]hotstuff.Hash // every commit ever reported, across crashes
 	executed map[place]cmdID
 	where    map[cmdID]place
@@ -55,6 +61,7 @@ func (n *simNode) start() error {
 		return fmt.Errorf("replica %d: executor: %w", n.id, err)
 	}
 	n.r, n.exec, n.up = r, ex, true
+	n.refusedAt, n.tcsAt = 0, 0
 	n.life++
 	n.tickAt = 0
 	// Re-execute what committed above the newest execution snapshot.
@@ -149,6 +156,14 @@ func (n *simNode) flush() {
 		for _, b := range rd.Committed {
 			n.noteCommit(b.Height, b.Hash)
 		}
+	}
+	if k := n.r.Core().Refused(); k > n.refusedAt {
+		n.refused += k - n.refusedAt
+		n.refusedAt = k
+	}
+	if k := n.r.Core().ViewChanges(); k > n.tcsAt {
+		n.tcs += k - n.tcsAt
+		n.tcsAt = k
 	}
 	if w := n.r.WakeAt(); w > 0 {
 		n.scheduleTick(w)

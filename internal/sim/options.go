@@ -15,10 +15,20 @@ const (
 	Equivocate Behavior = "equivocate" // as leader, sends conflicting proposals to different replicas
 	DoubleVote Behavior = "doublevote" // votes for every proposal it sees, ignoring the voting rule
 	Garbage    Behavior = "garbage"    // sends malformed and forged messages as well as its normal ones
+
+	// Pompe-specific behaviours.
+	TSLie   Behavior = "tslie"   // answers timestamp requests with validly signed timestamps far in the past or future
+	Omit    Behavior = "omit"    // as leader, drops a sequenced batch from its slot
+	Reorder Behavior = "reorder" // as leader, swaps two entries of its slot
+	Invent  Behavior = "invent"  // as leader, changes an entry's timestamp
+	Future  Behavior = "future"  // as leader, collects and proposes with a boundary far in the future
 )
 
 // Behaviors lists every Byzantine behaviour.
-var Behaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage}
+var Behaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage, TSLie, Omit, Reorder, Invent, Future}
+
+// baselineBehaviors are the behaviours that mean something in baseline mode.
+var baselineBehaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage}
 
 // ParseBehavior checks a behaviour name.
 func ParseBehavior(s string) (Behavior, error) {
@@ -107,10 +117,10 @@ func (o *Options) WithFaults(spec string) error {
 		case "crash":
 			o.Crashes = 2
 		case "byz":
-			o.Byzantine = []Behavior{Behaviors[o.Seed%int64(len(Behaviors))]}
+			o.Byzantine = []Behavior{o.rotatingBehavior()}
 		case "all":
 			o.DropRate, o.DupRate, o.Partitions, o.Crashes = 0.05, 0.05, 2, 2
-			o.Byzantine = []Behavior{Behaviors[o.Seed%int64(len(Behaviors))]}
+			o.Byzantine = []Behavior{o.rotatingBehavior()}
 		default:
 			if b, err := ParseBehavior(strings.TrimSpace(part)); err == nil {
 				o.Byzantine = append(o.Byzantine, b)
@@ -120,4 +130,14 @@ func (o *Options) WithFaults(spec string) error {
 		}
 	}
 	return nil
+}
+
+// rotatingBehavior picks a Byzantine behaviour by seed, among those that
+// matter in the run's mode.
+func (o *Options) rotatingBehavior() Behavior {
+	list := baselineBehaviors
+	if o.Mode == replica.ModePompe {
+		list = Behaviors
+	}
+	return list[uint64(o.Seed)%uint64(len(list))]
 }

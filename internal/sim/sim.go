@@ -25,6 +25,9 @@ type Result struct {
 	Submitted       int      `json:"submitted_batches"`
 	Accepted        int      `json:"accepted_batches"`
 	Retries         int      `json:"retries"`
+	Corrupted       int      `json:"corrupted_proposals"`
+	Refused         int      `json:"refused_blocks"`
+	ViewChanges     int      `json:"view_changes"`
 	Messages        int      `json:"messages"`
 	SimulatedUs     int64    `json:"simulated_us"`
 	MeanLatencyUs   int64    `json:"mean_latency_us"`
@@ -62,6 +65,7 @@ type cluster struct {
 	retries    int
 	messages   int
 	healTop    []uint64
+	corrupted  int // proposals a Byzantine leader rewrote
 }
 
 func (c *cluster) violate(format string, args ...any) {
@@ -220,6 +224,8 @@ func (c *cluster) transmit(from *simNode, to uint32, m *wire.Message) {
 		if c.rng.IntN(3) == 0 {
 			c.transmitBytes(from.id, to, from.garbage(m))
 		}
+	case Omit, Reorder, Invent, Future:
+		m = from.corruptSlot(m)
 	}
 	c.transmitBytes(from.id, to, wire.Marshal(m))
 }
@@ -280,6 +286,9 @@ func (c *cluster) sendToClient(from uint32, to crypto.ClientID, m *wire.ClientMe
 	}
 	if drop, _ := c.lossy(); drop {
 		return
+	}
+	if c.nodes[from].behavior == TSLie {
+		m = c.nodes[from].lieTimestamp(m)
 	}
 	raw := wire.Marshal(m)
 	c.messages++
@@ -418,10 +427,12 @@ func (c *cluster) check() {
 }
 
 func (c *cluster) result() Result {
-	r := Result{Seed: c.opts.Seed, Violations: c.violations, Retries: c.retries, Messages: c.messages, SimulatedUs: c.s.now}
+	r := Result{Seed: c.opts.Seed, Violations: c.violations, Retries: c.retries, Messages: c.messages, SimulatedUs: c.s.now, Corrupted: c.corrupted}
 	for _, nd := range c.nodes {
 		if nd.correct() {
 			r.CorrectReplicas++
+			r.Refused += nd.refused
+			r.ViewChanges += nd.tcs
 			if nd.top > r.Committed {
 				r.Committed = nd.top
 			}

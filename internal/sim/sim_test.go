@@ -73,6 +73,8 @@ func TestSimulationSeeds(t *testing.T) {
 		{"pompe-network", "net", 4, replica.ModePompe},
 		{"pompe-crash", "crash", 4, replica.ModePompe},
 		{"pompe-byzantine", "byz", 4, replica.ModePompe},
+		{"pompe-tslie", "tslie", 4, replica.ModePompe},
+		{"pompe-future", "future", 4, replica.ModePompe},
 		{"pompe-all", "all", 4, replica.ModePompe},
 		{"pompe-all-seven", "net,crash,equivocate,garbage", 7, replica.ModePompe},
 		{"none", "none", 4, replica.ModeBaseline},
@@ -98,6 +100,37 @@ func TestSimulationSeeds(t *testing.T) {
 				}
 				return o
 			})
+		})
+	}
+}
+
+// TestByzantineLeaderSlotRefused pins PROTOCOL.md 3.3 and section 1 property
+// 4: a leader that drops a sequenced batch from its slot, reorders the slot or
+// changes a timestamp gets its proposals refused by every correct replica and
+// is replaced through a view change, and every batch still executes in its
+// timestamp place (the ordering-linearizability check of the run).
+func TestByzantineLeaderSlotRefused(t *testing.T) {
+	for _, b := range []Behavior{Omit, Reorder, Invent} {
+		t.Run(string(b), func(t *testing.T) {
+			var corrupted, refused, tcs int
+			for seed := int64(1); seed <= 4; seed++ {
+				r := Run(Options{Seed: seed, Mode: replica.ModePompe, Byzantine: []Behavior{b}, DurationUs: 8_000_000, SettleUs: 3_000_000, Clients: 3, BatchSize: 1, Inflight: 3})
+				if !r.OK() || r.Accepted == 0 || r.Accepted != r.Submitted {
+					t.Fatalf("seed %d: accepted %d/%d, violations %v", seed, r.Accepted, r.Submitted, r.Violations)
+				}
+				corrupted += r.Corrupted
+				refused += r.Refused
+				tcs += r.ViewChanges
+			}
+			if corrupted == 0 {
+				t.Fatal("the Byzantine leader never corrupted a proposal: the test exercised nothing")
+			}
+			if refused < corrupted*(3) {
+				t.Fatalf("%d corrupted proposals but only %d refusals by the 3 correct replicas", corrupted, refused)
+			}
+			if tcs == 0 {
+				t.Fatal("no view change replaced the Byzantine leader")
+			}
 		})
 	}
 }

@@ -1,0 +1,150 @@
+package hotstuff
+
+import (
+	"testing"
+
+	"github.com/pompe-bft/pompe/internal/wire"
+)
+
+// PROTOCOL.md 3.5: "lock on the 2-chain": a QC on b” whose justify
+// certifies b' locks b' (doc.go). Feeding the chain g <- b1 <- b2 <- b3 one
+// proposal at a time, the lock trails the newest QC by one view.
+func TestLockOnTwoChain(t *testing.T) {
+	c, bs, qcs := votingFixture(t)
+	b4 := c.block(1, 4, bs[3], qcs[3], nil)
+	steps := []struct {
+		from     uint32
+		b        *Block
+		wantLock uint64
+		wantHigh uint64
+	}{
+		{0, bs[1], 0, 0}, // justify QC(0): genesis
+		{0, bs[2], 0, 1}, // QC(1) on b1, whose justify is QC(0)
+		{0, bs[3], 1, 2}, // QC(2) on b2 locks b1
+		{1, b4, 2, 3},    // QC(3) on b3 locks b2
+	}
+	for _, s := range steps {
+		if _, err := c.stepOne(3, s.from, c.proposal(s.b, nil)); err != nil {
+			t.Fatalf("view %d: %v", s.b.View, err)
+		}
+		core := c.nodes[3].core
+		if core.lockedQC.View != s.wantLock || core.HighQCView() != s.wantHigh {
+			t.Fatalf("after the view-%d proposal: lock %d high %d, want lock %d high %d",
+				s.b.View, core.lockedQC.View, core.HighQCView(), s.wantLock, s.wantHigh)
+		}
+		if st := storedSafety(t, c.nodes[3].store); st.LockedQc.GetView() != s.wantLock {
+			t.Fatalf("after the view-%d proposal: stored lock %d, want %d", s.b.View, st.LockedQc.GetView(), s.wantLock)
+		}
+	}
+}
+
+// PROTOCOL.md 3.5 "commit on a 3-chain of direct parents", README "Commit
+// rule": the three blocks must be in consecutive views.
+func TestCommitOnThreeConsecutiveViews(t *testing.T) {
+	c, bs, qcs := votingFixture(t)
+	for v := 1; v <= 3; v++ {
+		rd, _ := c.stepOne(2, 0, c.proposal(bs[v], nil))
+		if len(rd.Committed) != 0 {
+			t.Fatalf("committed %d blocks after QC(%d): no 3-chain yet", len(rd.Committed), v-1)
+		}
+	}
+	// QC(3) certifies b3 <- b2 <- b1 in views 3, 2, 1: b1 commits.
+	rd, _ := c.stepOne(2, 1, c.proposal(c.block(1, 4, bs[3], qcs[3], nil), nil))
+	if len(rd.Committed) != 1 || rd.Committed[0].Hash != bs[1].Hash {
+		t.Fatalf("committed %v, want exactly b1", rd.Committed)
+	}
+	if got := c.nodes[2].core.CommittedHeight(); got != 1 {
+		t.Fatalf("committed height %d, want 1", got)
+	}
+	if got, err := LoadCommitted(c.nodes[2].store, testCluster, 4, 1); err != nil || got == nil || got.Hash != bs[1].Hash {
+		t.Fatalf("LoadCommitted(1) = %v, %v; want b1", got, err)
+	}
+}
+
+// README "Commit rule": a 3-chain of direct parents whose views have a gap
+// commits nothing; the gap here is made by a timeout certificate.
+func TestNoCommitAcrossViewGap(t *testing.T) {
+	c, bs, qcs := votingFixture(t)
+	for v := 1; v <= 2; v++ {
+		if _, err := c.stepOne(2, 0, c.proposal(bs[v], nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// View 3 fails (TC(3)); leader 1 opens view 4 on QC(2): b1 <- b2 <- b4
+	// are direct parents in views 1, 2, 4.
+	b4 := c.block(1, 4, bs[2], qcs[2], encodeItems([]uint64{4}))
+	if _, err := c.stepOne(2, 1, c.proposal(b4, c.tc(3, 0, 1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	qc4 := c.qc(4, b4.Hash, 0, 1, 3)
+	b5 := c.block(1, 5, b4, qc4, encodeItems([]uint64{5}))
+	rd, err := c.stepOne(2, 1, c.proposal(b5, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rd.Committed) != 0 {
+		t.Fatalf("QC(4) over views 1, 2, 4 committed %d blocks", len(rd.Committed))
+	}
+	qc5 := c.qc(5, b5.Hash, 0, 1, 3)
+	b6 := c.block(1, 6, b5, qc5, nil)
+	rd, _ = c.stepOne(2, 1, c.proposal(b6, nil))
+	if len(rd.Committed) != 0 {
+		t.Fatalf("QC(5) over views 2, 4, 5 committed %d blocks", len(rd.Committed))
+	}
+	// QC(6) certifies views 4, 5, 6: b4 commits, and with it b1 and b2,
+	// oldest first.
+	qc6 := c.qc(6, b6.Hash, 0, 1, 3)
+	b7 := c.block(1, 7, b6, qc6, nil)
+	rd, _ = c.stepOne(2, 1, c.proposal(b7, nil))
+	want := []Hash{bs[1].Hash, bs[2].Hash, b4.Hash}
+	if len(rd.Committed) != len(want) {
+		t.Fatalf("committed %d blocks, want b1, b2, b4", len(rd.Committed))
+	}
+	for i, h := range want {
+		if rd.Committed[i].Hash != h {
+			t.Fatalf("commit %d is %s, want %s", i, rd.Committed[i].Hash, h)
+		}
+	}
+}
+
+// A QC that reaches a replica before the blocks it certifies still counts
+// once the blocks are fetched: locks and commits follow (PROTOCOL.md 3.5
+// "Lagging replicas catch up by fetching blocks and QCs").
+func TestCommitAfterFetchingCertifiedBlocks(t *testing.T) {
+	c, bs, qcs := votingFixture(t)
+	b4 := c.block(1, 4, bs[3], qcs[3], nil)
+	rd, err := c.stepOne(2, 1, c.proposal(b4, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var req *wire.BlockRequest
+	for _, e := range rd.Messages {
+		if r := e.Msg.GetBlockRequest(); r != nil {
+			req = r
+			if e.To != 1 {
+				t.Fatalf("fetch sent to %d, want the proposer 1", e.To)
+			}
+		}
+	}
+	if req == nil || HashOf(req.Hash) != bs[3].Hash {
+		t.Fatalf("no fetch of b3 (request %v)", req)
+	}
+	resp := &wire.BlockResponse{}
+	for v := 3; v >= 1; v-- {
+		resp.Blocks = append(resp.Blocks, &wire.BlockWithPayload{Block: bs[v].msg, Payload: bs[v].Payload})
+	}
+	rd, err = c.stepOne(2, 1, &wire.Message{Body: &wire.Message_BlockResponse{BlockResponse: resp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rd.Committed) != 1 || rd.Committed[0].Hash != bs[1].Hash {
+		t.Fatalf("committed %v after fetching b1..b3, want b1", rd.Committed)
+	}
+	if lock := c.nodes[2].core.lockedQC.View; lock != 2 {
+		t.Fatalf("lock %d, want 2", lock)
+	}
+	// The view-4 block was an orphan; now it is known and voted for.
+	if vs := votesIn(rd); len(vs) != 1 || vs[0].View != 4 {
+		t.Fatalf("votes %v, want one for view 4", vs)
+	}
+}
