@@ -20,7 +20,7 @@ type fakeTree struct {
 }
 
 func (f *fakeTree) Block(h hotstuff.Hash) *hotstuff.Block { return f.blocks[h] }
-func (f *fakeTree) IsCommitted(h hotstuff.Hash) bool     { return f.committed[h] }
+func (f *fakeTree) IsCommitted(h hotstuff.Hash) bool      { return f.committed[h] }
 
 var (
 	alice = crypto.ClientID{0xa}
