@@ -163,4 +163,5 @@ func (c *Core) maybePropose() {
 	c.send(Broadcast, &wire.Message{Body: &wire.Message_Proposal{Proposal: p}})
 	c.insertBlock(b, c.cfg.ID)
 	c.retryValidation()
+	c.cfg.Rules.Proposed(b)
 }

@@ -37,6 +37,10 @@ type PayloadRules interface {
 	// Validate judges b's payload; parent is b's parent, already validated
 	// (or committed). It is called again after Wait.
 	Validate(now int64, b *Block, parent *Block) (Verdict, error)
+	// Proposed reports a block this replica just proposed, so that rules that
+	// need a round trip before the next proposal (Pompe's collect) can start
+	// it while the block is being voted on.
+	Proposed(b *Block)
 	// Committed reports a committed block, in chain order.
 	Committed(b *Block)
 	// Pending reports work waiting for a block (keeps view timers armed).

@@ -418,6 +418,10 @@ func (m *Mempool) OnResponse(now int64, r *wire.BatchResponse) {
 	m.drainCommitted()
 }
 
+// Proposed implements hotstuff.PayloadRules; baseline blocks need no
+// preparation.
+func (m *Mempool) Proposed(*hotstuff.Block) {}
+
 // Committed implements hotstuff.PayloadRules: the block joins the execution
 // queue, released once its bodies are present.
 func (m *Mempool) Committed(b *hotstuff.Block) {

@@ -106,17 +106,7 @@ func (o *Orderer) Build(now int64, view uint64, parent *hotstuff.Block, force bo
 	o.now = now
 	r := o.round
 	if r == nil || r.view != view || r.parent != parent.Hash {
-		o.adaptDelta()
-		tp := o.boundaryOf(parent)
-		t := now - o.delta
-		if t <= tp {
-			t = tp + 1
-		}
-		r = &round{view: view, parent: parent.Hash, tParent: tp, boundary: t, askedAt: now, replies: make(map[uint32]*wire.CollectReply)}
-		o.round = r
-		c := &wire.Collect{View: view, Parent: append([]byte(nil), parent.Hash[:]...), Boundary: t}
-		o.out.Send(hotstuff.Broadcast, &wire.Message{Body: &wire.Message_Collect{Collect: c}})
-		_ = o.onCollect(o.cfg.Self, c)
+		r = o.startRound(view, parent)
 	}
 	var complete []*wire.CollectReply
 	for i := 0; i < o.n; i++ {
@@ -133,6 +123,33 @@ func (o *Orderer) Build(now int64, view uint64, parent *hotstuff.Block, force bo
 	}
 	r.done = true
 	return payload, true
+}
+
+// startRound sends the collect for (view, parent) to every replica,
+// itself included.
+func (o *Orderer) startRound(view uint64, parent *hotstuff.Block) *round {
+	o.adaptDelta()
+	tp := o.boundaryOf(parent)
+	t := o.now - o.delta
+	if t <= tp {
+		t = tp + 1
+	}
+	r := &round{view: view, parent: parent.Hash, tParent: tp, boundary: t, askedAt: o.now, replies: make(map[uint32]*wire.CollectReply)}
+	o.round = r
+	c := &wire.Collect{View: view, Parent: append([]byte(nil), parent.Hash[:]...), Boundary: t}
+	o.out.Send(hotstuff.Broadcast, &wire.Message{Body: &wire.Message_Collect{Collect: c}})
+	_ = o.onCollect(o.cfg.Self, c)
+	return r
+}
+
+// Proposed implements hotstuff.PayloadRules: when this replica also leads
+// the next view, its collect on the block just proposed runs while the block
+// is voted on, so the next proposal need not wait for it. Replicas answer it
+// once the proposal (sent first on the same connection) is validated.
+func (o *Orderer) Proposed(b *hotstuff.Block) {
+	if o.tree.Leader(b.View+1) == o.cfg.Self && o.Pending() {
+		o.startRound(b.View+1, b)
+	}
 }
 
 // adaptDelta widens the slack after rejects and lets it decay otherwise.
