@@ -119,6 +119,9 @@ func (r *testRules) Committed(b *Block) {
 
 func (r *testRules) Pending() bool { return len(r.pending) > 0 }
 
+// Proposed implements PayloadRules; the test rules prepare nothing.
+func (r *testRules) Proposed(*Block) {}
+
 func (r *testRules) Carries(payload []byte) bool { return len(payload) > 0 }
 
 // committedItem reports whether a committed block carried item.
