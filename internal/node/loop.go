@@ -5,8 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/pompe-bft/pompe/internal/hotstuff"
-	"github.com/pompe-bft/pompe/internal/replica"
+	"github.com/pompe-bft/pompe/internal/outbox"
 	"github.com/pompe-bft/pompe/internal/runlog"
 	"github.com/pompe-bft/pompe/internal/transport"
 	"github.com/pompe-bft/pompe/internal/wire"
@@ -22,10 +21,25 @@ func (n *Node) loop(ctx context.Context) error {
 	in, cin := n.tr.Inbound(), n.tr.ClientInbound()
 	timer := time.NewTimer(n.tick)
 	defer timer.Stop()
+	q := make(chan outgoing, sendQueueTurns)
+	failed := make(chan error, 1)
+	done := make(chan struct{})
+	n.sendq = q
+	go n.sender(q, failed, done)
+	defer func() {
+		close(q)
+		<-done
+		n.sendq = nil
+	}()
+	if err := n.replay(); err != nil {
+		return err
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case err := <-failed:
+			return fmt.Errorf("node: storage: %w", err)
 		case m, ok := <-in:
 			if !ok {
 				return nil
@@ -103,31 +117,30 @@ func (n *Node) resetTimer(t *time.Timer) {
 	t.Reset(d)
 }
 
-// handleReady carries out one Ready: persist, send, execute, reply.
+// handleReady carries out one Ready: apply its writes (unsynced), execute
+// committed blocks, and queue the turn's messages and replies for the sender,
+// which syncs before it sends.
 func (n *Node) handleReady() error {
 	rd := n.r.Ready()
 	if rd.Violation != nil {
 		n.log.Error("safety violation detected", "err", rd.Violation)
 	}
+	out := outgoing{messages: rd.Messages, client: rd.Client}
 	if !rd.Writes.Empty() {
-		t := time.Now()
-		if err := n.store.Apply(&rd.Writes, n.sync); err != nil {
+		if err := n.store.Apply(&rd.Writes, false); err != nil {
 			n.log.Error("storage write failed; stopping so that nothing unpersisted is acknowledged", "err", err)
 			return fmt.Errorf("node: storage: %w", err)
 		}
-		n.m.persistSeconds.Observe(time.Since(t).Seconds())
+		out.sync = n.sync
 	}
-	n.send(rd)
 	for _, rs := range rd.Resend {
 		if m, ok := n.exec.Reply(rs.Client, rs.Digest); ok {
-			n.tr.SendClient(rs.Client, m)
+			out.client = append(out.client, outbox.ClientEnvelope{To: rs.Client, Msg: m})
 		}
 	}
 	if len(rd.Committed) > 0 {
 		res := n.exec.Execute(rd.Committed)
-		for _, e := range res.Replies {
-			n.tr.SendClient(e.To, e.Msg)
-		}
+		out.client = append(out.client, res.Replies...)
 		n.writeLog(res.Log)
 		if !res.Writes.Empty() {
 			// Snapshots need no sync: a lost one is replaced by replay.
@@ -148,6 +161,9 @@ func (n *Node) handleReady() error {
 		}
 		n.lastCommit = time.Now()
 	}
+	if len(out.messages) > 0 || len(out.client) > 0 || out.sync {
+		n.sendq <- out
+	}
 	core := n.r.Core()
 	n.m.committedHeight.Set(float64(core.CommittedHeight()))
 	if v := core.View(); v != n.lastView {
@@ -156,19 +172,6 @@ func (n *Node) handleReady() error {
 		n.lastView = v
 	}
 	return nil
-}
-
-func (n *Node) send(rd replica.Ready) {
-	for _, e := range rd.Messages {
-		if e.To == hotstuff.Broadcast {
-			n.tr.Broadcast(e.Msg)
-		} else {
-			n.tr.Send(uint32(e.To), e.Msg)
-		}
-	}
-	for _, e := range rd.Client {
-		n.tr.SendClient(e.To, e.Msg)
-	}
 }
 
 // writeLog appends executed commands to the execution log, skipping heights

@@ -19,6 +19,7 @@ type metrics struct {
 	clientQueue     prometheus.Gauge
 	turnInputs      prometheus.Histogram
 	persistSeconds  prometheus.Histogram
+	syncTurns       prometheus.Histogram
 	turnSeconds     prometheus.Histogram
 	commitSeconds   prometheus.Histogram
 	stepErrors      *prometheus.CounterVec
@@ -47,7 +48,8 @@ func newMetrics(reg prometheus.Registerer, replica int) *metrics {
 		inboundQueue:    gauge("inbound_queue_length", "Replica messages waiting for the state machine."),
 		clientQueue:     gauge("client_queue_length", "Client messages waiting for the state machine."),
 		turnInputs:      hist("turn_inputs", "Inputs handled per loop turn (group commit size).", prometheus.ExponentialBuckets(1, 2, 12)),
-		persistSeconds:  hist("persist_seconds", "Latency of one synced storage write.", latency),
+		persistSeconds:  hist("sync_seconds", "Latency of one storage sync (fsync of everything written so far).", latency),
+		syncTurns:       hist("sync_turns", "Loop turns whose writes one sync made durable (group commit).", prometheus.ExponentialBuckets(1, 2, 12)),
 		turnSeconds:     hist("turn_seconds", "Latency of one loop turn, from the first input to the last send.", latency),
 		commitSeconds:   hist("block_interval_seconds", "Time between two commits at this replica.", latency),
 		stepErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "pompe", Name: "rejected_inputs_total",
@@ -55,7 +57,7 @@ func newMetrics(reg prometheus.Registerer, replica int) *metrics {
 	}
 	if reg != nil {
 		reg.MustRegister(m.committedHeight, m.view, m.viewChanges, m.executedCmds, m.executedBatches, m.duplicateCmds,
-			m.committedBlocks, m.inboundQueue, m.clientQueue, m.turnInputs, m.persistSeconds, m.turnSeconds, m.commitSeconds, m.stepErrors)
+			m.committedBlocks, m.inboundQueue, m.clientQueue, m.turnInputs, m.persistSeconds, m.syncTurns, m.turnSeconds, m.commitSeconds, m.stepErrors)
 	}
 	return m
 }

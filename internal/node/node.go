@@ -56,6 +56,7 @@ type Node struct {
 	metrics *http.Server
 	sync    bool
 	tick    time.Duration
+	sendq   chan<- outgoing // set while the loop runs
 
 	lastView       uint64
 	lastCommit     time.Time
@@ -193,6 +194,11 @@ func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logg
 // the replica had to stop (storage failure) or could not start.
 func (n *Node) Run(ctx context.Context) error {
 	defer n.closeAll()
+	stopProfile, err := n.startProfile()
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	if err := n.startMetrics(); err != nil {
 		return err
 	}
@@ -201,10 +207,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	n.log.Info("replica started", "mode", n.home.Genesis.Mode, "peer", n.tr.PeerAddr(), "client", n.tr.ClientAddr(),
 		"view", n.r.Core().View(), "committed", n.r.Core().CommittedHeight(), "executed", n.exec.Height())
-	if err := n.replay(); err != nil {
-		return err
-	}
-	err := n.loop(ctx)
+	err = n.loop(ctx)
 	if err == nil {
 		err = n.snapshotOnExit()
 	}

@@ -1,0 +1,79 @@
+package node
+
+import (
+	"time"
+
+	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/outbox"
+)
+
+// outgoing is what one loop turn wants sent, and whether the writes of that
+// turn (already applied without sync) must be synced first.
+type outgoing struct {
+	sync     bool
+	messages []hotstuff.Envelope
+	client   []outbox.ClientEnvelope
+}
+
+// sendQueueTurns bounds the turns waiting for their sync; the loop blocks
+// (back-pressure) when the disk falls that far behind.
+const sendQueueTurns = 1024
+
+// maxTurnsPerSync bounds how many queued turns share one fsync.
+const maxTurnsPerSync = 4096
+
+// sender syncs and sends, off the state machine's goroutine. The loop
+// applies each turn's writes unsynced (so its own reads see them) and queues
+// the turn's messages here; the sender makes everything written so far
+// durable with one fsync, then sends the messages of every turn that fsync
+// covers, in order. Persist-before-send holds for every message, and while a
+// sync is running the loop keeps processing inputs, so slow disks batch more
+// turns into one sync instead of stalling the replica.
+func (n *Node) sender(q <-chan outgoing, failed chan<- error, done chan<- struct{}) {
+	defer close(done)
+	batch := make([]outgoing, 0, 64)
+	for first := range q {
+		batch = append(batch[:0], first)
+	more:
+		for len(batch) < maxTurnsPerSync {
+			select {
+			case o, ok := <-q:
+				if !ok {
+					break more
+				}
+				batch = append(batch, o)
+			default:
+				break more
+			}
+		}
+		needSync := false
+		for _, o := range batch {
+			needSync = needSync || o.sync
+		}
+		if needSync {
+			t := time.Now()
+			if err := n.store.Apply(nil, true); err != nil {
+				n.log.Error("storage sync failed; stopping so that nothing unpersisted is acknowledged", "err", err)
+				failed <- err
+				// Drain without sending: these messages depend on lost writes.
+				for range q {
+				}
+				return
+			}
+			n.m.persistSeconds.Observe(time.Since(t).Seconds())
+			n.m.syncTurns.Observe(float64(len(batch)))
+		}
+		for _, o := range batch {
+			for _, e := range o.messages {
+				if e.To == hotstuff.Broadcast {
+					n.tr.Broadcast(e.Msg)
+				} else {
+					n.tr.Send(uint32(e.To), e.Msg)
+				}
+			}
+			for _, e := range o.client {
+				n.tr.SendClient(e.To, e.Msg)
+			}
+		}
+	}
+}
