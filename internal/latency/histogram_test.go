@@ -1,4 +1,4 @@
-package loadgen
+package latency
 
 import (
 	"slices"
@@ -37,11 +37,11 @@ func TestQuantiles(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			var h histogram
+			var h Histogram
 			for _, us := range tc.samplesUs {
-				h.add(time.Duration(us) * time.Microsecond)
+				h.Add(time.Duration(us) * time.Microsecond)
 			}
-			if got := h.quantile(tc.q); got != time.Duration(tc.wantUs)*time.Microsecond {
+			if got := h.Quantile(tc.q); got != time.Duration(tc.wantUs)*time.Microsecond {
 				t.Errorf("quantile(%v) = %v, want %dus", tc.q, got, tc.wantUs)
 			}
 		})
@@ -55,17 +55,17 @@ func TestQuantileErrorIsBoundedProperty(t *testing.T) {
 		samples := rapid.SliceOfN(rapid.Int64Range(0, 10_000_000), 1, 300).Draw(t, "samples")
 		split := rapid.IntRange(0, len(samples)).Draw(t, "split")
 		q := rapid.Float64Range(0.01, 1).Draw(t, "q")
-		var a, b, all histogram
+		var a, b, all Histogram
 		for i, us := range samples {
 			d := time.Duration(us) * time.Microsecond
-			all.add(d)
+			all.Add(d)
 			if i < split {
-				a.add(d)
+				a.Add(d)
 			} else {
-				b.add(d)
+				b.Add(d)
 			}
 		}
-		a.merge(&b)
+		a.Merge(&b)
 		if a != all {
 			t.Fatal("merged histogram differs from the histogram of all samples")
 		}
@@ -73,7 +73,7 @@ func TestQuantileErrorIsBoundedProperty(t *testing.T) {
 		slices.Sort(sorted)
 		rank := max(int(float64(len(sorted))*q+0.999999999), 1)
 		exact := float64(sorted[min(rank, len(sorted))-1])
-		got := float64(all.quantile(q).Microseconds())
+		got := float64(all.Quantile(q).Microseconds())
 		if diff := got - exact; diff > exact/64+1 || -diff > exact/64+1 {
 			t.Fatalf("quantile(%v) = %v, exact %v", q, got, exact)
 		}
@@ -81,11 +81,56 @@ func TestQuantileErrorIsBoundedProperty(t *testing.T) {
 }
 
 func TestMean(t *testing.T) {
-	var h histogram
+	var h Histogram
 	for _, ms := range []int{1, 2, 3, 6} {
-		h.add(time.Duration(ms) * time.Millisecond)
+		h.Add(time.Duration(ms) * time.Millisecond)
 	}
-	if got := h.mean(); got != 3*time.Millisecond {
+	if got := h.Mean(); got != 3*time.Millisecond {
 		t.Errorf("mean = %v, want 3ms", got)
+	}
+}
+
+func TestCDFIsMonotoneAndEndsAtTheMaximum(t *testing.T) {
+	var h Histogram
+	h.CDF(func(time.Duration, float64) { t.Fatal("point from an empty histogram") })
+	for _, us := range []int64{5, 5, 300, 7000, 123_456} {
+		h.AddMicros(us)
+	}
+	var values []time.Duration
+	var fractions []float64
+	h.CDF(func(v time.Duration, f float64) {
+		values = append(values, v)
+		fractions = append(fractions, f)
+	})
+	if !slices.IsSorted(values) || !slices.IsSorted(fractions) {
+		t.Errorf("CDF not monotone: %v %v", values, fractions)
+	}
+	if len(values) != 4 || values[0] != 5*time.Microsecond || fractions[0] != 0.4 {
+		t.Errorf("CDF points %v %v", values, fractions)
+	}
+	if values[len(values)-1] != h.Max() || fractions[len(fractions)-1] != 1 {
+		t.Errorf("CDF ends at %v/%v, want the maximum %v/1", values[len(values)-1], fractions[len(fractions)-1], h.Max())
+	}
+}
+
+func TestMillisAndPerSecondRound(t *testing.T) {
+	s := Summary{P50: 1234567 * time.Nanosecond, P90: 2 * time.Millisecond, P99: 0, Mean: 1500 * time.Microsecond}
+	if got, want := s.Millis(), (Millis{P50: 1.235, P90: 2, P99: 0, Mean: 1.5}); got != want {
+		t.Errorf("Millis() = %+v, want %+v", got, want)
+	}
+	tests := []struct {
+		count  uint64
+		window time.Duration
+		want   float64
+	}{
+		{0, time.Second, 0},
+		{10, 0, 0},
+		{1000, 3 * time.Second, 333.333},
+		{2, 3 * time.Second, 0.667},
+	}
+	for _, tc := range tests {
+		if got := PerSecond(tc.count, tc.window); got != tc.want {
+			t.Errorf("PerSecond(%d, %v) = %v, want %v", tc.count, tc.window, got, tc.want)
+		}
 	}
 }

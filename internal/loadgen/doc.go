@@ -12,6 +12,9 @@
 // the accepted execution. In hotstuff mode there is no ordering phase and
 // no order log is written.
 //
-// Latency statistics come from bounded log-linear histograms, so a long run
-// costs no more memory than a short one; the logs keep every sample.
+// Latency statistics come from internal/latency's bounded histograms, so a
+// long run costs no more memory than a short one; the logs keep every
+// sample. At the end of a run it writes load.json (RunInfo): the load's
+// parameters and the exact measured window, from which internal/report
+// recomputes the same summary out of the records.
 package loadgen

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/latency"
 	"github.com/pompe-bft/pompe/internal/runlog"
 	"github.com/pompe-bft/pompe/pkg/client"
 )
@@ -35,16 +36,16 @@ type Progress struct {
 	Shed      uint64 // open loop: commands dropped because the client was full
 }
 
-// Latency summarizes the latencies of one phase.
-type Latency struct {
-	Count               uint64
-	P50, P90, P99, Mean time.Duration
-}
+// Latency summarizes the latencies of one phase; internal/report computes
+// the same summary from the run's records.
+type Latency = latency.Summary
 
 // Summary is the outcome of a run.
 type Summary struct {
 	Mode    config.Mode
 	Clients int
+	// Start is when the measured window began.
+	Start time.Time
 	// Window is the measured time: Options.Duration, or less if the run
 	// was cancelled.
 	Window    time.Duration
@@ -171,7 +172,11 @@ func (g *Generator) Run(ctx context.Context) (Summary, error) {
 	if err := g.Close(); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
-	return g.summary(start, g.retries()), runErr
+	s := g.summary(start, g.retries())
+	if err := writeRunInfo(g.opts, s); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	return s, runErr
 }
 
 func (g *Generator) retries() uint64 {
@@ -201,22 +206,22 @@ func (g *Generator) Close() error {
 // Close waits for them.
 func (g *Generator) summary(start time.Time, retries uint64) Summary {
 	window := time.Unix(0, g.windowEnd.Load()).Sub(start)
-	s := Summary{Mode: g.opts.Genesis.Mode, Clients: len(g.workers), Window: window, Retries: retries}
-	var order, exec histogram
+	s := Summary{Mode: g.opts.Genesis.Mode, Clients: len(g.workers), Start: start, Window: window, Retries: retries}
+	var order, exec latency.Histogram
 	for _, w := range g.workers {
 		s.Submitted += w.submitted.Load()
 		s.Shed += w.shed.Load()
 		s.Ordered += w.ordered
 		s.Executed += w.executed
-		order.merge(&w.orderHist)
-		exec.merge(&w.execHist)
+		order.Merge(&w.orderHist)
+		exec.Merge(&w.execHist)
 	}
 	if sec := window.Seconds(); sec > 0 {
 		s.OrderedPerSec = float64(s.Ordered) / sec
 		s.ExecutedPerSec = float64(s.Executed) / sec
 	}
-	s.OrderLatency = order.latency()
-	s.ExecLatency = exec.latency()
+	s.OrderLatency = order.Summary()
+	s.ExecLatency = exec.Summary()
 	return s
 }
 

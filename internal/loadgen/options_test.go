@@ -1,6 +1,8 @@
 package loadgen
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +69,29 @@ func TestMaxPendingIsBounded(t *testing.T) {
 		if got := tc.o.maxPending(); got != tc.want {
 			t.Errorf("%+v: maxPending = %d, want %d", tc.o, got, tc.want)
 		}
+	}
+}
+
+func TestReadRunInfoRefusesBadFiles(t *testing.T) {
+	tests := []struct{ name, content, want string }{
+		{"missing", "", "no such file"},
+		{"not json", "mode = pompe", "invalid character"},
+		{"bad mode", `{"mode":"raft"}`, `mode "raft"`},
+		{"window backwards", `{"mode":"pompe","window_start_us":10,"window_end_us":5}`, "ends before"},
+		{"negative window", `{"mode":"pompe","window_ns":-1}`, "window_ns"},
+		{"too large", `{"mode":"pompe","x":"` + strings.Repeat("a", 70<<10) + `"}`, "larger than"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.content != "" {
+				if err := os.WriteFile(filepath.Join(dir, RunInfoName), []byte(tc.content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := ReadRunInfo(dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
 	}
 }

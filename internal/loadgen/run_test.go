@@ -140,6 +140,14 @@ func TestRunAgainstHotStuffCluster(t *testing.T) {
 			if p := g.Progress(); p.Executed < s.Executed || p.Submitted != s.Submitted {
 				t.Errorf("progress %+v disagrees with summary %+v", p, s)
 			}
+			ri, err := ReadRunInfo(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ri.Mode != config.ModeHotStuff || ri.Clients != 2 || ri.BatchCommands != 5 || ri.Window() != s.Window ||
+				ri.WindowStartUs != s.Start.UnixMicro() || ri.Submitted != s.Submitted || ri.RatePerClient != tc.rate {
+				t.Errorf("run info %+v disagrees with summary %+v", ri, s)
+			}
 		})
 	}
 }

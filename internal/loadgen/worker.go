@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pompe-bft/pompe/internal/latency"
 	"github.com/pompe-bft/pompe/internal/runlog"
 	"github.com/pompe-bft/pompe/pkg/client"
 )
@@ -31,7 +32,7 @@ type worker struct {
 	wake        chan struct{}
 
 	ordered, executed   uint64
-	orderHist, execHist histogram
+	orderHist, execHist latency.Histogram
 }
 
 // submit hands one command to the client; false if the client refused it.
@@ -99,20 +100,25 @@ func (w *worker) openLoop(stop <-chan struct{}) {
 
 // done measures one completed command. Phases that end after the window
 // are not counted; neither are commands completed by Close.
+//
+// Times are taken in whole Unix microseconds, as the client records hold
+// them, so that internal/report, reading the records, counts the same
+// commands and the same latencies.
 func (w *worker) done(o client.Outcome) {
 	w.outstanding.Add(-1)
-	end := time.Unix(0, w.g.windowEnd.Load())
-	if w.orderLog != nil && !o.SequencedAt.IsZero() && !o.SequencedAt.After(end) {
-		lat := o.SequencedAt.Sub(o.SentAt)
+	endUs := w.g.windowEnd.Load() / int64(time.Microsecond)
+	sentUs := o.SentAt.UnixMicro()
+	if w.orderLog != nil && !o.SequencedAt.IsZero() && o.SequencedAt.UnixMicro() <= endUs {
+		latUs := o.SequencedAt.UnixMicro() - sentUs
 		w.ordered++
-		w.orderHist.add(lat)
-		w.orderLog.write(o.SequencedAt, lat)
+		w.orderHist.AddMicros(latUs)
+		w.orderLog.write(o.SequencedAt, time.Duration(latUs)*time.Microsecond)
 	}
-	if o.Err == nil && !o.ExecutedAt.After(end) {
-		lat := o.ExecutedAt.Sub(o.SentAt)
+	if o.Err == nil && !o.ExecutedAt.IsZero() && o.ExecutedAt.UnixMicro() <= endUs {
+		latUs := o.ExecutedAt.UnixMicro() - sentUs
 		w.executed++
-		w.execHist.add(lat)
-		w.execLog.write(o.ExecutedAt, lat)
+		w.execHist.AddMicros(latUs)
+		w.execLog.write(o.ExecutedAt, time.Duration(latUs)*time.Microsecond)
 	}
 	select {
 	case w.wake <- struct{}{}:

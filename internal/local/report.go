@@ -5,27 +5,20 @@ import (
 	"fmt"
 	"io"
 	"text/tabwriter"
-	"time"
 
 	"github.com/pompe-bft/pompe/internal/checker"
 	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/latency"
 	"github.com/pompe-bft/pompe/internal/loadgen"
 )
 
-// LatencyMs is one phase's latency statistics in milliseconds.
-type LatencyMs struct {
-	P50  float64 `json:"p50"`
-	P90  float64 `json:"p90"`
-	P99  float64 `json:"p99"`
-	Mean float64 `json:"mean"`
-}
+// LatencyMs is one phase's latency statistics in milliseconds, converted
+// as internal/report converts them.
+type LatencyMs = latency.Millis
 
-func latencyMs(l loadgen.Latency) LatencyMs {
-	ms := func(d time.Duration) float64 { return round3(float64(d) / float64(time.Millisecond)) }
-	return LatencyMs{P50: ms(l.P50), P90: ms(l.P90), P99: ms(l.P99), Mean: ms(l.Mean)}
-}
+func latencyMs(l loadgen.Latency) LatencyMs { return l.Millis() }
 
-func round3(v float64) float64 { return float64(int64(v*1000+0.5)) / 1000 }
+func round3(v float64) float64 { return latency.Round3(v) }
 
 // Report is the outcome of a local run; its JSON form is what `pompe local
 // --json` prints.
