@@ -28,6 +28,14 @@ const (
 
 var testCluster = []byte("hotstuff-test")
 
+// failer is what the harness needs of a test: *testing.T, *testing.B and
+// *rapid.T all provide it.
+type failer interface {
+	Helper()
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
 // testKey derives replica i's key deterministically.
 func testKey(i int) crypto.PrivateKey {
 	seed := sha256.Sum256(fmt.Appendf(nil, "hotstuff-test-key-%d", i))
@@ -40,7 +48,7 @@ func testKey(i int) crypto.PrivateKey {
 
 var committeeCache = map[int]*crypto.Committee{}
 
-func testCommittee(t testing.TB, n int) (*crypto.Committee, []crypto.PrivateKey) {
+func testCommittee(t failer, n int) (*crypto.Committee, []crypto.PrivateKey) {
 	keys := make([]crypto.PrivateKey, n)
 	pubs := make([]crypto.PublicKey, n)
 	for i := range keys {
@@ -113,7 +121,7 @@ type replica struct {
 }
 
 type cluster struct {
-	t     testing.TB
+	t     failer
 	n     int
 	keys  []crypto.PrivateKey
 	comm  *crypto.Committee
@@ -138,7 +146,7 @@ type cluster struct {
 
 type clusterOption func(*Config)
 
-func newCluster(t testing.TB, n int, opts ...clusterOption) *cluster {
+func newCluster(t failer, n int, opts ...clusterOption) *cluster {
 	t.Helper()
 	comm, keys := testCommittee(t, n)
 	c := &cluster{t: t, n: n, keys: keys, comm: comm, commits: make(map[uint64]Hash)}
@@ -263,7 +271,7 @@ func (c *cluster) checkPersisted(r *replica, rd Ready) {
 	}
 }
 
-func storedSafety(t testing.TB, s *storage.Mem) *wire.SafetyState {
+func storedSafety(t failer, s *storage.Mem) *wire.SafetyState {
 	t.Helper()
 	rec, err := s.Get(keySafety)
 	if err != nil {
