@@ -152,15 +152,24 @@ func (o *Orderer) Proposed(b *hotstuff.Block) {
 	}
 }
 
-// adaptDelta widens the slack after rejects and lets it decay otherwise.
+// deltaDecayUs is the time constant with which delta returns toward its
+// configured value after it widened: slow, so that a load that caused
+// rejects once does not cause them again a few slots later.
+const deltaDecayUs = 10_000_000
+
+// adaptDelta widens the slack after rejects (PROTOCOL.md 3.1) and lets it
+// decay slowly otherwise.
 func (o *Orderer) adaptDelta() {
+	elapsed := o.now - o.deltaAt
+	o.deltaAt = o.now
 	if o.rejects > 0 {
 		o.delta *= 2
 		if o.delta > o.cfg.DeltaMaxUs {
 			o.delta = o.cfg.DeltaMaxUs
 		}
-	} else if o.delta > o.cfg.DeltaUs {
-		o.delta -= (o.delta - o.cfg.DeltaUs + 15) / 16
+	} else if excess := o.delta - o.cfg.DeltaUs; excess > 0 && elapsed > 0 {
+		cut := excess * min(elapsed, deltaDecayUs) / deltaDecayUs
+		o.delta -= max(cut, 1)
 	}
 	o.rejects = 0
 }

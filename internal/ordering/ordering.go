@@ -109,6 +109,7 @@ type Orderer struct {
 	// Leader side of collect.
 	round   *round
 	delta   int64
+	deltaAt int64 // when delta last adapted
 	rejects int
 
 	missing map[batch.Digest]*fetchState
