@@ -184,6 +184,7 @@ func certKey(msg, signers []byte, sigs [][]byte) [32]byte {
 	h.Write([]byte{0})
 	h.Write(signers)
 	for _, s := range sigs {
+		h.Write(U32(uint32(len(s))))
 		h.Write(s)
 	}
 	var k [32]byte

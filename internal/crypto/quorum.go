@@ -67,6 +67,14 @@ func (q Ed25519Quorum) VerifyQuorum(msg []byte, signers Bitmap, sigs [][]byte, t
 	if count != len(sigs) {
 		return fmt.Errorf("crypto: certificate has %d signers but %d signatures", count, len(sigs))
 	}
+	// Malformed signatures are refused before the cache is consulted: the
+	// cache key must never match a certificate that did not verify.
+	members := signers.Members()
+	for j, s := range sigs {
+		if len(s) != SignatureBytes {
+			return fmt.Errorf("crypto: bad signature from replica %d: %d bytes", members[j], len(s))
+		}
+	}
 	key := certKey(msg, signers, sigs)
 	if q.C.certs.has(key) {
 		return nil

@@ -11,7 +11,6 @@ import (
 // fork is dead, and the pool must stop asking for its bodies: otherwise
 // every such proposal adds requests that are re-sent forever.
 func TestAbandonedFetchesStop(t *testing.T) {
-	t.Skip("BUG: mempool.missing is never pruned: fetches for bodies of abandoned blocks are retried forever (mempool.go request/Tick)")
 	h := newHarness(t, Config{Self: 0, FetchRetryUs: 100})
 	g := h.genesis
 	bogus := h.block(g, 1, payload(batch.Digest{0xde, 0xad}))
@@ -37,7 +36,6 @@ func TestAbandonedFetchesStop(t *testing.T) {
 // TestArrivalBoundedWithoutBuild: a replica that never leads (fixed leader)
 // never calls Build, the only place the arrival queue is compacted.
 func TestArrivalBoundedWithoutBuild(t *testing.T) {
-	t.Skip("BUG: mempool.arrival keeps digests of committed batches until Build runs, so it grows without bound at a replica that never leads (mempool.go Submit/drainCommitted)")
 	h := newHarness(t, Config{})
 	parent := h.genesis
 	for i := range 200 {

@@ -74,6 +74,7 @@ type fetchState struct {
 	askedAt int64
 	tries   int
 	hint    uint32
+	height  uint64 // height of the newest block that needs the body
 }
 
 // Mempool implements hotstuff.PayloadRules for baseline mode.
@@ -286,7 +287,7 @@ func (m *Mempool) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 		}
 	}
 	if len(absent) > 0 {
-		m.request(absent, b.Proposer)
+		m.request(absent, b.Proposer, b.Height)
 		return hotstuff.Wait, nil
 	}
 	for _, d := range ds {
@@ -323,13 +324,14 @@ func (m *Mempool) body(d batch.Digest) *wire.Batch {
 	return b
 }
 
-func (m *Mempool) request(ds []batch.Digest, hint uint32) {
+func (m *Mempool) request(ds []batch.Digest, hint uint32, height uint64) {
 	var ask [][]byte
 	for _, d := range ds {
-		if _, ok := m.missing[d]; ok {
+		if f, ok := m.missing[d]; ok {
+			f.height = max(f.height, height)
 			continue
 		}
-		m.missing[d] = &fetchState{askedAt: m.now, hint: hint}
+		m.missing[d] = &fetchState{askedAt: m.now, hint: hint, height: height}
 		ask = append(ask, append([]byte(nil), d[:]...))
 	}
 	if len(ask) > 0 {
@@ -434,7 +436,7 @@ func (m *Mempool) drainCommitted() {
 		b := m.queue[0]
 		eb, absent := m.resolve(b)
 		if len(absent) > 0 {
-			m.request(absent, b.Proposer)
+			m.request(absent, b.Proposer, b.Height)
 			return
 		}
 		m.queue = m.queue[1:]
@@ -456,6 +458,36 @@ func (m *Mempool) drainCommitted() {
 		}
 		m.out.Committed = append(m.out.Committed, eb)
 		m.prune(b.Height)
+		m.forgetAbandoned(b.Height)
+	}
+	if len(m.arrival) > 2*len(m.bodies)+64 {
+		keep := m.arrival[:0]
+		for _, d := range m.arrival {
+			if _, ok := m.bodies[d]; ok {
+				keep = append(keep, d)
+			}
+		}
+		m.arrival = keep
+	}
+}
+
+// forgetAbandoned stops fetching bodies that only blocks at or below a
+// committed height wanted: those blocks either committed (and are in the
+// queue, which asks again) or lost to the block that did.
+func (m *Mempool) forgetAbandoned(height uint64) {
+	if len(m.missing) == 0 {
+		return
+	}
+	queued := make(map[batch.Digest]struct{})
+	for _, b := range m.queue {
+		for _, d := range m.payloadDigests(b) {
+			queued[d] = struct{}{}
+		}
+	}
+	for d, f := range m.missing {
+		if _, ok := queued[d]; !ok && f.height <= height {
+			delete(m.missing, d)
+		}
 	}
 }
 

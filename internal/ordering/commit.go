@@ -39,7 +39,7 @@ func (o *Orderer) drainCommitted() {
 			for i := range hints {
 				hints[i] = []uint32{b.Proposer}
 			}
-			o.requestBodies(absent, hints)
+			o.requestBodies(absent, hints, b.Height)
 			return
 		}
 		o.queue = o.queue[1:]
@@ -65,6 +65,7 @@ func (o *Orderer) drainCommitted() {
 		o.gcBodies()
 		o.gcKnown()
 		o.prune(b.Height)
+		o.forgetAbandoned(b.Height)
 	}
 }
 

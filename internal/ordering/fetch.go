@@ -9,18 +9,19 @@ import (
 
 // requestBodies asks for missing batch bodies, each from the first of its
 // hinted replicas; retries rotate through the hints, then everyone.
-func (o *Orderer) requestBodies(ds []batch.Digest, hints [][]uint32) {
+func (o *Orderer) requestBodies(ds []batch.Digest, hints [][]uint32, height uint64) {
 	byPeer := make(map[uint32][][]byte)
 	var peers []uint32
 	for i, d := range ds {
-		if _, ok := o.missing[d]; ok {
+		if f, ok := o.missing[d]; ok {
+			f.height = max(f.height, height)
 			continue
 		}
 		h := hints[i]
 		if len(h) == 0 {
 			h = []uint32{(o.cfg.Self + 1) % uint32(o.n)}
 		}
-		o.missing[d] = &fetchState{askedAt: o.now, hints: h}
+		o.missing[d] = &fetchState{askedAt: o.now, hints: h, height: height}
 		to := o.pick(h, 0)
 		if _, ok := byPeer[to]; !ok {
 			peers = append(peers, to)
@@ -114,4 +115,25 @@ func (o *Orderer) onBatchResponse(r *wire.BatchResponse) {
 		o.bodyOrder = append(o.bodyOrder, d)
 	}
 	o.drainCommitted()
+}
+
+// forgetAbandoned stops fetching bodies that only blocks at or below a
+// committed height wanted, unless a committed block still waits for them.
+func (o *Orderer) forgetAbandoned(height uint64) {
+	if len(o.missing) == 0 {
+		return
+	}
+	queued := make(map[batch.Digest]struct{})
+	for _, b := range o.queue {
+		if si, err := o.slotOf(b); err == nil {
+			for _, e := range si.entries {
+				queued[e.d] = struct{}{}
+			}
+		}
+	}
+	for d, f := range o.missing {
+		if _, ok := queued[d]; !ok && f.height <= height {
+			delete(o.missing, d)
+		}
+	}
 }

@@ -67,6 +67,7 @@ type fetchState struct {
 	askedAt int64
 	tries   int
 	hints   []uint32
+	height  uint64 // height of the newest block that needs the body
 }
 
 // Orderer is the ordering layer of one replica.

@@ -107,7 +107,7 @@ func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 		}
 	}
 	if len(absent) > 0 {
-		o.requestBodies(absent, hints)
+		o.requestBodies(absent, hints, b.Height)
 		return hotstuff.Wait, nil
 	}
 	for _, e := range entries {
