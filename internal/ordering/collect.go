@@ -105,6 +105,20 @@ type round struct {
 func (o *Orderer) Build(now int64, view uint64, parent *hotstuff.Block, force bool) ([]byte, bool) {
 	o.now = now
 	r := o.round
+	if !force {
+		// A slot holds batches with ts < now - delta: while every pending
+		// batch is younger, a block would carry nothing. Wait rather than
+		// spend a block (and its signatures) on an empty slot.
+		if oldest, ok := o.oldestPending(parent); ok {
+			if oldest >= now-o.delta {
+				o.buildWake = oldest + o.delta + 1
+				return nil, false
+			}
+			if r != nil && r.view == view && r.parent == parent.Hash && r.boundary <= oldest {
+				r = nil // a collect started too early to include it
+			}
+		}
+	}
 	if r == nil || r.view != view || r.parent != parent.Hash {
 		r = o.startRound(view, parent)
 	}
@@ -123,6 +137,27 @@ func (o *Orderer) Build(now int64, view uint64, parent *hotstuff.Block, force bo
 	}
 	r.done = true
 	return payload, true
+}
+
+// oldestPending is the smallest ts of a batch sequenced here that the slot
+// after parent could hold.
+func (o *Orderer) oldestPending(parent *hotstuff.Block) (int64, bool) {
+	tp := o.boundaryOf(parent)
+	var chain map[batch.Digest]struct{}
+	oldest, found := int64(0), false
+	for d, e := range o.sequenced {
+		if e.ts < tp || (found && e.ts >= oldest) {
+			continue
+		}
+		if chain == nil {
+			chain = o.chainDigests(parent.Hash)
+		}
+		if o.inChain(chain, d) {
+			continue
+		}
+		oldest, found = e.ts, true
+	}
+	return oldest, found
 }
 
 // startRound sends the collect for (view, parent) to every replica,

@@ -111,6 +111,9 @@ type Orderer struct {
 	round   *round
 	delta   int64
 	deltaAt int64 // when delta last adapted
+	// buildWake is when a leader that waited for pending batches to age past
+	// delta should build again.
+	buildWake int64
 	rejects int
 
 	missing map[batch.Digest]*fetchState
@@ -220,6 +223,9 @@ func (o *Orderer) WakeAt() int64 {
 	}
 	if o.round != nil && !o.round.done {
 		min(o.round.askedAt + o.cfg.FetchRetryUs)
+	}
+	if o.buildWake > o.now {
+		min(o.buildWake)
 	}
 	return w
 }
