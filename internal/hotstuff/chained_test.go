@@ -98,7 +98,7 @@ func TestPipeliningProposesBeforePreviousCommits(t *testing.T) {
 // receives proposals from 0 for views 1..3 and from 2 for views 8..11).
 // It returns the cluster and a certified chain g <- b1 <- b2 <- b3 built by
 // leader 0 with QCs from replicas 0, 2, 3.
-func votingFixture(t *testing.T) (*cluster, []*Block, []*wire.QuorumCert) {
+func votingFixture(t failer) (*cluster, []*Block, []*wire.QuorumCert) {
 	c := newCluster(t, 4)
 	g := c.genesis()
 	q := []uint32{0, 2, 3}

@@ -677,3 +677,5 @@ func knownBug(t *testing.T, what string) {
 		t.Skip("BUG: " + what)
 	}
 }
+
+func wireBytes(m *wire.Message) []byte { return wire.Marshal(m) }
