@@ -74,9 +74,6 @@ func TestDoubleVotesDoNotFormConflictingQCs(t *testing.T) {
 // any number of distinct blocks for its view; a replica must not keep (in
 // memory and on disk) an unbounded number of them.
 func TestEquivocationFloodIsBounded(t *testing.T) {
-	knownBug(t, "consensus.go onProposal/insertBlock accept every distinct validly signed proposal of the current "+
-		"view from its leader: each is kept in Core.blocks and written to storage (putBlock) until a commit prunes "+
-		"its height, so a Byzantine leader grows a replica's memory and disk without bound within one view")
 	c, bs, qcs := votingFixture(t)
 	const proposals = 300
 	for i := 0; i < proposals; i++ {
@@ -97,10 +94,6 @@ func TestEquivocationFloodIsBounded(t *testing.T) {
 // are checked (a batch check once a quorum is present), so a Byzantine
 // replica can send votes for any block hash without signing anything.
 func TestVoteFloodIsBounded(t *testing.T) {
-	knownBug(t, "consensus.go onVote/addVote open a tally (Core.votes) for every (view, block hash) a vote "+
-		"names, for any view from the current one on that this replica leads next, before any signature "+
-		"check: one Byzantine replica grows the map without bound with unsigned votes for invented hashes; "+
-		"fix: keep at most one vote per voter per view and accept views only within a window of the current one")
 	c := newCluster(t, 4)
 	core := c.nodes[1].core // leader of views 4..7: tallies votes for views 3..6
 	const votes = 5000
@@ -119,10 +112,6 @@ func TestVoteFloodIsBounded(t *testing.T) {
 // Standards: bounds everywhere. Timeouts for views far ahead are kept (to
 // join a view change on f+1), one tally per view.
 func TestTimeoutFloodIsBounded(t *testing.T) {
-	knownBug(t, "pacemaker.go addTimeout keeps a tally (Core.timeouts) for every view a validly signed timeout "+
-		"names; enterView forgets only views below the current one, so one Byzantine replica that signs "+
-		"timeouts for views 100, 101, ... grows the map without bound; fix: keep only each replica's highest "+
-		"timeout view (that is all the f+1 rule needs) or a window of views above the current one")
 	c := newCluster(t, 4)
 	core := c.nodes[3].core
 	const timeouts = 300

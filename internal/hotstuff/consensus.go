@@ -1,10 +1,12 @@
 package hotstuff
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 
 	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/storage"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
@@ -44,6 +46,13 @@ func (c *Core) onProposal(from uint32, p *wire.Proposal) error {
 	if b.View != c.view {
 		return nil
 	}
+	if c.proposalView == b.View && c.proposalHash != b.Hash {
+		// An equivocating leader: keep the first proposal of the view only,
+		// so a flood of conflicting ones costs no memory or disk.
+		c.debug("ignoring a second proposal for the view", "from", from, "block", b.Hash)
+		return nil
+	}
+	c.proposalView, c.proposalHash = b.View, b.Hash
 	c.insertBlock(b, from)
 	return nil
 }
@@ -170,6 +179,9 @@ func (c *Core) onVote(from uint32, v *wire.Vote) error {
 	if v.View+1 < c.view {
 		return nil // QC would be useless now
 	}
+	if v.View > c.view+maxViewsAhead {
+		return fmt.Errorf("hotstuff: vote for view %d too far ahead of %d", v.View, c.view)
+	}
 	if _, err := HashFromBytes(v.BlockHash); err != nil {
 		return err
 	}
@@ -182,6 +194,20 @@ func (c *Core) onVote(from uint32, v *wire.Vote) error {
 func (c *Core) addVote(v *wire.Vote) {
 	h, _ := HashFromBytes(v.BlockHash)
 	k := voteKey{view: v.View, hash: h}
+	// A voter is counted for at most two blocks of a view (a correct one
+	// votes once; an equivocation is tallied but cannot open more), so
+	// votes for invented blocks cannot grow memory.
+	if _, known := c.votes[k][v.Voter]; !known {
+		perVoter, ok := c.voted[v.View]
+		if !ok {
+			perVoter = make([]uint8, c.n)
+			c.voted[v.View] = perVoter
+		}
+		if perVoter[v.Voter] >= maxVotesPerVoter {
+			return
+		}
+		perVoter[v.Voter]++
+	}
 	tally, ok := c.votes[k]
 	if !ok {
 		tally = make(map[uint32][]byte, c.q)
@@ -322,6 +348,19 @@ func (c *Core) prune() {
 		c.rd.Writes.Delete(blockIdxKey(h))
 		return true
 	})
+	// Blocks written in this very Ready are not in the store yet.
+	for h, nd := range c.blocks {
+		if nd.b.Height < below && nd.b.Height >= c.prunedTo {
+			c.rd.Writes.Delete(blockIdxKey(h))
+		}
+	}
+	for _, w := range c.rd.Writes.Ops {
+		if w.Kind == storage.OpPut && len(w.Key) == 41 && w.Key[0] == prefixBlock {
+			if ht := binary.BigEndian.Uint64(w.Key[1:9]); ht < below && ht >= c.prunedTo {
+				c.rd.Writes.Delete(blockIdxKey(Hash(w.Key[9:])))
+			}
+		}
+	}
 	c.rd.Writes.DeleteRange(start, end)
 	c.rd.Writes.DeleteRange(committedKey(c.prunedTo), committedKey(below))
 	c.prunedTo = below

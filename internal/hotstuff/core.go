@@ -15,6 +15,15 @@ import (
 // Broadcast as a destination sends to every replica but the sender.
 const Broadcast = -1
 
+// maxViewsAhead bounds how far beyond its current view a replica tallies
+// votes and timeouts, so signed messages for arbitrary future views cannot
+// grow its memory.
+const maxViewsAhead = 64
+
+// maxVotesPerVoter bounds the distinct blocks of one view a voter's votes
+// are tallied for.
+const maxVotesPerVoter = 2
+
 // Envelope is a message to send to one replica (To >= 0) or all (Broadcast).
 type Envelope struct {
 	To  int
@@ -154,6 +163,9 @@ type Core struct {
 	timedOut     uint64
 	proposedView uint64
 	votes        map[voteKey]map[uint32][]byte
+	voted        map[uint64][]uint8 // blocks each voter voted for, per view
+	proposalView uint64             // view of the proposal accepted last
+	proposalHash Hash
 	timeouts     map[uint64]map[uint32][]byte
 	waiting      []Hash // blocks whose validation said Wait
 	orphans      map[Hash][]*Block
@@ -183,6 +195,7 @@ func New(cfg Config, store Reader) (*Core, error) {
 		store:    store,
 		blocks:   make(map[Hash]*node),
 		votes:    make(map[voteKey]map[uint32][]byte),
+		voted:    make(map[uint64][]uint8),
 		timeouts: make(map[uint64]map[uint32][]byte),
 		orphans:  make(map[Hash][]*Block),
 		fetching: make(map[Hash]*fetchState),
@@ -256,6 +269,9 @@ func (c *Core) recover() error {
 		if _, ok := c.blocks[b.Parent]; ok {
 			c.blocks[b.Hash] = &node{b: b}
 			c.waiting = append(c.waiting, b.Hash) // validated again: votes may depend on it
+			if b.Proposer == c.cfg.ID && b.View > c.proposedView {
+				c.proposedView = b.View // never propose twice in a view, restarts included
+			}
 		}
 	}
 	return nil

@@ -110,10 +110,6 @@ func TestPruningKeepsStorageBounded(t *testing.T) {
 // A replica that catches up through fetches commits many blocks at once;
 // pruning must bound its storage as well.
 func TestPruningAfterCatchUpKeepsStorageBounded(t *testing.T) {
-	knownBug(t, "core/consensus.go prune finds the block-index keys ('I' hash) to delete by scanning the store, "+
-		"but blocks inserted in the same Ready are not in the store yet: when a catching-up replica inserts and "+
-		"prunes blocks in one batch, their block records are range-deleted but their index keys stay forever; "+
-		"fix: also delete blockIdxKey for pruned blocks still in memory (or pending in c.rd.Writes)")
 	const retention = 4
 	c := newCluster(t, 4, func(cfg *Config) { cfg.RetentionBlocks = retention })
 	c.lose = func(p *packet) bool { return p.to == 3 || p.from == 3 }

@@ -45,6 +45,12 @@ func (c *Core) onTimeout(from uint32, t *wire.Timeout) error {
 		c.send(int(from), &wire.Message{Body: &wire.Message_Sync{Sync: &wire.Sync{HighQc: c.highQC, Tc: c.lastTC}}})
 		return nil
 	}
+	if t.View > c.view+maxViewsAhead {
+		// Far ahead: this replica lags, or the sender lies. A lagging
+		// replica catches up through the Sync its own timeouts provoke.
+		c.debug("ignoring a timeout far ahead", "from", from, "timeout view", t.View)
+		return nil
+	}
 	if !c.cfg.Committee.VerifyBytes(from, t.Sig, timeoutBytes(c.cluster, t.View)) {
 		return errors.New("hotstuff: bad timeout signature")
 	}

@@ -208,10 +208,6 @@ func TestIdleClusterIsQuiet(t *testing.T) {
 // proposes once more so that the others commit too. In a timely network
 // without faults no replica should ever time out a correct leader.
 func TestNoViewChangeAfterABurstInATimelyNetwork(t *testing.T) {
-	knownBug(t, "after each burst of work the followers time out a correct leader: step.go armTimer and Tick "+
-		"keep the view timer armed on hasWork, whose uncommittedPayload counts payload in the top 3 blocks of the "+
-		"high-QC chain as work even when this replica committed it; the leader's high QC is one view ahead and it "+
-		"stops proposing, so the followers' timers fire (a TC, the rest of the term lost, back-off raised)")
 	c := newCluster(t, 4)
 	for item := uint64(1); item <= 3; item++ {
 		c.submit([]uint64{item})

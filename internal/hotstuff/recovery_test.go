@@ -95,10 +95,6 @@ func TestRestartRecoversUncommittedChain(t *testing.T) {
 // A leader restarted after proposing must not propose a different block for
 // the same view: correct replicas never equivocate.
 func TestRestartedLeaderDoesNotProposeTwiceInAView(t *testing.T) {
-	knownBug(t, "core.go: proposedView is not persisted nor recovered, so a leader restarted after proposing in "+
-		"view v proposes again in v (Poke/Step -> maybePropose) with whatever its rules build now: two different "+
-		"signed blocks for one view from a correct replica (votes split, the view fails); fix: in recover(), set "+
-		"proposedView to the highest view of a stored block proposed by this replica (or persist it in SafetyState)")
 	c := newCluster(t, 4)
 	c.submit([]uint64{1}, 0)
 	props := c.sentOf(and(isKind("proposal"), fromReplica(0)))

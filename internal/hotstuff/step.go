@@ -39,7 +39,7 @@ func (c *Core) Step(now int64, from uint32, m *wire.Message) error {
 func (c *Core) Tick(now int64) {
 	c.now = now
 	if c.deadline != 0 && now >= c.deadline {
-		if c.hasWork() || c.timedOut >= c.view {
+		if c.waiting4Progress() || c.timedOut >= c.view {
 			c.localTimeout()
 		} else {
 			c.deadline = 0 // idle: nothing to time out for
@@ -106,9 +106,35 @@ func (c *Core) armTimer() {
 	if c.deadline != 0 {
 		return
 	}
-	if c.hasWork() || c.timedOut >= c.view {
+	if c.waiting4Progress() || c.timedOut >= c.view {
 		c.deadline = c.now + c.viewTimeout()
 	}
+}
+
+// waiting4Progress reports whether this replica expects the cluster to make
+// progress: it holds pending work, or payload on its chain that it has not
+// committed. Unlike hasWork it ignores payload this replica already
+// committed: a leader keeps proposing one block longer than its followers
+// need to see, and followers must not time out a correct leader for that.
+func (c *Core) waiting4Progress() bool {
+	if c.cfg.Rules.Pending() || c.announce {
+		return true
+	}
+	h := c.qcHash(c.highQC)
+	for i := 0; i < 64; i++ {
+		nd, ok := c.blocks[h]
+		if !ok {
+			return true // unknown: being fetched
+		}
+		if nd.committed || nd.b.Height == 0 {
+			return false
+		}
+		if c.cfg.Rules.Carries(nd.b.Payload) {
+			return true
+		}
+		h = nd.b.Parent
+	}
+	return true
 }
 
 func (c *Core) viewTimeout() int64 {
@@ -144,6 +170,11 @@ func (c *Core) enterView(v uint64) {
 	for tv := range c.timeouts {
 		if tv+1 < v {
 			delete(c.timeouts, tv)
+		}
+	}
+	for vv := range c.voted {
+		if vv+1 < v {
+			delete(c.voted, vv)
 		}
 	}
 }

@@ -105,21 +105,16 @@ type round struct {
 func (o *Orderer) Build(now int64, view uint64, parent *hotstuff.Block, force bool) ([]byte, bool) {
 	o.now = now
 	r := o.round
-	if !force {
+	if r == nil || r.view != view || r.parent != parent.Hash {
 		// A slot holds batches with ts < now - delta: while every pending
 		// batch is younger, a block would carry nothing. Wait rather than
-		// spend a block (and its signatures) on an empty slot.
-		if oldest, ok := o.oldestPending(parent); ok {
-			if oldest >= now-o.delta {
-				o.buildWake = oldest + o.delta + 1
-				return nil, false
-			}
-			if r != nil && r.view == view && r.parent == parent.Hash && r.boundary <= oldest {
-				r = nil // a collect started too early to include it
-			}
+		// spend a block (and its signatures) on an empty slot. (A collect
+		// already sent for this view cannot be redone: replicas answer once
+		// per view.)
+		if oldest, ok := o.oldestPending(parent); ok && !force && oldest >= now-o.delta {
+			o.buildWake = oldest + o.delta + 1
+			return nil, false
 		}
-	}
-	if r == nil || r.view != view || r.parent != parent.Hash {
 		r = o.startRound(view, parent)
 	}
 	var complete []*wire.CollectReply
@@ -160,6 +155,22 @@ func (o *Orderer) oldestPending(parent *hotstuff.Block) (int64, bool) {
 	return oldest, found
 }
 
+// chainCarries reports whether b or an uncommitted ancestor holds batches,
+// which need further blocks to commit.
+func (o *Orderer) chainCarries(b *hotstuff.Block) bool {
+	for h := b.Hash; !o.tree.IsCommitted(h); {
+		blk := o.tree.Block(h)
+		if blk == nil || blk.Height == 0 {
+			return false
+		}
+		if si, err := o.slotOf(blk); err == nil && len(si.entries) > 0 {
+			return true
+		}
+		h = blk.Parent
+	}
+	return false
+}
+
 // startRound sends the collect for (view, parent) to every replica,
 // itself included.
 func (o *Orderer) startRound(view uint64, parent *hotstuff.Block) *round {
@@ -182,9 +193,15 @@ func (o *Orderer) startRound(view uint64, parent *hotstuff.Block) *round {
 // is voted on, so the next proposal need not wait for it. Replicas answer it
 // once the proposal (sent first on the same connection) is validated.
 func (o *Orderer) Proposed(b *hotstuff.Block) {
-	if o.tree.Leader(b.View+1) == o.cfg.Self && o.Pending() {
-		o.startRound(b.View+1, b)
+	if o.tree.Leader(b.View+1) != o.cfg.Self || !o.Pending() {
+		return
 	}
+	if oldest, ok := o.oldestPending(b); ok && oldest >= o.now-o.delta && !o.chainCarries(b) {
+		// Nothing would be old enough for the slot yet, and no earlier
+		// payload needs this block to commit: Build collects later.
+		return
+	}
+	o.startRound(b.View+1, b)
 }
 
 // deltaDecayUs is the time constant with which delta returns toward its
@@ -192,8 +209,8 @@ func (o *Orderer) Proposed(b *hotstuff.Block) {
 // rejects once does not cause them again a few slots later.
 const deltaDecayUs = 10_000_000
 
-// adaptDelta widens the slack after rejects (PROTOCOL.md 3.1) and lets it
-// decay slowly otherwise.
+// adaptDelta widens the slack after clients had to retry (PROTOCOL.md 3.1)
+// and lets it decay slowly otherwise.
 func (o *Orderer) adaptDelta() {
 	elapsed := o.now - o.deltaAt
 	o.deltaAt = o.now

@@ -60,12 +60,26 @@ func (o *Orderer) drainCommitted() {
 		}
 		if si.boundary > o.committedT {
 			o.committedT = si.boundary
+			o.dropStale()
 		}
 		o.out.Committed = append(o.out.Committed, eb)
 		o.gcBodies()
 		o.gcKnown()
 		o.prune(b.Height)
 		o.forgetAbandoned(b.Height)
+	}
+}
+
+// dropStale forgets batches sequenced here whose timestamp fell behind the
+// committed boundary without being committed: every later slot starts at or
+// above that boundary, so none can hold them (their clients retried under
+// a new digest, or they never gathered 2f+1 acks).
+func (o *Orderer) dropStale() {
+	for d, e := range o.sequenced {
+		if e.ts < o.committedT {
+			delete(o.sequenced, d)
+			o.out.Writes.Delete(storage.Key(prefixSequenced, d[:]))
+		}
 	}
 }
 

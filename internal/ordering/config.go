@@ -16,8 +16,8 @@ type Config struct {
 
 	// DeltaUs is the initial liveness slack: a leader closes slots at
 	// now - delta. It doubles (up to DeltaMaxUs) after a slot during which
-	// this replica rejected sequence requests for arriving too late, and
-	// decays slowly back toward DeltaUs otherwise.
+	// clients retried batches (a timestamp request with a non-zero attempt:
+	// their sequencing was rejected), and decays slowly back toward DeltaUs.
 	DeltaUs    int64
 	DeltaMaxUs int64
 	// SkewUs is the clock difference tolerated: a boundary further than this

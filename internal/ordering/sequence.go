@@ -45,7 +45,6 @@ func (o *Orderer) onSequenceRequest(from crypto.ClientID, r *wire.SequenceReques
 		return nil
 	}
 	if r.Ts <= o.localSync {
-		o.rejects++
 		o.seqReject(from, d[:], "timestamp is not above the promised slot boundary")
 		return nil
 	}

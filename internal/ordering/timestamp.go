@@ -38,6 +38,12 @@ func (o *Orderer) onTimestampRequest(from crypto.ClientID, r *wire.TimestampRequ
 			return nil
 		}
 	}
+	if bt.Attempt > 0 {
+		// A retry: its client could not get 2f+1 acks, typically because
+		// slots closed over its timestamp before it was sequenced. That is
+		// the signal for a leader to widen delta.
+		o.rejects++
+	}
 	ts := o.nextTimestamp()
 	if _, ok := o.bodies[d]; !ok {
 		o.bodyOrder = append(o.bodyOrder, d)
