@@ -36,6 +36,8 @@ A cluster that stays up:
 		newLocalCmd(),
 		newSimCmd(),
 		newCheckCmd(),
+		newBenchCmd(),
+		newReportCmd(),
 	)
 	return root
 }

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pompe-bft/pompe/internal/report"
+	"github.com/pompe-bft/pompe/internal/report/charts"
+)
+
+func newReportCmd() *cobra.Command {
+	var (
+		jsonOut bool
+		plotDir string
+	)
+	cmd := &cobra.Command{
+		Use:   "report DIR... [--json] [--plot OUTDIR]",
+		Short: "Aggregate the client logs of finished runs: throughput, latency percentiles, charts",
+		Long: `report reads result directories, one per run: a 'pompe local --out'
+directory (client files under run/), a 'pompe bench --out' directory, or a
+directory of the reference prototype's clientN.order.log / clientN.exec.log.
+For each, and for all together, it prints the commands that finished the
+ordering phase (Pompe only) and the execution phase, their rate, and
+p50/p90/p99/mean latencies from the first send.
+
+It reads the client records (clientN.records.jsonl) when there are any,
+else the latency logs. With the load.json that local and bench write, the
+numbers are exactly those the run printed (same window, same histogram);
+without it, the window runs from the first send to the last completion.
+The combined rate divides by the time covered by at least one run, so runs
+made at the same time against one cluster add up and runs one after the
+other average.
+
+With --json, stdout holds one JSON line (per run, a timeline of per-second
+buckets too). With --plot OUTDIR, charts are written there as PNG and SVG:
+latency_cdf, throughput, latency_over_time and, when both modes are among
+the runs, pompe_vs_hotstuff.`,
+		Example: `  pompe report ./run1
+  pompe report ./pompe-b1 ./pompe-b100 ./hotstuff-b1 ./hotstuff-b100 --plot ./plots
+  pompe report ./bench-machine1 ./bench-machine2 --json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, dirs []string) error {
+			return runReport(dirs, jsonOut, plotDir, cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the report as one JSON line on stdout")
+	cmd.Flags().StringVar(&plotDir, "plot", "", "write PNG and SVG charts into this directory")
+	return cmd
+}
+
+func runReport(dirs []string, jsonOut bool, plotDir string, stdout, stderr io.Writer) error {
+	rep, err := report.Load(dirs, report.Options{})
+	if err != nil {
+		return err
+	}
+	human := stdout
+	if jsonOut {
+		human = stderr
+		line, err := rep.JSON()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s\n", line)
+	} else if err := rep.WriteTable(stdout); err != nil {
+		return err
+	}
+	if plotDir != "" {
+		files, err := charts.Write(rep, plotDir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(human, "charts: %d files in %s\n", len(files), plotDir)
+	}
+	return nil
+}
