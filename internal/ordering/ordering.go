@@ -114,7 +114,7 @@ type Orderer struct {
 	// buildWake is when a leader that waited for pending batches to age past
 	// delta should build again.
 	buildWake int64
-	rejects int
+	rejects   int
 
 	missing map[batch.Digest]*fetchState
 	queue   []*hotstuff.Block
