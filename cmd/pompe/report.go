@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -12,8 +13,9 @@ import (
 
 func newReportCmd() *cobra.Command {
 	var (
-		jsonOut bool
-		plotDir string
+		jsonOut  bool
+		markdown bool
+		plotDir  string
 	)
 	cmd := &cobra.Command{
 		Use:   "report DIR... [--json] [--plot OUTDIR]",
@@ -34,7 +36,7 @@ made at the same time against one cluster add up and runs one after the
 other average.
 
 With --json, stdout holds one JSON line (per run, a timeline of per-second
-buckets too). With --plot OUTDIR, charts are written there as PNG and SVG:
+buckets too); with --markdown, one Markdown table row per run. With --plot OUTDIR, charts are written there as PNG and SVG:
 latency_cdf, throughput, latency_over_time and, when both modes are among
 the runs, pompe_vs_hotstuff.`,
 		Example: `  pompe report ./run1
@@ -42,15 +44,19 @@ the runs, pompe_vs_hotstuff.`,
   pompe report ./bench-machine1 ./bench-machine2 --json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
-			return runReport(dirs, jsonOut, plotDir, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			if jsonOut && markdown {
+				return usageError{errors.New("--json and --markdown exclude each other")}
+			}
+			return runReport(dirs, jsonOut, markdown, plotDir, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the report as one JSON line on stdout")
+	cmd.Flags().BoolVar(&markdown, "markdown", false, "print one Markdown table row per run (mode, batch, rates, p50/p99)")
 	cmd.Flags().StringVar(&plotDir, "plot", "", "write PNG and SVG charts into this directory")
 	return cmd
 }
 
-func runReport(dirs []string, jsonOut bool, plotDir string, stdout, stderr io.Writer) error {
+func runReport(dirs []string, jsonOut, markdown bool, plotDir string, stdout, stderr io.Writer) error {
 	rep, err := report.Load(dirs, report.Options{})
 	if err != nil {
 		return err
@@ -63,6 +69,10 @@ func runReport(dirs []string, jsonOut bool, plotDir string, stdout, stderr io.Wr
 			return err
 		}
 		fmt.Fprintf(stdout, "%s\n", line)
+	} else if markdown {
+		if err := rep.WriteMarkdown(stdout); err != nil {
+			return err
+		}
 	} else if err := rep.WriteTable(stdout); err != nil {
 		return err
 	}

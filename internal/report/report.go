@@ -136,3 +136,26 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	}
 	return nil
 }
+
+// WriteMarkdown prints one table row per run: mode, batch, rates and
+// p50/p99 latencies, for reports kept in the repository.
+func (rep *Report) WriteMarkdown(w io.Writer) error {
+	fmt.Fprintln(w, "| mode | batch | clients | duration s | executed/s | ordered/s | exec p50 ms | exec p99 ms | order p50 ms | order p99 ms |")
+	fmt.Fprintln(w, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rep.Runs {
+		batch, ordered, op50, op99 := "?", "-", "-", "-"
+		if r.Batch > 0 {
+			batch = fmt.Sprint(r.Batch)
+		}
+		if r.Mode == config.ModePompe {
+			ordered = fmt.Sprintf("%.0f", r.OrderedPerS)
+			op50, op99 = fmt.Sprintf("%.2f", r.OrderLatencyMs.P50), fmt.Sprintf("%.2f", r.OrderLatencyMs.P99)
+		}
+		_, err := fmt.Fprintf(w, "| %s | %s | %d | %.1f | %.0f | %s | %.2f | %.2f | %s | %s |\n",
+			r.Mode, batch, r.Clients, r.DurationS, r.ExecutedPerS, ordered, r.ExecLatencyMs.P50, r.ExecLatencyMs.P99, op50, op99)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -224,6 +224,13 @@ func TestCombinedRates(t *testing.T) {
 	if !strings.Contains(table.String(), "combined") || strings.Contains(table.String(), "ordering") {
 		t.Errorf("table:\n%s", table.String())
 	}
+	var md bytes.Buffer
+	if err := rep.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(md.String()), "\n"); len(lines) != 4 || !strings.HasPrefix(lines[2], "| hotstuff | 1 | 1 | 1.0 | 2 | - |") {
+		t.Errorf("markdown:\n%s", md.String())
+	}
 	data, err := rep.JSON()
 	if err != nil {
 		t.Fatal(err)
