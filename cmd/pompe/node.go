@@ -13,6 +13,7 @@ import (
 
 func newNodeCmd() *cobra.Command {
 	var home string
+	var faultControl bool
 	cmd := &cobra.Command{
 		Use:   "node --home DIR",
 		Short: "Run one replica until SIGINT or SIGTERM",
@@ -27,15 +28,18 @@ on SIGINT or SIGTERM and exits non-zero if it cannot start or has to stop.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			return runNode(ctx, home)
+			return runNode(ctx, home, faultControl)
 		},
 	}
 	cmd.Flags().StringVar(&home, "home", "", "the replica's home directory")
+	// Test-only: fault injection through the metrics address.
+	cmd.Flags().BoolVar(&faultControl, "fault-control", false, "serve fault-injection endpoints on the metrics address (tests only)")
+	_ = cmd.Flags().MarkHidden("fault-control")
 	return cmd
 }
 
-func runNode(ctx context.Context, home string) error {
-	n, err := node.Open(home, node.Options{})
+func runNode(ctx context.Context, home string, faultControl bool) error {
+	n, err := node.Open(home, node.Options{FaultControl: faultControl})
 	if err != nil {
 		return err
 	}

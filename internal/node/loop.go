@@ -15,8 +15,6 @@ import (
 // flood of one kind cannot starve the timer or delay sends without bound.
 const maxInputsPerTurn = 512
 
-func now() int64 { return time.Now().UnixMicro() }
-
 func (n *Node) loop(ctx context.Context) error {
 	in, cin := n.tr.Inbound(), n.tr.ClientInbound()
 	timer := time.NewTimer(n.tick)
@@ -51,7 +49,7 @@ func (n *Node) loop(ctx context.Context) error {
 			}
 			n.stepClient(m)
 		case <-timer.C:
-			n.r.Tick(now())
+			n.r.Tick(n.now())
 		}
 		start := time.Now()
 		inputs := 1
@@ -85,14 +83,14 @@ func (n *Node) loop(ctx context.Context) error {
 }
 
 func (n *Node) stepPeer(from uint32, m *wire.Message) {
-	if err := n.r.Step(now(), from, m); err != nil {
+	if err := n.r.Step(n.now(), from, m); err != nil {
 		n.m.stepErrors.WithLabelValues("replica").Inc()
 		n.log.Debug("refused replica message", "from", from, "err", err)
 	}
 }
 
 func (n *Node) stepClient(m transport.ClientInbound) {
-	if err := n.r.StepClient(now(), m.Client, m.Msg); err != nil {
+	if err := n.r.StepClient(n.now(), m.Client, m.Msg); err != nil {
 		n.m.stepErrors.WithLabelValues("client").Inc()
 		n.log.Debug("refused client message", "client", m.Client, "err", err)
 	}
@@ -101,7 +99,7 @@ func (n *Node) stepClient(m transport.ClientInbound) {
 func (n *Node) resetTimer(t *time.Timer) {
 	d := n.tick
 	if w := n.r.WakeAt(); w > 0 {
-		if until := time.Duration(w-now()) * time.Microsecond; until < d {
+		if until := time.Duration(w-n.now()) * time.Microsecond; until < d {
 			d = until
 		}
 	}
@@ -127,7 +125,11 @@ func (n *Node) handleReady() error {
 	}
 	out := outgoing{messages: rd.Messages, client: rd.Client}
 	if !rd.Writes.Empty() {
-		if err := n.store.Apply(&rd.Writes, false); err != nil {
+		err := n.checkDisk()
+		if err == nil {
+			err = n.store.Apply(&rd.Writes, false)
+		}
+		if err != nil {
 			n.log.Error("storage write failed; stopping so that nothing unpersisted is acknowledged", "err", err)
 			return fmt.Errorf("node: storage: %w", err)
 		}

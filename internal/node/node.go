@@ -39,6 +39,10 @@ type Options struct {
 	// Registry collects metrics (default: a fresh registry served on the
 	// configured metrics address).
 	Registry *prometheus.Registry
+	// FaultControl serves the fault-injection endpoints (/debug/fault/...)
+	// on the metrics address, for fault tests. Never enable it in
+	// production: anyone who reaches the address can partition the replica.
+	FaultControl bool
 }
 
 // Node is a running replica.
@@ -62,6 +66,9 @@ type Node struct {
 	lastCommit     time.Time
 	lastExecuted   uint64
 	lastDuplicates uint64
+
+	faultControl bool
+	faults       faults
 }
 
 // Open loads home and prepares a node; Run starts it.
@@ -79,7 +86,7 @@ func Open(home string, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{home: h, log: log, sync: h.Config.Storage.Sync, tick: h.Config.Consensus.TickInterval.Std()}
+	n := &Node{home: h, log: log, sync: h.Config.Storage.Sync, tick: h.Config.Consensus.TickInterval.Std(), faultControl: opts.FaultControl}
 	n.reg = opts.Registry
 	if n.reg == nil {
 		n.reg = prometheus.NewRegistry()
@@ -122,7 +129,13 @@ func Open(home string, opts Options) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
-	n.tr, err = transport.New(transportConfig(h, committee, log, n.reg))
+	tc := transportConfig(h, committee, log, n.reg)
+	if opts.FaultControl && tc.Emulator == nil {
+		// Links start unimpaired; the fault endpoints change them.
+		tc.Emulator = transport.NewLinkEmulator(uint64(h.Index) + 1)
+	}
+	n.faults.em = tc.Emulator
+	n.tr, err = transport.New(tc)
 	if err != nil {
 		return fail(err)
 	}
@@ -249,6 +262,10 @@ func (n *Node) startMetrics() error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	if n.faultControl {
+		n.registerFaultControl(mux)
+		n.log.Warn("fault-control endpoints enabled", "addr", ln.Addr())
+	}
 	n.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := n.metrics.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {

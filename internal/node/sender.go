@@ -52,7 +52,11 @@ func (n *Node) sender(q <-chan outgoing, failed chan<- error, done chan<- struct
 		}
 		if needSync {
 			t := time.Now()
-			if err := n.store.Apply(nil, true); err != nil {
+			err := n.checkDisk()
+			if err == nil {
+				err = n.store.Apply(nil, true)
+			}
+			if err != nil {
 				n.log.Error("storage sync failed; stopping so that nothing unpersisted is acknowledged", "err", err)
 				failed <- err
 				// Drain without sending: these messages depend on lost writes.
