@@ -100,7 +100,8 @@ type Orderer struct {
 	recentNext int
 
 	slots      map[hotstuff.Hash]*slotInfo
-	committedT int64 // boundary of the newest committed slot
+	checked    map[hotstuff.Hash]bool // slots that passed all checks but bodies
+	committedT int64                  // boundary of the newest committed slot
 
 	// Replica side of collect.
 	collectView  uint64
@@ -144,6 +145,7 @@ func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) (*Orderer, error
 		stored:    newDigestSet(1 << 18),
 		recent:    make(map[batch.Digest]int64),
 		slots:     make(map[hotstuff.Hash]*slotInfo),
+		checked:   make(map[hotstuff.Hash]bool),
 		missing:   make(map[batch.Digest]*fetchState),
 		delta:     cfg.DeltaUs,
 	}

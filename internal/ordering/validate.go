@@ -28,6 +28,9 @@ func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 		// vote now; a later retry after the clock caught up may pass.
 		return hotstuff.Wait, fmt.Errorf("ordering: boundary %d beyond now %d + skew", s.Boundary, now)
 	}
+	if o.checked[b.Hash] {
+		return o.checkBodies(b, s)
+	}
 	// Entries: strictly sorted by (ts, d), inside the slot, new to the chain.
 	chain := o.chainDigests(parent.Hash)
 	entries := make([]slotEntry, len(s.Batches))
@@ -55,7 +58,6 @@ func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 	seen := crypto.NewBitmap(o.n)
 	covered := crypto.NewBitmap(len(entries))
 	items := make([]crypto.Item, 0, len(s.Replies))
-	listers := make([][]uint32, len(entries))
 	for _, r := range s.Replies {
 		if int(r.Replica) >= o.n || seen.Has(int(r.Replica)) {
 			return hotstuff.Invalid, fmt.Errorf("ordering: collect reply from unknown or repeated replica %d", r.Replica)
@@ -69,7 +71,6 @@ func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 		for i := range entries {
 			if bm.Has(i) {
 				covered.Set(i)
-				listers[i] = append(listers[i], r.Replica)
 				list = append(list, &wire.SlotEntry{Digest: s.Batches[i].Digest, Ts: entries[i].ts})
 			}
 		}
@@ -96,23 +97,46 @@ func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 			return hotstuff.Invalid, fmt.Errorf("ordering: entry %s: %w", entries[i].d.Short(), err)
 		}
 	}
-	// Bodies: held (and persisted) before the vote; fetch what is missing
-	// from the replicas that listed it.
+	// Everything but the bodies holds; a retry after a Wait checks only
+	// the bodies again.
+	if len(o.checked) >= maxChecked {
+		clear(o.checked)
+	}
+	o.checked[b.Hash] = true
+	return o.checkBodies(b, s)
+}
+
+// maxChecked bounds the set of blocks whose slot passed every check but the
+// bodies.
+const maxChecked = 1024
+
+// checkBodies makes sure every body of the slot is held (and persisted)
+// before the vote, fetching what is missing from the replicas that listed it.
+func (o *Orderer) checkBodies(b *hotstuff.Block, s *wire.Slot) (hotstuff.Verdict, error) {
 	var absent []batch.Digest
 	var hints [][]uint32
-	for i, e := range entries {
-		if raw, _ := o.lookup(e.d); raw == nil {
-			absent = append(absent, e.d)
-			hints = append(hints, listers[i])
+	for i, sb := range s.Batches {
+		d, _ := batch.DigestFromBytes(sb.Digest)
+		if raw, _ := o.lookup(d); raw == nil {
+			absent = append(absent, d)
+			var listers []uint32
+			for _, r := range s.Replies {
+				if crypto.Bitmap(r.Entries).Has(i) {
+					listers = append(listers, r.Replica)
+				}
+			}
+			hints = append(hints, listers)
 		}
 	}
 	if len(absent) > 0 {
 		o.requestBodies(absent, hints, b.Height)
 		return hotstuff.Wait, nil
 	}
-	for _, e := range entries {
-		raw, _ := o.lookup(e.d)
-		o.storeBody(e.d, raw)
+	for _, sb := range s.Batches {
+		d, _ := batch.DigestFromBytes(sb.Digest)
+		raw, _ := o.lookup(d)
+		o.storeBody(d, raw)
 	}
+	delete(o.checked, b.Hash)
 	return hotstuff.Valid, nil
 }
