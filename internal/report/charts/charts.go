@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -81,6 +82,20 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Y.Label.Text = y
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// plainTicks are the default ticks labelled without trailing zeros
+// (75000, not 75000.00).
+type plainTicks struct{}
+
+func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+		}
+	}
+	return ticks
 }
 
 // fractionTicks marks 0 to 1 by tenths, labelling every fifth.
@@ -172,6 +187,7 @@ func latencyCDF(rep *report.Report) (*plot.Plot, error) {
 func throughput(rep *report.Report) (*plot.Plot, error) {
 	p := newPlot("Throughput (solid: executed, dashed: ordered)", "time since the start of the run (s)", "commands per second")
 	p.Y.Min = 0
+	p.Y.Tick.Marker = plainTicks{}
 	for i, r := range rep.Runs {
 		var exec, order plotter.XYs
 		for _, b := range r.Timeline.Buckets {
@@ -194,6 +210,7 @@ func throughput(rep *report.Report) (*plot.Plot, error) {
 func latencyOverTime(rep *report.Report) (*plot.Plot, error) {
 	p := newPlot("Execution latency over time (solid: p50, dashed: p99)", "time since the start of the run (s)", "latency (ms)")
 	p.Y.Min = 0
+	p.Y.Tick.Marker = plainTicks{}
 	for i, r := range rep.Runs {
 		var p50, p99 plotter.XYs
 		for _, b := range r.Timeline.Buckets {
