@@ -63,3 +63,34 @@ func (c *Core) combine(msg []byte, parts map[uint32][]byte) (crypto.Bitmap, [][]
 	}
 	return nil, nil, bad, errors.New("hotstuff: partial signatures failed to verify")
 }
+
+// PreVerify checks the certificates a message carries (the justify QC of a
+// proposal, a timeout's high QC, a sync's QC and TC) outside the state
+// machine, so that the scheme's cache already holds them when the core
+// checks them again. It may run on any goroutine; its result is only a hint.
+func PreVerify(c *crypto.Committee, scheme crypto.QuorumScheme, m *wire.Message) {
+	qcs := make([]*wire.QuorumCert, 0, 2)
+	var tcs []*wire.TimeoutCert
+	switch b := m.Body.(type) {
+	case *wire.Message_Proposal:
+		if b.Proposal.Block != nil {
+			qcs = append(qcs, b.Proposal.Block.Justify)
+		}
+		tcs = append(tcs, b.Proposal.Tc)
+	case *wire.Message_Timeout:
+		qcs = append(qcs, b.Timeout.HighQc)
+	case *wire.Message_Sync:
+		qcs = append(qcs, b.Sync.HighQc)
+		tcs = append(tcs, b.Sync.Tc)
+	}
+	for _, qc := range qcs {
+		if qc != nil && qc.View > 0 {
+			_ = scheme.VerifyQuorum(voteBytes(c.Cluster(), qc.View, qc.BlockHash), crypto.Bitmap(qc.Signers), qc.Sigs, c.Quorum())
+		}
+	}
+	for _, tc := range tcs {
+		if tc != nil {
+			_ = scheme.VerifyQuorum(timeoutBytes(c.Cluster(), tc.View), crypto.Bitmap(tc.Signers), tc.Sigs, c.Quorum())
+		}
+	}
+}

@@ -16,7 +16,10 @@ import (
 const maxInputsPerTurn = 512
 
 func (n *Node) loop(ctx context.Context) error {
-	in, cin := n.tr.Inbound(), n.tr.ClientInbound()
+	stop := make(chan struct{})
+	defer close(stop)
+	pv := n.startPreverify(stop)
+	in, cin := pv.peer, pv.client
 	timer := time.NewTimer(n.tick)
 	defer timer.Stop()
 	q := make(chan outgoing, sendQueueTurns)

@@ -21,10 +21,12 @@ import (
 	"github.com/pompe-bft/pompe/internal/execution"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/mempool"
+	"github.com/pompe-bft/pompe/internal/ordering"
 	"github.com/pompe-bft/pompe/internal/replica"
 	"github.com/pompe-bft/pompe/internal/runlog"
 	"github.com/pompe-bft/pompe/internal/storage"
 	"github.com/pompe-bft/pompe/internal/transport"
+	"github.com/pompe-bft/pompe/internal/tsproof"
 	"github.com/pompe-bft/pompe/pkg/app"
 	"github.com/pompe-bft/pompe/pkg/app/kvstore"
 )
@@ -69,6 +71,8 @@ type Node struct {
 
 	faultControl bool
 	faults       faults
+	committee    *crypto.Committee
+	verifier     *tsproof.Verifier
 }
 
 // Open loads home and prepares a node; Run starts it.
@@ -105,7 +109,11 @@ func Open(home string, opts Options) (*Node, error) {
 		n.closeAll()
 		return nil, err
 	}
-	n.r, err = replica.New(replicaConfig(h, committee, log), n.store)
+	n.committee = committee
+	n.verifier = verifierFor(string(h.Genesis.Mode), committee)
+	rc := replicaConfig(h, committee, log)
+	rc.Ordering.Verifier = n.verifier
+	n.r, err = replica.New(rc, n.store)
 	if err != nil {
 		return fail(err)
 	}
@@ -158,6 +166,18 @@ func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger
 			LeaderTermViews:  uint64(c.Consensus.LeaderTermViews),
 			FetchRetryUs:     us(c.Consensus.FetchTimeout),
 			RetentionBlocks:  uint64(c.Storage.RetentionBlocks),
+		},
+		Ordering: ordering.Config{
+			DeltaUs:           us(c.Pompe.Delta),
+			DeltaMaxUs:        us(c.Pompe.DeltaMax),
+			SkewUs:            us(c.Pompe.ClockSkew),
+			WindowUs:          us(c.Pompe.TSWindow),
+			WindowMaxRequests: c.Pompe.TSWindowMaxRequests,
+			UnsequencedTTLUs:  us(c.Pompe.UnsequencedTTL),
+			MaxBodies:         c.Mempool.MaxBatches,
+			MaxPending:        c.Pompe.MaxPendingBatches,
+			FetchRetryUs:      us(c.Consensus.FetchTimeout),
+			RetentionBlocks:   uint64(c.Storage.RetentionBlocks),
 		},
 		Mempool: mempool.Config{
 			MaxBatches:      c.Mempool.MaxBatches,
