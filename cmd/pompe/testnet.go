@@ -11,17 +11,24 @@ import (
 
 func newTestnetCmd() *cobra.Command {
 	var (
-		opts testnet.Options
-		mode string
+		opts  testnet.Options
+		mode  string
+		extra testnetExtraFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "testnet --out DIR [flags]",
 		Short: "Generate the home directories and client keys of a cluster on this machine",
 		Long: `testnet writes one home directory per replica (config, shared genesis, own key),
 client key files and a testnet.toml summary that clients and benchmarks read.
-Addresses are on loopback only.`,
+Addresses are on loopback unless --hosts FILE places the replicas on other
+machines (several per host when --nodes exceeds the hosts; the k-th replica on
+a host uses the base ports + k, or the port on its line + k). --wan FILE writes
+each replica's link emulation from a latency matrix and the regions of the
+hosts file (round robin where a line has none).`,
 		Example: `  pompe testnet --nodes 4 --clients 2 --out ./tn
-  pompe testnet --nodes 7 --mode hotstuff --distinct-ips --free-ports --out ./tn7`,
+  pompe testnet --nodes 7 --mode hotstuff --distinct-ips --free-ports --out ./tn7
+  pompe testnet --hosts hosts.txt --nodes 16 --clients 8 --out ./cluster
+  pompe testnet --nodes 16 --distinct-ips --wan wan/four-regions.toml --out ./tn16`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := parseMode(mode)
@@ -31,6 +38,9 @@ Addresses are on loopback only.`,
 			opts.Mode = m
 			if opts.OutDir == "" {
 				return usageError{fmt.Errorf("--out is required")}
+			}
+			if err := applyTestnetExtraFlags(cmd, &extra, &opts); err != nil {
+				return err
 			}
 			if err := testnet.Generate(opts); err != nil {
 				return err
@@ -48,6 +58,7 @@ Addresses are on loopback only.`,
 	f.BoolVar(&opts.FreePorts, "free-ports", false, "pick free ports instead of consecutive ones from the base ports")
 	f.IntVar(&opts.BasePeerPort, "base-peer-port", testnet.DefaultBasePeerPort, "replica i listens for replicas on this port + i")
 	f.IntVar(&opts.BaseClientPort, "base-client-port", testnet.DefaultBaseClientPort, "replica i listens for clients on this port + i")
+	addTestnetExtraFlags(cmd, &extra)
 	return cmd
 }
 

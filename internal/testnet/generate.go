@@ -74,6 +74,9 @@ func Generate(opts Options) error {
 		if o.Override != nil {
 			o.Override(&c)
 		}
+		if o.ListenAll {
+			listenAll(&c, peerAddrs[i], clientAddrs[i])
+		}
 		if o.OverrideReplica != nil {
 			o.OverrideReplica(i, &c)
 		}
@@ -85,7 +88,7 @@ func Generate(opts Options) error {
 	if err != nil {
 		return err
 	}
-	return writeSummary(o.OutDir, g, clients)
+	return writeSummary(o.OutDir, g, clients, regionsOf(o))
 }
 
 // checkEmpty refuses to mix a new testnet with an old one.
@@ -108,6 +111,9 @@ func replicaIP(o Options, i int) string {
 }
 
 func addresses(o Options) (peer, client []string, err error) {
+	if len(o.Hosts) > 0 {
+		return hostAddresses(o)
+	}
 	peer = make([]string, o.N)
 	client = make([]string, o.N)
 	if !o.FreePorts {

@@ -38,6 +38,19 @@ type Options struct {
 	// stream makes a reproducible testnet.
 	Rand io.Reader
 
+	// Hosts, when set, places replicas on these hosts instead of loopback
+	// (round robin, see Place; several replicas per host when N exceeds
+	// len(Hosts)); N defaults to len(Hosts). The k-th replica on a host
+	// listens on its PeerPort (or BasePeerPort) + k for replicas and on
+	// that + (BaseClientPort - BasePeerPort) for clients. DistinctIPs,
+	// BaseIP and FreePorts do not apply.
+	Hosts []Host
+	// Regions, when set, is replica i's region label in testnet.toml
+	// (default: its host's label).
+	Regions []string
+	// ListenAll makes replicas listen on 0.0.0.0 at their ports rather
+	// than on their genesis address (hosts behind NAT, containers).
+	ListenAll bool
 	// Override edits every replica's config before it is written;
 	// OverrideReplica then edits replica index's.
 	Override        func(c *config.Config)
@@ -57,6 +70,9 @@ const (
 )
 
 func (o Options) withDefaults() Options {
+	if o.N == 0 && len(o.Hosts) > 0 {
+		o.N = len(o.Hosts)
+	}
 	if o.N == 0 {
 		o.N = DefaultN
 	}
@@ -88,6 +104,12 @@ func (o Options) validate() error {
 	if !o.Mode.Valid() {
 		return fmt.Errorf("testnet: Mode = %q, want %q or %q", o.Mode, config.ModePompe, config.ModeHotStuff)
 	}
+	if len(o.Regions) > 0 && len(o.Regions) != o.N {
+		return fmt.Errorf("testnet: %d regions for %d replicas", len(o.Regions), o.N)
+	}
+	if len(o.Hosts) > 0 {
+		return o.validateHosts()
+	}
 	if o.DistinctIPs {
 		if o.N > 254 {
 			return fmt.Errorf("testnet: DistinctIPs gives each replica 127.0.0.(i+1); N = %d exceeds 254", o.N)
@@ -112,6 +134,32 @@ func (o Options) validate() error {
 	}
 	if hi < lo+o.N {
 		return fmt.Errorf("testnet: peer ports %d.. and client ports %d.. overlap for %d replicas", o.BasePeerPort, o.BaseClientPort, o.N)
+	}
+	return nil
+}
+
+func (o Options) validateHosts() error {
+	if o.DistinctIPs || o.FreePorts {
+		return errors.New("testnet: Hosts excludes DistinctIPs and FreePorts")
+	}
+	if len(o.Hosts) > MaxHosts {
+		return fmt.Errorf("testnet: %d hosts, at most %d", len(o.Hosts), MaxHosts)
+	}
+	if o.BasePeerPort < 1 || o.BasePeerPort > 65535 || o.BaseClientPort < 1 || o.BaseClientPort > 65535 {
+		return fmt.Errorf("testnet: base ports %d and %d: want 1..65535", o.BasePeerPort, o.BaseClientPort)
+	}
+	perHost := (o.N + len(o.Hosts) - 1) / len(o.Hosts)
+	gap := o.BaseClientPort - o.BasePeerPort
+	if gap < 0 {
+		gap = -gap
+	}
+	if gap < perHost {
+		return fmt.Errorf("testnet: peer ports %d.. and client ports %d.. overlap for %d replicas per host", o.BasePeerPort, o.BaseClientPort, perHost)
+	}
+	for _, h := range o.Hosts {
+		if err := checkHostName(h.Address); err != nil {
+			return fmt.Errorf("testnet: host %q: %w", h.Address, err)
+		}
 	}
 	return nil
 }

@@ -24,7 +24,8 @@ type ClientInfo struct {
 // summaryReplica is a genesis entry plus where its home directory is.
 type summaryReplica struct {
 	config.ReplicaInfo
-	Home string `toml:"home"` // relative to the testnet directory
+	Home   string `toml:"home"`             // relative to the testnet directory
+	Region string `toml:"region,omitempty"` // from the hosts file
 }
 
 // summary is the layout of testnet.toml.
@@ -36,10 +37,14 @@ type summary struct {
 	Clients   []ClientInfo     `toml:"clients"`
 }
 
-func writeSummary(dir string, g config.Genesis, clients []ClientInfo) error {
+func writeSummary(dir string, g config.Genesis, clients []ClientInfo, regions []string) error {
 	s := summary{ClusterID: g.ClusterID, Mode: g.Mode, Created: g.Created, Clients: clients}
 	for i, r := range g.Replicas {
-		s.Replicas = append(s.Replicas, summaryReplica{ReplicaInfo: r, Home: NodeDirName(i)})
+		sr := summaryReplica{ReplicaInfo: r, Home: NodeDirName(i)}
+		if i < len(regions) {
+			sr.Region = regions[i]
+		}
+		s.Replicas = append(s.Replicas, sr)
 	}
 	var b bytes.Buffer
 	b.WriteString("# Testnet summary: the cluster's replicas (as in every genesis.toml), their\n" +
@@ -60,6 +65,8 @@ type ClusterInfo struct {
 	Genesis config.Genesis
 	// Homes[i] is replica i's home directory.
 	Homes []string
+	// Regions[i] is replica i's region label ("" when none was given).
+	Regions []string
 	// ClientKeyFiles[k] is client k's key file.
 	ClientKeyFiles []string
 	Clients        []ClientInfo
@@ -85,6 +92,7 @@ func LoadClusterInfo(dir string) (*ClusterInfo, error) {
 	for _, r := range s.Replicas {
 		ci.Genesis.Replicas = append(ci.Genesis.Replicas, r.ReplicaInfo)
 		ci.Homes = append(ci.Homes, filepath.Join(dir, r.Home))
+		ci.Regions = append(ci.Regions, r.Region)
 	}
 	if err := ci.Genesis.Validate(); err != nil {
 		return nil, fmt.Errorf("testnet: %s: %w", path, err)
