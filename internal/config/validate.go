@@ -125,7 +125,7 @@ func (c *Config) Validate() error {
 		v.bad("pompe.delta_max", pp.DeltaMax, "must not be below pompe.delta "+pp.Delta.String())
 	}
 	v.nonNegativeDuration("pompe.clock_skew", pp.ClockSkew)
-	v.positiveDuration("pompe.ts_window", pp.TSWindow)
+	v.nonNegativeDuration("pompe.ts_window", pp.TSWindow)
 	if pp.TSWindow >= pp.Delta && pp.Delta > 0 {
 		v.bad("pompe.ts_window", pp.TSWindow, "must be below pompe.delta "+pp.Delta.String()+", or signing windows delay batches past their slot")
 	}

@@ -23,7 +23,9 @@ type Config struct {
 	// SkewUs is the clock difference tolerated: a boundary further than this
 	// in this replica's future is refused.
 	SkewUs int64
-	// WindowUs and WindowMaxRequests bound a timestamp signing window.
+	// WindowUs and WindowMaxRequests bound a timestamp signing window. With
+	// WindowUs 0 a window closes at the end of each driver turn (Flush):
+	// the requests that arrived together share one signature.
 	WindowUs          int64
 	WindowMaxRequests int
 	// UnsequencedTTLUs is how long a timestamped body is kept without being

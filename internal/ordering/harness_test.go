@@ -115,7 +115,7 @@ func (h *harness) stepClient(i int, from crypto.ClientID, m *wire.ClientMessage)
 	if err := h.ords[i].StepClient(h.now, from, m); err != nil {
 		_ = err // refusals are answered with messages; the caller checks those
 	}
-	h.ords[i].Tick(h.now + 1) // closes a due signing window
+	h.ords[i].Flush() // the turn ends: the signing window closes
 	o := h.drain(i)
 	h.persist(i, &o.Writes)
 	var out []*wire.ClientMessage

@@ -217,7 +217,7 @@ func (o *Orderer) WakeAt() int64 {
 			w = t
 		}
 	}
-	if len(o.window) > 0 {
+	if len(o.window) > 0 && o.cfg.WindowUs > 0 {
 		min(o.windowAt + o.cfg.WindowUs)
 	}
 	for _, f := range o.missing {
@@ -244,13 +244,23 @@ func (o *Orderer) Tick(now int64) {
 // afterInput runs after every input: a due signing window closes and a
 // collect that waited for its parent block is answered.
 func (o *Orderer) afterInput() {
-	if len(o.window) > 0 && (len(o.window) >= o.cfg.WindowMaxRequests || o.now >= o.windowAt+o.cfg.WindowUs) {
+	if len(o.window) > 0 && (len(o.window) >= o.cfg.WindowMaxRequests || (o.cfg.WindowUs > 0 && o.now >= o.windowAt+o.cfg.WindowUs)) {
 		o.closeWindow()
 	}
 	if o.waitCollect != nil {
 		p := o.waitCollect
 		o.waitCollect = nil
 		_ = o.onCollect(p.from, p.c)
+	}
+}
+
+// Flush closes the signing window at the end of a driver's turn when
+// windows are not timed (WindowUs == 0): every timestamp request that
+// arrived in one turn shares one signature, so a loaded replica signs less
+// per request and an idle one adds no delay.
+func (o *Orderer) Flush() {
+	if len(o.window) > 0 {
+		o.closeWindow()
 	}
 }
 

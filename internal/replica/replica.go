@@ -197,6 +197,9 @@ func (r *Replica) WakeAt() int64 {
 
 // Ready drains the effects of the inputs so far.
 func (r *Replica) Ready() Ready {
+	if r.ord != nil {
+		r.ord.Flush()
+	}
 	crd := r.core.Ready()
 	rd := Ready{
 		Writes:    crd.Writes,

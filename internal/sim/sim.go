@@ -183,7 +183,7 @@ func (c *cluster) replicaConfig(id uint32, key crypto.PrivateKey) replica.Config
 			MemoryBlocks:     64,
 		},
 		Mempool:  mempool.Config{BlockMaxBatches: 64},
-		Ordering: ordering.Config{DeltaUs: 2 * c.opts.MaxDelayUs, SkewUs: 50_000, WindowUs: 200, FetchRetryUs: 100_000},
+		Ordering: ordering.Config{DeltaUs: 2 * c.opts.MaxDelayUs, SkewUs: 50_000, FetchRetryUs: 100_000},
 	}
 }
 
