@@ -125,6 +125,9 @@ func (g *Generator) connect(ctx context.Context) error {
 			cfg.FirstSeq = g.opts.FirstSeq
 			cfg.Records = w.records
 			cfg.Logger = g.opts.Logger.With("loadgen_client", i)
+			if i < len(g.opts.Emulators) {
+				cfg.Emulator = g.opts.Emulators[i]
+			}
 			cl, err := client.New(ctx, cfg)
 			if err != nil {
 				errs[i] = fmt.Errorf("loadgen: client %d: %w", i, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/transport"
 	"github.com/pompe-bft/pompe/pkg/app/kvstore"
 )
 
@@ -50,6 +51,9 @@ type Options struct {
 	FirstSeq uint64
 	// RetryTimeout is the clients' retry timeout (0: the client default).
 	RetryTimeout time.Duration
+	// Emulators, when set, holds client k's link emulator at k (nil:
+	// perfect links), for wide-area runs on one machine.
+	Emulators []*transport.LinkEmulator
 	// Logger receives the clients' logs (default: discarded).
 	Logger *slog.Logger
 }

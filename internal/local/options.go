@@ -9,6 +9,7 @@ import (
 
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/testnet"
+	"github.com/pompe-bft/pompe/internal/wan"
 )
 
 // Options describe one local run.
@@ -23,6 +24,9 @@ type Options struct {
 	Inflight      int     // batches outstanding per client
 	RatePerClient float64 // commands/s per client; 0: closed loop
 
+	// WAN, when set, emulates this latency matrix: replicas and clients
+	// are placed in its regions round robin.
+	WAN *wan.Matrix
 	// OutDir, if set, receives the testnet, every log and the run records,
 	// and is kept. Otherwise a temporary directory is used and removed at
 	// the end unless Keep is set.

@@ -17,6 +17,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/loadgen"
 	"github.com/pompe-bft/pompe/internal/runlog"
 	"github.com/pompe-bft/pompe/internal/testnet"
+	"github.com/pompe-bft/pompe/internal/transport"
 )
 
 // Run performs one local run. Replicas are stopped before Run returns,
@@ -46,9 +47,10 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 }
 
 type runner struct {
-	o     Options
-	dir   string
-	procs []*replicaProcess
+	o         Options
+	dir       string
+	procs     []*replicaProcess
+	emulators []*transport.LinkEmulator // per client; nil without WAN
 }
 
 func (r *runner) status(format string, args ...any) {
@@ -66,9 +68,14 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 			return nil, err
 		}
 	}
+	w, err := newWANSetup(r.o)
+	if err != nil {
+		return nil, err
+	}
+	r.emulators = w.emulators
 	if err := testnet.Generate(testnet.Options{
 		OutDir: tnDir, N: r.o.Nodes, Clients: r.o.Clients, Mode: r.o.Mode,
-		DistinctIPs: true, FreePorts: true,
+		DistinctIPs: true, FreePorts: true, Regions: w.regions, OverrideReplica: w.override,
 	}); err != nil {
 		return nil, err
 	}
@@ -139,8 +146,8 @@ func (r *runner) load(ctx context.Context, g config.Genesis, keys []crypto.Priva
 	gen, err := loadgen.New(ctx, loadgen.Options{
 		Genesis: g, ClientKeys: keys, OutDir: runDir, Duration: r.o.Duration,
 		Inflight: r.o.Inflight, RatePerClient: r.o.RatePerClient, BatchCommands: r.o.Batch,
-		PayloadBytes: r.o.PayloadBytes,
-		Logger:       slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		PayloadBytes: r.o.PayloadBytes, Emulators: r.emulators,
+		Logger: slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {
 		return nil, err
