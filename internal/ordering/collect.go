@@ -111,9 +111,18 @@ func (o *Orderer) Build(now int64, view uint64, parent *hotstuff.Block, force bo
 		// spend a block (and its signatures) on an empty slot. (A collect
 		// already sent for this view cannot be redone: replicas answer once
 		// per view.)
-		if oldest, ok := o.oldestPending(parent); ok && !force && oldest >= now-o.delta {
+		oldest, ok := o.oldestPending(parent)
+		if ok && oldest >= now-o.delta {
+			if force {
+				// Earlier payload needs blocks on top to commit, and nothing
+				// new is ready: a null slot moves it along without a collect.
+				return wire.Marshal(&wire.Slot{Boundary: o.boundaryOf(parent)}), true
+			}
 			o.buildWake = oldest + o.delta + 1
 			return nil, false
+		}
+		if !ok && force {
+			return wire.Marshal(&wire.Slot{Boundary: o.boundaryOf(parent)}), true
 		}
 		r = o.startRound(view, parent)
 	}

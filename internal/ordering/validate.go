@@ -20,6 +20,11 @@ func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 		return hotstuff.Invalid, err
 	}
 	tp := o.boundaryOf(parent)
+	if s.Boundary == tp && len(s.Batches) == 0 && len(s.Replies) == 0 && len(s.Roots) == 0 {
+		// A null slot: it keeps the parent's boundary and claims nothing, so
+		// it needs no collect; it only carries the chain toward a commit.
+		return hotstuff.Valid, nil
+	}
 	if s.Boundary <= tp {
 		return hotstuff.Invalid, fmt.Errorf("ordering: boundary %d not above the parent's %d", s.Boundary, tp)
 	}
