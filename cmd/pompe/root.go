@@ -38,6 +38,7 @@ A cluster that stays up:
 		newCheckCmd(),
 		newBenchCmd(),
 		newReportCmd(),
+		newClusterCmd(),
 	)
 	return root
 }
