@@ -71,6 +71,10 @@ func (g *Genesis) Validate() error {
 		}
 		if pub, err := crypto.DecodePublicKey(r.PublicKey); err != nil {
 			bad(prefix+"public_key", strconv.Quote(r.PublicKey), err.Error())
+		} else if _, err := crypto.NewCommittee(nil, []crypto.PublicKey{pub}); err != nil {
+			// Decodes, but is no point on the curve: the node would
+			// refuse it only later, when it builds the committee.
+			bad(prefix+"public_key", strconv.Quote(r.PublicKey), "not a valid ed25519 public key")
 		} else if j, dup := keys[string(pub)]; dup {
 			bad(prefix+"public_key", strconv.Quote(r.PublicKey), fmt.Sprintf("same key as replica %d", j))
 		} else {

@@ -114,6 +114,10 @@ func (s *fuzzScene) mutatedRequest(pick uint8, script []byte, tsDelta int64, wit
 			continue
 		}
 		c := p.Certs[which%len(p.Certs)]
+		if c == nil { // emptied by an earlier edit
+			p.Certs[which%len(p.Certs)] = proto.Clone(s.genuine[uint32(arg%4)]).(*wire.TimestampCert)
+			continue
+		}
 		switch field {
 		case 0:
 			c.Replica = uint32(arg) % 6

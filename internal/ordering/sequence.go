@@ -98,16 +98,18 @@ func proofKey(d batch.Digest, ts int64, p *wire.SequenceProof) [32]byte {
 	h := sha256.New()
 	h.Write(d[:])
 	h.Write(i64(ts))
+	// Getters: a proof built in-process may hold nil certificates, which
+	// VerifyProof then refuses.
 	for _, c := range p.GetCerts() {
-		h.Write(crypto.U32(c.Replica))
-		h.Write(i64(c.Ts))
-		h.Write(c.Root)
-		h.Write(crypto.U32(c.LeafCount))
-		h.Write(crypto.U32(c.Index))
-		for _, s := range c.Path {
+		h.Write(crypto.U32(c.GetReplica()))
+		h.Write(i64(c.GetTs()))
+		h.Write(c.GetRoot())
+		h.Write(crypto.U32(c.GetLeafCount()))
+		h.Write(crypto.U32(c.GetIndex()))
+		for _, s := range c.GetPath() {
 			h.Write(s)
 		}
-		h.Write(c.Sig)
+		h.Write(c.GetSig())
 	}
 	var k [32]byte
 	h.Sum(k[:0])
