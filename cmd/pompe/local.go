@@ -86,6 +86,7 @@ the table go to stderr.`,
 	f.DurationVar(&opts.ReadyTimeout, "ready-timeout", local.DefaultReadyTimeout, "how long replicas may take to accept clients")
 	f.DurationVar(&opts.StopGrace, "stop-grace", local.DefaultStopGrace, "how long replicas get to exit after SIGTERM before SIGKILL")
 	addLocalWANFlag(cmd, &opts)
+	addLocalFaultsFlag(cmd, &opts)
 	return cmd
 }
 

@@ -27,6 +27,10 @@ type Options struct {
 	// WAN, when set, emulates this latency matrix: replicas and clients
 	// are placed in its regions round robin.
 	WAN *wan.Matrix
+	// Faults, if set, is a fault schedule (a preset name of
+	// internal/faults or a schedule file) run against the replicas during
+	// the load; replicas then serve fault control on a metrics address.
+	Faults string
 	// OutDir, if set, receives the testnet, every log and the run records,
 	// and is kept. Otherwise a temporary directory is used and removed at
 	// the end unless Keep is set.

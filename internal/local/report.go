@@ -53,6 +53,9 @@ type Report struct {
 	// ReplicaErrors lists replicas that failed or had to be killed.
 	ReplicaErrors []string `json:"replica_errors,omitempty"`
 
+	// FaultReport is set by a run with faults.
+	*FaultReport
+
 	// Check is the checker's full result (violation examples included).
 	Check checker.Result `json:"-"`
 }
@@ -60,7 +63,7 @@ type Report struct {
 // OK reports a run with executed commands, no violation and no replica
 // failure.
 func (r *Report) OK() bool {
-	return r.ConsistencyViolations == 0 && r.OrderingViolations == 0 && len(r.ReplicaErrors) == 0
+	return r.ConsistencyViolations == 0 && r.OrderingViolations == 0 && len(r.ReplicaErrors) == 0 && r.FaultReport.ok()
 }
 
 func (r *Report) addLoad(s loadgen.Summary) {
@@ -110,6 +113,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	for _, ex := range r.Check.Examples {
 		fmt.Fprintf(w, "  %s: %s\n", ex.Kind, ex.Detail)
 	}
+	r.FaultReport.writeTable(w)
 	for _, e := range r.ReplicaErrors {
 		fmt.Fprintf(w, "replica problem: %s\n", e)
 	}

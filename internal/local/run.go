@@ -51,6 +51,8 @@ type runner struct {
 	dir       string
 	procs     []*replicaProcess
 	emulators []*transport.LinkEmulator // per client; nil without WAN
+	// onLoadStart, if set, runs as the measured load starts.
+	onLoadStart func()
 }
 
 func (r *runner) status(format string, args ...any) {
@@ -73,9 +75,13 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	r.emulators = w.emulators
+	fr, err := newFaultRun(r)
+	if err != nil {
+		return nil, err
+	}
 	if err := testnet.Generate(testnet.Options{
 		OutDir: tnDir, N: r.o.Nodes, Clients: r.o.Clients, Mode: r.o.Mode,
-		DistinctIPs: true, FreePorts: true, Regions: w.regions, OverrideReplica: w.override,
+		DistinctIPs: true, FreePorts: true, Regions: w.regions, OverrideReplica: fr.override(w.override),
 	}); err != nil {
 		return nil, err
 	}
@@ -91,7 +97,7 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 
 	defer r.stopAll() // also on every error path below
 	for i, home := range ci.Homes {
-		p, err := startReplica(i, r.o.Executable, []string{"node", "--home", home}, filepath.Join(logsDir, replicaLogName(i)))
+		p, err := startReplica(i, r.o.Executable, fr.nodeArgs(home), filepath.Join(logsDir, replicaLogName(i)))
 		if err != nil {
 			return nil, err
 		}
@@ -106,7 +112,12 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	}
 	r.status("%d replicas ready; running %d clients for %v", r.o.Nodes, r.o.Clients, r.o.Duration)
 
+	faultCtx, stopFaults := context.WithCancel(ctx)
+	defer fr.wait() // runs before stopAll: every fault undone first
+	defer stopFaults()
+	r.onLoadStart = func() { fr.start(faultCtx, ci.Homes, logsDir) }
 	summary, loadErr := r.load(ctx, ci.Genesis, keys, runDir, logsDir)
+	fr.wait()
 	if loadErr != nil && summary == nil {
 		return nil, loadErr
 	}
@@ -132,6 +143,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 		return rep, err
 	}
 	rep.addCheck(res)
+	if rep.FaultReport, err = fr.judge(runDir); err != nil {
+		return rep, err
+	}
 	return rep, nil
 }
 
@@ -160,6 +174,9 @@ func (r *runner) load(ctx context.Context, g config.Genesis, keys []crypto.Priva
 			reportProgress(r.o.Progress, r.o.Interactive, r.o.Mode == config.ModePompe, r.o.ProgressEvery, r.o.Duration, gen.Progress, stop)
 		}
 	}()
+	if r.onLoadStart != nil {
+		r.onLoadStart()
+	}
 	s, err := gen.Run(ctx)
 	close(stop)
 	<-progressDone

@@ -147,6 +147,11 @@ func (n *Node) handleReady() error {
 		res := n.exec.Execute(rd.Committed)
 		out.client = append(out.client, res.Replies...)
 		n.writeLog(res.Log)
+		// The log reaches the kernel before a snapshot can move replay past
+		// these heights: a killed process loses no entry it executed.
+		if err := n.execLog.Flush(); err != nil {
+			n.log.Warn("execution log flush failed", "err", err)
+		}
 		if !res.Writes.Empty() {
 			// Snapshots need no sync: a lost one is replaced by replay.
 			if err := n.store.Apply(&res.Writes, false); err != nil {
