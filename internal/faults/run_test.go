@@ -55,12 +55,16 @@ func (c *fakeCluster) note(s string) {
 	c.calls = append(c.calls, s)
 }
 
-func (c *fakeCluster) N() int                       { return c.n }
-func (c *fakeCluster) Kill(r int) error             { c.note(fmt.Sprint("kill ", r)); return nil }
-func (c *fakeCluster) Pause(r int) error            { c.note(fmt.Sprint("pause ", r)); return nil }
-func (c *fakeCluster) Resume(r int) error           { c.note(fmt.Sprint("resume ", r)); return nil }
-func (c *fakeCluster) ControlAddr(int) string       { return strings.TrimPrefix(c.srv.URL, "http://") }
-func (c *fakeCluster) Exited(r int) <-chan struct{} { c.mu.Lock(); defer c.mu.Unlock(); return c.exited[r] }
+func (c *fakeCluster) N() int                 { return c.n }
+func (c *fakeCluster) Kill(r int) error       { c.note(fmt.Sprint("kill ", r)); return nil }
+func (c *fakeCluster) Pause(r int) error      { c.note(fmt.Sprint("pause ", r)); return nil }
+func (c *fakeCluster) Resume(r int) error     { c.note(fmt.Sprint("resume ", r)); return nil }
+func (c *fakeCluster) ControlAddr(int) string { return strings.TrimPrefix(c.srv.URL, "http://") }
+func (c *fakeCluster) Exited(r int) <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.exited[r]
+}
 func (c *fakeCluster) Restart(r int) error {
 	c.note(fmt.Sprint("restart ", r))
 	c.mu.Lock()
