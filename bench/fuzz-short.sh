@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for a few seconds (FUZZTIME, default 5s): a smoke
+# test for CI. The committed seed corpora under testdata/fuzz also run on
+# every plain `go test`.
+#
+#   bench/fuzz-short.sh            # all targets, 5 s each
+#   FUZZTIME=30s bench/fuzz-short.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzztime="${FUZZTIME:-5s}"
+targets=(
+	"./internal/wire FuzzDecodeMessage"
+	"./internal/wire FuzzDecodeClientMessage"
+	"./internal/wire FuzzDecodeBatch"
+	"./internal/wire FuzzReadFrame"
+	"./internal/tsproof FuzzRootOf"
+	"./internal/tsproof FuzzVerifyProof"
+	"./internal/ordering FuzzSequenceRequest"
+	"./internal/ordering FuzzValidateSlot"
+	"./internal/ordering FuzzOrderingMessages"
+	"./internal/config FuzzParseConfig"
+	"./internal/config FuzzParseGenesis"
+	"./pkg/client FuzzClientReplies"
+	"./internal/batch FuzzDecode"
+	"./internal/hotstuff FuzzStep"
+)
+failed=0
+for t in "${targets[@]}"; do
+	read -r pkg name <<<"$t"
+	echo "== $pkg $name ($fuzztime)"
+	if ! go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" "$pkg"; then
+		echo "FAILED: $pkg $name (the failing input is under $pkg/testdata/fuzz/$name)"
+		failed=1
+	fi
+done
+exit "$failed"
