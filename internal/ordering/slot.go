@@ -194,7 +194,7 @@ func (o *Orderer) proven(d batch.Digest, ts int64) *entry {
 func expandProof(s *wire.Slot, sb *wire.SlotBatch) (*wire.SequenceProof, error) {
 	p := &wire.SequenceProof{}
 	for _, c := range sb.Proof {
-		if int(c.RootRef) >= len(s.Roots) {
+		if c == nil || int(c.RootRef) >= len(s.Roots) || s.Roots[c.RootRef] == nil {
 			return nil, errors.New("ordering: proof points at a missing root")
 		}
 		r := s.Roots[c.RootRef]
