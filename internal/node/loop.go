@@ -153,6 +153,11 @@ func (n *Node) handleReady() error {
 			n.log.Warn("execution log flush failed", "err", err)
 		}
 		if !res.Writes.Empty() {
+			// A snapshot moves replay past these heights for good: the log
+			// must be on disk before the snapshot can be.
+			if err := n.execLog.Sync(); err != nil {
+				n.log.Warn("execution log sync failed", "err", err)
+			}
 			// Snapshots need no sync: a lost one is replaced by replay.
 			if err := n.store.Apply(&res.Writes, false); err != nil {
 				return fmt.Errorf("node: storage: %w", err)

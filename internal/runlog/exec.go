@@ -223,6 +223,9 @@ func (w *ExecWriter) Flush() error { return w.out.flush() }
 // Calling Close again returns the first result.
 func (w *ExecWriter) Close() error { return w.out.close() }
 
+// Sync flushes the log and makes it durable.
+func (w *ExecWriter) Sync() error { return w.out.sync() }
+
 // ExecReader streams the entries of an execution log.
 type ExecReader struct {
 	lines     *lineReader

@@ -53,6 +53,19 @@ func (w *lineWriter) flush() error {
 	return w.err
 }
 
+// sync flushes and makes the file durable (when the writer owns a file).
+func (w *lineWriter) sync() error {
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if w.file != nil {
+		if err := w.file.Sync(); err != nil {
+			w.err = fmt.Errorf("runlog: %w", err)
+		}
+	}
+	return w.err
+}
+
 func (w *lineWriter) close() error {
 	if w.closed {
 		return w.err
