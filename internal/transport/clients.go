@@ -40,7 +40,7 @@ func (t *Transport) serveClient(raw net.Conn) {
 	defer t.wg.Done()
 	defer t.releaseClientSlot()
 	defer t.untrack(raw)
-	tc, err := t.handshake(raw, t.clientServerTLS)
+	tc, err := t.handshake(raw, t.clientServerTLS, t.clientPending)
 	if err != nil {
 		t.handshakeFailures.Add(1)
 		t.logEnd("client handshake refused", err, "remote", raw.RemoteAddr())

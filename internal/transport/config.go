@@ -64,7 +64,7 @@ type Config struct {
 
 	MaxClients           int // concurrent client connections, handshaking ones included
 	MaxConnsPerClient    int // a client's extra connections evict its oldest
-	MaxPendingHandshakes int // unauthenticated connections across both listeners
+	MaxPendingHandshakes int // unauthenticated connections per listener (at most 16 per source IP)
 
 	Emulator *LinkEmulator // nil: no emulation
 	Logger   *slog.Logger  // nil: discard

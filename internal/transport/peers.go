@@ -172,7 +172,7 @@ type inboundPeer struct {
 func (t *Transport) servePeer(raw net.Conn) {
 	defer t.wg.Done()
 	defer t.untrack(raw)
-	tc, err := t.handshake(raw, t.peerServerTLS)
+	tc, err := t.handshake(raw, t.peerServerTLS, t.peerPending)
 	if err != nil {
 		t.handshakeFailures.Add(1)
 		t.logEnd("peer handshake refused", err, "remote", raw.RemoteAddr())

@@ -46,7 +46,8 @@ type Transport struct {
 
 	handshakeFailures atomic.Uint64
 	refusedConns      atomic.Uint64
-	handshakeSlots    chan struct{}
+	peerPending       *pendingHandshakes
+	clientPending     *pendingHandshakes
 	collector         *collector
 
 	ctx    context.Context
@@ -88,7 +89,8 @@ func New(cfg Config) (*Transport, error) {
 		links:           make([]*peerLink, n),
 		selfQueue:       newSendQueue(cfg.PeerQueueFrames, cfg.PeerQueueBytes),
 		peerCounters:    make([]linkCounters, n),
-		handshakeSlots:  make(chan struct{}, cfg.MaxPendingHandshakes),
+		peerPending:     newPendingHandshakes(cfg.MaxPendingHandshakes),
+		clientPending:   newPendingHandshakes(cfg.MaxPendingHandshakes),
 		ctx:             ctx,
 		cancel:          cancel,
 		conns:           make(map[net.Conn]struct{}),
@@ -148,11 +150,11 @@ func (t *Transport) Start() error {
 	}
 	t.started = true
 	t.wg.Add(2)
-	go t.acceptLoop(pl, "peer", nil, t.servePeer)
+	go t.acceptLoop(pl, "peer", t.peerPending, nil, t.servePeer)
 	go t.runSelf()
 	if cl != nil {
 		t.wg.Add(1)
-		go t.acceptLoop(cl, "client", t.admitClient, t.serveClient)
+		go t.acceptLoop(cl, "client", t.clientPending, t.admitClient, t.serveClient)
 	}
 	for _, l := range t.links {
 		if l != nil {
@@ -335,7 +337,7 @@ func (t *Transport) untrack(c net.Conn) {
 // acceptLoop accepts connections until the listener closes. admit, when
 // set, may refuse a connection before any work is spent on it; serve runs
 // in its own goroutine and owns the connection.
-func (t *Transport) acceptLoop(l net.Listener, kind string, admit func() bool, serve func(net.Conn)) {
+func (t *Transport) acceptLoop(l net.Listener, kind string, pending *pendingHandshakes, admit func() bool, serve func(net.Conn)) {
 	defer t.wg.Done()
 	for {
 		c, err := l.Accept()
@@ -358,9 +360,8 @@ func (t *Transport) acceptLoop(l net.Listener, kind string, admit func() bool, s
 			c.Close()
 			continue
 		}
-		select {
-		case t.handshakeSlots <- struct{}{}:
-		default:
+		source := sourceOf(c)
+		if !pending.acquire(source) {
 			t.refusedConns.Add(1)
 			t.log.Debug("connection refused: too many pending handshakes", "listener", kind, "remote", c.RemoteAddr())
 			c.Close()
@@ -370,7 +371,7 @@ func (t *Transport) acceptLoop(l net.Listener, kind string, admit func() bool, s
 			continue
 		}
 		if !t.track(c) {
-			<-t.handshakeSlots
+			pending.release(source)
 			if admit != nil {
 				t.releaseClientSlot()
 			}
@@ -382,9 +383,9 @@ func (t *Transport) acceptLoop(l net.Listener, kind string, admit func() bool, s
 }
 
 // handshake runs the server side of TLS on raw within the handshake
-// timeout, holding one pending-handshake slot.
-func (t *Transport) handshake(raw net.Conn, cfg *tls.Config) (*tls.Conn, error) {
-	defer func() { <-t.handshakeSlots }()
+// timeout, then gives back the pending-handshake slot acceptLoop took.
+func (t *Transport) handshake(raw net.Conn, cfg *tls.Config, pending *pendingHandshakes) (*tls.Conn, error) {
+	defer pending.release(sourceOf(raw))
 	tc := tls.Server(raw, cfg)
 	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.HandshakeTimeout)
 	defer cancel()
