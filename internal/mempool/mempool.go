@@ -97,9 +97,25 @@ type Mempool struct {
 	prunedTo uint64
 }
 
-// New makes a pool writing its effects to out.
+// New makes a pool writing its effects to out. It remembers the digests
+// committed within the retention window, so that after a restart it does not
+// propose (or accept) them again when clients resubmit.
 func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) *Mempool {
 	cfg.setDefaults()
+	m := newPool(cfg, store, out)
+	start, end := storage.PrefixRange(prefixBodyByHt)
+	_ = store.Scan(start, end, func(k, _ []byte) bool {
+		if len(k) == 1+8+32 {
+			var d batch.Digest
+			copy(d[:], k[9:])
+			m.remember(d)
+		}
+		return true
+	})
+	return m
+}
+
+func newPool(cfg Config, store hotstuff.Reader, out *outbox.Outbox) *Mempool {
 	return &Mempool{
 		cfg:     cfg,
 		store:   store,
