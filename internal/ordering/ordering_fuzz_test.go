@@ -229,10 +229,17 @@ func (s *slotScene) block(payload []byte) *hotstuff.Block {
 
 // genuineSlot says whether a slot could only have been built from what the
 // replicas signed: the signed boundary, only the sequenced batch at its
-// timestamp, and replies carrying the replicas' own signatures.
+// timestamp, and replies carrying the replicas' own signatures; or whether
+// it is a null slot, which keeps the parent's boundary and claims nothing.
 func (s *slotScene) genuineSlot(payload []byte) bool {
 	var sl wire.Slot
-	if proto.Unmarshal(payload, &sl) != nil || sl.Boundary != s.boundary {
+	if proto.Unmarshal(payload, &sl) != nil {
+		return false
+	}
+	if sl.Boundary == s.h.ords[0].boundaryOf(s.h.tree.genesis) && len(sl.Batches) == 0 && len(sl.Replies) == 0 && len(sl.Roots) == 0 {
+		return true // a null slot: it claims nothing
+	}
+	if sl.Boundary != s.boundary {
 		return false
 	}
 	for _, b := range sl.Batches {
