@@ -1,6 +1,10 @@
 package crypto
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pompe-bft/pompe/internal/bounded"
+)
 
 func BenchmarkSign(b *testing.B) {
 	s := newTestCluster(b, 1).signers[0]
@@ -53,7 +57,7 @@ func benchQuorum(b *testing.B, cached bool) {
 	for b.Loop() {
 		if !cached {
 			b.StopTimer()
-			q.C.certs = newVerifiedCache(CertCacheEntries)
+			q.C.certs = bounded.NewSyncSet[[32]byte](CertCacheEntries)
 			b.StartTimer()
 		}
 		if err := q.VerifyQuorum(qcMsg, bm, sigs, 3); err != nil {

@@ -4,9 +4,10 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"sync"
 
 	voi "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
+
+	"github.com/pompe-bft/pompe/internal/bounded"
 )
 
 // verifyOptions pins one acceptance rule (ZIP-215) for single and batch
@@ -22,7 +23,7 @@ type Committee struct {
 	keys    []*voi.ExpandedPublicKey
 	f       int
 
-	certs *verifiedCache
+	certs *bounded.SyncSet[[32]byte] // digests of certificates that verified
 }
 
 // CertCacheEntries bounds the cache of verified certificates.
@@ -37,7 +38,7 @@ func NewCommittee(cluster []byte, pubs []PublicKey) (*Committee, error) {
 	c := &Committee{
 		cluster: append([]byte(nil), cluster...),
 		f:       (len(pubs) - 1) / 3,
-		certs:   newVerifiedCache(CertCacheEntries),
+		certs:   bounded.NewSyncSet[[32]byte](CertCacheEntries),
 	}
 	seen := make(map[string]int, len(pubs))
 	for i, p := range pubs {
@@ -139,43 +140,6 @@ func (c *Committee) VerifyBatch(items []Item) (ok bool, valid []bool) {
 		}
 	}
 	return all && pre, valid
-}
-
-// verifiedCache remembers digests of certificates that verified, in a
-// bounded FIFO: a certificate carried by many messages is checked once.
-type verifiedCache struct {
-	mu    sync.Mutex
-	max   int
-	set   map[[32]byte]struct{}
-	order [][32]byte
-	next  int
-}
-
-func newVerifiedCache(max int) *verifiedCache {
-	return &verifiedCache{max: max, set: make(map[[32]byte]struct{}, max)}
-}
-
-func (v *verifiedCache) has(k [32]byte) bool {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	_, ok := v.set[k]
-	return ok
-}
-
-func (v *verifiedCache) add(k [32]byte) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if _, ok := v.set[k]; ok {
-		return
-	}
-	if len(v.order) < v.max {
-		v.order = append(v.order, k)
-	} else {
-		delete(v.set, v.order[v.next])
-		v.order[v.next] = k
-		v.next = (v.next + 1) % v.max
-	}
-	v.set[k] = struct{}{}
 }
 
 func certKey(msg, signers []byte, sigs [][]byte) [32]byte {

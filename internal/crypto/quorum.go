@@ -76,7 +76,7 @@ func (q Ed25519Quorum) VerifyQuorum(msg []byte, signers Bitmap, sigs [][]byte, t
 		}
 	}
 	key := certKey(msg, signers, sigs)
-	if q.C.certs.has(key) {
+	if q.C.certs.Has(key) {
 		return nil
 	}
 	items := make([]Item, 0, count)
@@ -96,7 +96,7 @@ func (q Ed25519Quorum) VerifyQuorum(msg []byte, signers Bitmap, sigs [][]byte, t
 		}
 		return errors.New("crypto: certificate signature check failed")
 	}
-	q.C.certs.add(key)
+	q.C.certs.Add(key)
 	return nil
 }
 

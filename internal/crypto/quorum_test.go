@@ -105,7 +105,7 @@ func TestVerifyQuorumCache(t *testing.T) {
 			t.Fatalf("verification %d: %v", i, err)
 		}
 	}
-	if !tc.committee.certs.has(certKey(qcMsg, bm, sigs)) {
+	if !tc.committee.certs.Has(certKey(qcMsg, bm, sigs)) {
 		t.Fatal("verified certificate is not cached")
 	}
 	// A cached certificate still fails the structural checks.
@@ -146,23 +146,6 @@ func TestVerifyQuorumCacheChecksSignatureLengths(t *testing.T) {
 	}
 	if err := q.VerifyQuorum(qcMsg, bm, resplit, 3); err == nil {
 		t.Fatal("warm verifier accepts a certificate with malformed signatures that a cold one rejects")
-	}
-}
-
-func TestVerifiedCacheBounded(t *testing.T) {
-	c := newVerifiedCache(3)
-	keys := [][32]byte{{1}, {2}, {3}, {4}, {5}}
-	for _, k := range keys {
-		c.add(k)
-		c.add(k) // re-adding does not take a second slot
-	}
-	if len(c.set) != 3 || len(c.order) != 3 {
-		t.Fatalf("cache holds %d/%d entries, bound 3", len(c.set), len(c.order))
-	}
-	for i, k := range keys {
-		if want := i >= 2; c.has(k) != want {
-			t.Fatalf("key %d: has = %v, want %v (oldest evicted first)", i, !want, want)
-		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/bounded"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/outbox"
 	"github.com/pompe-bft/pompe/internal/runlog"
@@ -37,7 +38,7 @@ type Executor struct {
 	cmds      []app.Command
 	executed  uint64
 	duplicate uint64
-	replies   *replyCache
+	replies   *bounded.Map[batch.Digest, cachedReply] // recent Executed replies by batch
 }
 
 // Result is what executing some blocks produced.
@@ -56,7 +57,7 @@ func New(cfg Config, a app.Application, store storage.Store) (*Executor, error) 
 	if cfg.ReplyCacheEntries <= 0 {
 		cfg.ReplyCacheEntries = 1 << 16
 	}
-	e := &Executor{cfg: cfg, app: a, dedup: make(dedup), replies: newReplyCache(cfg.ReplyCacheEntries)}
+	e := &Executor{cfg: cfg, app: a, dedup: make(dedup), replies: bounded.NewMap[batch.Digest, cachedReply](cfg.ReplyCacheEntries)}
 	rec, err := store.Get(keySnapshot)
 	if errors.Is(err, storage.ErrNotFound) {
 		return e, nil
@@ -164,7 +165,9 @@ func (e *Executor) executeBlock(b outbox.ExecBlock, res *Result) {
 		msg := &wire.ClientMessage{Body: &wire.ClientMessage_Executed{Executed: &wire.Executed{
 			Digest: eb.Digest[:], Height: b.Height, Position: uint32(bi), Ts: eb.TS, Results: out[bi],
 		}}}
-		e.replies.add(eb.Digest, to, msg)
+		if !e.replies.Has(eb.Digest) {
+			e.replies.Put(eb.Digest, cachedReply{to: to, msg: msg})
+		}
 		res.Replies = append(res.Replies, outbox.ClientEnvelope{To: to, Msg: msg})
 	}
 }
@@ -222,44 +225,14 @@ func (e *Executor) restore(rec []byte) error {
 
 // Reply returns the cached Executed reply of batch d if client submitted it.
 func (e *Executor) Reply(client crypto.ClientID, d batch.Digest) (*wire.ClientMessage, bool) {
-	return e.replies.get(client, d)
+	r, ok := e.replies.Get(d)
+	if !ok || r.to != client {
+		return nil, false
+	}
+	return r.msg, true
 }
 
 type cachedReply struct {
 	to  crypto.ClientID
 	msg *wire.ClientMessage
-}
-
-// replyCache is a bounded FIFO of recent Executed replies by batch digest.
-type replyCache struct {
-	max   int
-	m     map[batch.Digest]cachedReply
-	order []batch.Digest
-	next  int
-}
-
-func newReplyCache(max int) *replyCache {
-	return &replyCache{max: max, m: make(map[batch.Digest]cachedReply)}
-}
-
-func (c *replyCache) add(d batch.Digest, to crypto.ClientID, msg *wire.ClientMessage) {
-	if _, ok := c.m[d]; ok {
-		return
-	}
-	if len(c.order) < c.max {
-		c.order = append(c.order, d)
-	} else {
-		delete(c.m, c.order[c.next])
-		c.order[c.next] = d
-		c.next = (c.next + 1) % c.max
-	}
-	c.m[d] = cachedReply{to: to, msg: msg}
-}
-
-func (c *replyCache) get(client crypto.ClientID, d batch.Digest) (*wire.ClientMessage, bool) {
-	r, ok := c.m[d]
-	if !ok || r.to != client {
-		return nil, false
-	}
-	return r.msg, true
 }

@@ -8,6 +8,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/bounded"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/outbox"
@@ -88,9 +89,7 @@ type Mempool struct {
 	bodies   map[batch.Digest]*entry
 	arrival  []batch.Digest // FIFO of bodies not yet proposed by this replica's view of the chain
 	bytes    int
-	recent   map[batch.Digest]struct{}
-	ring     []batch.Digest
-	ringNext int
+	recent   *bounded.Set[batch.Digest] // committed digests, newest RecentCommitted
 	missing  map[batch.Digest]*fetchState
 	digests  map[hotstuff.Hash][]batch.Digest // decoded payloads of uncommitted blocks
 	queue    []*hotstuff.Block                // committed, waiting for bodies
@@ -121,7 +120,7 @@ func newPool(cfg Config, store hotstuff.Reader, out *outbox.Outbox) *Mempool {
 		store:   store,
 		out:     out,
 		bodies:  make(map[batch.Digest]*entry),
-		recent:  make(map[batch.Digest]struct{}),
+		recent:  bounded.NewSet[batch.Digest](cfg.RecentCommitted),
 		missing: make(map[batch.Digest]*fetchState),
 		digests: make(map[hotstuff.Hash][]batch.Digest),
 	}
@@ -140,7 +139,7 @@ func (m *Mempool) Submit(now int64, from crypto.ClientID, raw []byte) error {
 	if _, ok := m.bodies[d]; ok {
 		return nil
 	}
-	if _, ok := m.recent[d]; ok {
+	if m.recent.Has(d) {
 		m.out.Resend = append(m.out.Resend, outbox.Resend{Client: from, Digest: d})
 		return nil
 	}
@@ -295,7 +294,7 @@ func (m *Mempool) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 		if _, dup := inChain[d]; dup {
 			return hotstuff.Invalid, fmt.Errorf("mempool: batch %s already in chain", d.Short())
 		}
-		if _, dup := m.recent[d]; dup {
+		if m.recent.Has(d) {
 			return hotstuff.Invalid, fmt.Errorf("mempool: batch %s already committed", d.Short())
 		}
 		if !m.have(d) {
@@ -527,16 +526,7 @@ func (m *Mempool) resolve(b *hotstuff.Block) (outbox.ExecBlock, []batch.Digest) 
 	return eb, absent
 }
 
-func (m *Mempool) remember(d batch.Digest) {
-	if len(m.ring) < m.cfg.RecentCommitted {
-		m.ring = append(m.ring, d)
-	} else {
-		delete(m.recent, m.ring[m.ringNext])
-		m.ring[m.ringNext] = d
-		m.ringNext = (m.ringNext + 1) % len(m.ring)
-	}
-	m.recent[d] = struct{}{}
-}
+func (m *Mempool) remember(d batch.Digest) { m.recent.Add(d) }
 
 // prune deletes stored bodies of blocks beyond retention and forgets
 // decoded payloads of blocks that can no longer be extended.

@@ -403,10 +403,10 @@ func TestRecentCommittedBounded(t *testing.T) {
 		ds = append(ds, d)
 	}
 	h.drain()
-	if len(h.m.recent) != 2 || len(h.m.ring) != 2 {
-		t.Fatalf("remembers %d committed digests, bound 2", len(h.m.recent))
+	if h.m.recent.Len() != 2 {
+		t.Fatalf("remembers %d committed digests, bound 2", h.m.recent.Len())
 	}
-	if _, ok := h.m.recent[ds[0]]; ok {
+	if h.m.recent.Has(ds[0]) {
 		t.Fatal("oldest committed digest not forgotten first")
 	}
 }

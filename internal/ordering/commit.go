@@ -98,17 +98,9 @@ func (o *Orderer) gcKnown() {
 }
 
 func (o *Orderer) remember(d batch.Digest, ts int64) {
-	if _, ok := o.recent[d]; ok {
-		return
+	if !o.recent.Has(d) {
+		o.recent.Put(d, ts)
 	}
-	if len(o.recentRing) < o.cfg.RecentCommitted {
-		o.recentRing = append(o.recentRing, d)
-	} else {
-		delete(o.recent, o.recentRing[o.recentNext])
-		o.recentRing[o.recentNext] = d
-		o.recentNext = (o.recentNext + 1) % len(o.recentRing)
-	}
-	o.recent[d] = ts
 }
 
 // prune deletes stored bodies of blocks beyond retention.

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/bounded"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/outbox"
@@ -92,12 +93,10 @@ type Orderer struct {
 	sequenced map[batch.Digest]*entry // acked here, not yet committed
 	known     map[slotEntry]*entry    // proven batches learned from others (leader side)
 	knownBody map[batch.Digest]*entry // any known entry by digest, for its body
-	verified  *digestSet              // (d, ts, proof) triples whose proof verified
-	stored    *digestSet              // digests whose body is in 'P'
+	verified  *bounded.Set[[32]byte]  // (d, ts, proof) triples whose proof verified
+	stored    *bounded.Set[[32]byte]  // digests whose body is in 'P'
 
-	recent     map[batch.Digest]int64 // committed digest -> ts
-	recentRing []batch.Digest
-	recentNext int
+	recent *bounded.Map[batch.Digest, int64] // committed digest -> ts
 
 	slots      map[hotstuff.Hash]*slotInfo
 	checked    map[hotstuff.Hash]bool // slots that passed all checks but bodies
@@ -141,9 +140,9 @@ func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) (*Orderer, error
 		sequenced: make(map[batch.Digest]*entry),
 		known:     make(map[slotEntry]*entry),
 		knownBody: make(map[batch.Digest]*entry),
-		verified:  newDigestSet(1 << 18),
-		stored:    newDigestSet(1 << 18),
-		recent:    make(map[batch.Digest]int64),
+		verified:  bounded.NewSet[[32]byte](1 << 18),
+		stored:    bounded.NewSet[[32]byte](1 << 18),
+		recent:    bounded.NewMap[batch.Digest, int64](cfg.RecentCommitted),
 		slots:     make(map[hotstuff.Hash]*slotInfo),
 		checked:   make(map[hotstuff.Hash]bool),
 		missing:   make(map[batch.Digest]*fetchState),
@@ -324,34 +323,6 @@ func (o *Orderer) lookup(d batch.Digest) ([]byte, *wire.Batch) {
 		return nil, nil
 	}
 	return raw, b
-}
-
-// digestSet is a bounded FIFO set of 32-byte keys.
-type digestSet struct {
-	max   int
-	set   map[[32]byte]struct{}
-	order [][32]byte
-	next  int
-}
-
-func newDigestSet(max int) *digestSet {
-	return &digestSet{max: max, set: make(map[[32]byte]struct{})}
-}
-
-func (s *digestSet) has(k [32]byte) bool { _, ok := s.set[k]; return ok }
-
-func (s *digestSet) add(k [32]byte) {
-	if s.has(k) {
-		return
-	}
-	if len(s.order) < s.max {
-		s.order = append(s.order, k)
-	} else {
-		delete(s.set, s.order[s.next])
-		s.order[s.next] = k
-		s.next = (s.next + 1) % s.max
-	}
-	s.set[k] = struct{}{}
 }
 
 func sortedDigests[V any](m map[batch.Digest]V) []batch.Digest {

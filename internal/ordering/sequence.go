@@ -26,7 +26,7 @@ func (o *Orderer) onSequenceRequest(from crypto.ClientID, r *wire.SequenceReques
 		o.seqReject(from, r.Digest, "malformed digest")
 		return err
 	}
-	if ts, ok := o.recent[d]; ok {
+	if ts, ok := o.recent.Get(d); ok {
 		if ts == r.Ts {
 			o.ack(from, d, ts)
 			// The batch executed already; its Executed reply may have been lost.
@@ -84,13 +84,13 @@ func (o *Orderer) onSequenceRequest(from crypto.ClientID, r *wire.SequenceReques
 // checkProof verifies a sequence proof once per exact (d, ts, proof).
 func (o *Orderer) checkProof(d batch.Digest, ts int64, p *wire.SequenceProof) error {
 	k := proofKey(d, ts, p)
-	if o.verified.has(k) {
+	if o.verified.Has(k) {
 		return nil
 	}
 	if err := o.cfg.Verifier.VerifyProof(d[:], ts, p); err != nil {
 		return err
 	}
-	o.verified.add(k)
+	o.verified.Add(k)
 	return nil
 }
 

@@ -104,8 +104,7 @@ func (o *Orderer) inChain(chain map[batch.Digest]struct{}, d batch.Digest) bool 
 	if _, ok := chain[d]; ok {
 		return true
 	}
-	_, ok := o.recent[d]
-	return ok
+	return o.recent.Has(d)
 }
 
 // listBytes is the signed encoding of a collect reply's list.

@@ -131,9 +131,9 @@ func (o *Orderer) gcBodies() {
 func (o *Orderer) committedBoundary() int64 { return o.committedT }
 
 func (o *Orderer) storeBody(d batch.Digest, raw []byte) {
-	if o.stored.has(d) {
+	if o.stored.Has(d) {
 		return
 	}
 	o.out.Writes.Put(storage.Key(prefixBody, d[:]), raw)
-	o.stored.add(d)
+	o.stored.Add(d)
 }

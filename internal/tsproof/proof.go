@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 
+	"github.com/pompe-bft/pompe/internal/bounded"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
@@ -24,7 +24,7 @@ func Median(ts []int64, f int) int64 {
 // It is safe for concurrent use.
 type Verifier struct {
 	c     *crypto.Committee
-	roots *rootCache
+	roots *bounded.SyncSet[rootKey] // (replica, root, count, signature) that verified
 }
 
 // NewVerifier makes a verifier with a root cache of cacheEntries.
@@ -32,7 +32,7 @@ func NewVerifier(c *crypto.Committee, cacheEntries int) *Verifier {
 	if cacheEntries <= 0 {
 		cacheEntries = 1 << 16
 	}
-	return &Verifier{c: c, roots: newRootCache(cacheEntries)}
+	return &Verifier{c: c, roots: bounded.NewSyncSet[rootKey](cacheEntries)}
 }
 
 // Committee returns the verifier's committee.
@@ -82,7 +82,7 @@ func (v *Verifier) VerifyCerts(d []byte, certs []*wire.TimestampCert) error {
 			return fmt.Errorf("replica %d: %w", c.GetReplica(), err)
 		}
 		k := keyOf(c.Replica, c.Root, c.LeafCount, c.Sig)
-		if v.roots.has(k) {
+		if v.roots.Has(k) {
 			continue
 		}
 		items = append(items, crypto.Item{Replica: c.Replica, Msg: RootBytes(v.c.Cluster(), c.Replica, c.Root, c.LeafCount), Sig: c.Sig})
@@ -101,7 +101,7 @@ func (v *Verifier) VerifyCerts(d []byte, certs []*wire.TimestampCert) error {
 		return errors.New("tsproof: root signatures failed")
 	}
 	for _, k := range keys {
-		v.roots.add(k)
+		v.roots.Add(k)
 	}
 	return nil
 }
@@ -133,40 +133,4 @@ func (v *Verifier) VerifyProof(d []byte, ts int64, p *wire.SequenceProof) error 
 		return fmt.Errorf("tsproof: timestamp %d is not the median %d", ts, m)
 	}
 	return v.VerifyCerts(d, p.Certs)
-}
-
-// rootCache is a bounded FIFO set of verified root signatures.
-type rootCache struct {
-	mu    sync.Mutex
-	max   int
-	set   map[rootKey]struct{}
-	order []rootKey
-	next  int
-}
-
-func newRootCache(max int) *rootCache {
-	return &rootCache{max: max, set: make(map[rootKey]struct{}, max)}
-}
-
-func (r *rootCache) has(k rootKey) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	_, ok := r.set[k]
-	return ok
-}
-
-func (r *rootCache) add(k rootKey) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, ok := r.set[k]; ok {
-		return
-	}
-	if len(r.order) < r.max {
-		r.order = append(r.order, k)
-	} else {
-		delete(r.set, r.order[r.next])
-		r.order[r.next] = k
-		r.next = (r.next + 1) % r.max
-	}
-	r.set[k] = struct{}{}
 }
