@@ -150,4 +150,5 @@ func hasPut(w storage.Batch, key []byte) bool {
 	return false
 }
 
-func bodyKey(d batch.Digest) []byte { return storage.Key(prefixBody, d[:]) }
+// bodyKey is package bodies' key of a stored body.
+func bodyKey(d batch.Digest) []byte { return storage.Key('P', d[:]) }

@@ -8,19 +8,12 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/bodies"
 	"github.com/pompe-bft/pompe/internal/bounded"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/outbox"
-	"github.com/pompe-bft/pompe/internal/storage"
 	"github.com/pompe-bft/pompe/internal/wire"
-)
-
-// Key layout: 'P' digest -> batch body; 'Q' height(8) digest -> nothing, an
-// index of bodies by commit height for pruning.
-const (
-	prefixBody     = 'P'
-	prefixBodyByHt = 'Q'
 )
 
 // Config bounds the pool.
@@ -86,14 +79,14 @@ type Mempool struct {
 	out   *outbox.Outbox
 	now   int64
 
-	bodies   map[batch.Digest]*entry
-	arrival  []batch.Digest // FIFO of bodies not yet proposed by this replica's view of the chain
-	bytes    int
-	recent   *bounded.Set[batch.Digest] // committed digests, newest RecentCommitted
-	missing  map[batch.Digest]*fetchState
-	digests  map[hotstuff.Hash][]batch.Digest // decoded payloads of uncommitted blocks
-	queue    []*hotstuff.Block                // committed, waiting for bodies
-	prunedTo uint64
+	bodies  map[batch.Digest]*entry
+	arrival []batch.Digest // FIFO of bodies not yet proposed by this replica's view of the chain
+	bytes   int
+	recent  *bounded.Set[batch.Digest] // committed digests, newest RecentCommitted
+	missing map[batch.Digest]*fetchState
+	digests map[hotstuff.Hash][]batch.Digest // decoded payloads of uncommitted blocks
+	queue   []*hotstuff.Block                // committed, waiting for bodies
+	pruner  bodies.Pruner
 }
 
 // New makes a pool writing its effects to out. It remembers the digests
@@ -102,20 +95,13 @@ type Mempool struct {
 func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) *Mempool {
 	cfg.setDefaults()
 	m := newPool(cfg, store, out)
-	start, end := storage.PrefixRange(prefixBodyByHt)
-	_ = store.Scan(start, end, func(k, _ []byte) bool {
-		if len(k) == 1+8+32 {
-			var d batch.Digest
-			copy(d[:], k[9:])
-			m.remember(d)
-		}
-		return true
-	})
+	_ = bodies.EachCommitted(store, m.remember)
 	return m
 }
 
 func newPool(cfg Config, store hotstuff.Reader, out *outbox.Outbox) *Mempool {
 	return &Mempool{
+		pruner:  bodies.Pruner{Retention: cfg.RetentionBlocks},
 		cfg:     cfg,
 		store:   store,
 		out:     out,
@@ -307,7 +293,7 @@ func (m *Mempool) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 	}
 	for _, d := range ds {
 		if e, ok := m.bodies[d]; ok && !e.stored {
-			m.out.Writes.Put(storage.Key(prefixBody, d[:]), e.raw)
+			bodies.Put(&m.out.Writes, d, e.raw)
 			e.stored = true
 		}
 	}
@@ -320,7 +306,7 @@ func (m *Mempool) have(d batch.Digest) bool {
 	if _, ok := m.bodies[d]; ok {
 		return true
 	}
-	_, err := m.store.Get(storage.Key(prefixBody, d[:]))
+	_, err := bodies.Get(m.store, d)
 	return err == nil
 }
 
@@ -328,7 +314,7 @@ func (m *Mempool) body(d batch.Digest) *wire.Batch {
 	if e, ok := m.bodies[d]; ok {
 		return e.b
 	}
-	raw, err := m.store.Get(storage.Key(prefixBody, d[:]))
+	raw, err := bodies.Get(m.store, d)
 	if err != nil {
 		return nil
 	}
@@ -408,7 +394,7 @@ func (m *Mempool) OnRequest(from uint32, r *wire.BatchRequest) {
 		}
 		if e, ok := m.bodies[d]; ok {
 			resp.Batches = append(resp.Batches, e.raw)
-		} else if body, err := m.store.Get(storage.Key(prefixBody, d[:])); err == nil {
+		} else if body, err := bodies.Get(m.store, d); err == nil {
 			resp.Batches = append(resp.Batches, body)
 		}
 	}
@@ -459,12 +445,12 @@ func (m *Mempool) drainCommitted() {
 			d := x.Digest
 			if e, ok := m.bodies[d]; ok {
 				if !e.stored {
-					m.out.Writes.Put(storage.Key(prefixBody, d[:]), e.raw)
+					bodies.Put(&m.out.Writes, d, e.raw)
 				}
 				m.bytes -= len(e.raw)
 				delete(m.bodies, d)
 			}
-			m.out.Writes.Put(storage.Key(prefixBodyByHt, storage.U64(b.Height), d[:]), nil)
+			bodies.Committed(&m.out.Writes, b.Height, d)
 			m.remember(d)
 		}
 		delete(m.digests, b.Hash)
@@ -472,7 +458,7 @@ func (m *Mempool) drainCommitted() {
 			clear(m.digests) // a cache: abandoned forks must not pile up
 		}
 		m.out.Committed = append(m.out.Committed, eb)
-		m.prune(b.Height)
+		m.pruner.Prune(m.store, &m.out.Writes, b.Height)
 		m.forgetAbandoned(b.Height)
 	}
 	if len(m.arrival) > 2*len(m.bodies)+64 {
@@ -527,26 +513,6 @@ func (m *Mempool) resolve(b *hotstuff.Block) (outbox.ExecBlock, []batch.Digest) 
 }
 
 func (m *Mempool) remember(d batch.Digest) { m.recent.Add(d) }
-
-// prune deletes stored bodies of blocks beyond retention and forgets
-// decoded payloads of blocks that can no longer be extended.
-func (m *Mempool) prune(height uint64) {
-	if m.cfg.RetentionBlocks == 0 || height <= m.cfg.RetentionBlocks {
-		return
-	}
-	below := height - m.cfg.RetentionBlocks
-	if below <= m.prunedTo {
-		return
-	}
-	start := storage.Key(prefixBodyByHt, storage.U64(m.prunedTo))
-	end := storage.Key(prefixBodyByHt, storage.U64(below))
-	_ = m.store.Scan(start, end, func(k, _ []byte) bool {
-		m.out.Writes.Delete(storage.Key(prefixBody, k[9:]))
-		return true
-	})
-	m.out.Writes.DeleteRange(start, end)
-	m.prunedTo = below
-}
 
 // String summarizes the pool for logs and debugging.
 func (m *Mempool) String() string {

@@ -369,7 +369,7 @@ func TestCommittedReleasesInOrder(t *testing.T) {
 	if h.m.Len() != 0 || h.m.Pending() {
 		t.Fatalf("Len %d Pending %v after everything committed", h.m.Len(), h.m.Pending())
 	}
-	if !hasPut(o.Writes, append(append([]byte{prefixBodyByHt}, 0, 0, 0, 0, 0, 0, 0, 2), d2[:]...)) {
+	if !hasPut(o.Writes, append(append([]byte{'Q'}, 0, 0, 0, 0, 0, 0, 0, 2), d2[:]...)) {
 		t.Fatal("no height index entry for d2 at height 2")
 	}
 }
@@ -430,7 +430,7 @@ func TestPruneStoredBodies(t *testing.T) {
 		}
 	}
 	var idx int
-	h.store.Scan([]byte{prefixBodyByHt}, []byte{prefixBodyByHt + 1}, func(k, _ []byte) bool { idx++; return true })
+	h.store.Scan([]byte{'Q'}, []byte{'Q' + 1}, func(k, _ []byte) bool { idx++; return true })
 	if idx != 3 {
 		t.Fatalf("%d height index entries, want 3", idx)
 	}

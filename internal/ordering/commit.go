@@ -2,6 +2,7 @@ package ordering
 
 import (
 	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/bodies"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/outbox"
 	"github.com/pompe-bft/pompe/internal/storage"
@@ -46,7 +47,7 @@ func (o *Orderer) drainCommitted() {
 		for _, e := range si.entries {
 			raw, _ := o.lookup(e.d)
 			o.storeBody(e.d, raw)
-			o.out.Writes.Put(storage.Key(prefixBodyByHt, storage.U64(b.Height), e.d[:]), nil)
+			bodies.Committed(&o.out.Writes, b.Height, e.d)
 			if _, ok := o.sequenced[e.d]; ok {
 				delete(o.sequenced, e.d)
 				o.out.Writes.Delete(storage.Key(prefixSequenced, e.d[:]))
@@ -65,7 +66,7 @@ func (o *Orderer) drainCommitted() {
 		o.out.Committed = append(o.out.Committed, eb)
 		o.gcBodies()
 		o.gcKnown()
-		o.prune(b.Height)
+		o.pruner.Prune(o.store, &o.out.Writes, b.Height)
 		o.forgetAbandoned(b.Height)
 	}
 }
@@ -101,23 +102,4 @@ func (o *Orderer) remember(d batch.Digest, ts int64) {
 	if !o.recent.Has(d) {
 		o.recent.Put(d, ts)
 	}
-}
-
-// prune deletes stored bodies of blocks beyond retention.
-func (o *Orderer) prune(height uint64) {
-	if o.cfg.RetentionBlocks == 0 || height <= o.cfg.RetentionBlocks {
-		return
-	}
-	below := height - o.cfg.RetentionBlocks
-	if below <= o.pruned {
-		return
-	}
-	start := storage.Key(prefixBodyByHt, storage.U64(o.pruned))
-	end := storage.Key(prefixBodyByHt, storage.U64(below))
-	_ = o.store.Scan(start, end, func(k, _ []byte) bool {
-		o.out.Writes.Delete(storage.Key(prefixBody, k[9:]))
-		return true
-	})
-	o.out.Writes.DeleteRange(start, end)
-	o.pruned = below
 }

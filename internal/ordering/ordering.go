@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/bodies"
 	"github.com/pompe-bft/pompe/internal/bounded"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
@@ -22,14 +23,13 @@ import (
 //	'T'              timestamp high-water mark (8 bytes)
 //	'L'              localSyncTS promise (8 bytes)
 //	'Y' digest       SequencedBatch: a batch this replica acked, until committed
-//	'P' digest       body of a batch in a block this replica validated or committed
-//	'Q' height digest  index of bodies by commit height, for pruning
+//
+// Bodies of batches in validated or committed blocks are kept by package
+// bodies, with the same layout as in baseline mode.
 const (
 	prefixHWM       = 'T'
 	prefixLocalSync = 'L'
 	prefixSequenced = 'Y'
-	prefixBody      = 'P'
-	prefixBodyByHt  = 'Q'
 )
 
 // hwmStepUs is how far above the last timestamp the persisted high-water
@@ -118,7 +118,7 @@ type Orderer struct {
 
 	missing map[batch.Digest]*fetchState
 	queue   []*hotstuff.Block
-	pruned  uint64
+	pruner  bodies.Pruner
 }
 
 type pendingCollect struct {
@@ -147,6 +147,7 @@ func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) (*Orderer, error
 		checked:   make(map[hotstuff.Hash]bool),
 		missing:   make(map[batch.Digest]*fetchState),
 		delta:     cfg.DeltaUs,
+		pruner:    bodies.Pruner{Retention: cfg.RetentionBlocks},
 	}
 	if err := o.recover(); err != nil {
 		return nil, err
@@ -314,7 +315,7 @@ func (o *Orderer) lookup(d batch.Digest) ([]byte, *wire.Batch) {
 	if b, ok := o.bodies[d]; ok {
 		return b.raw, b.b
 	}
-	raw, err := o.store.Get(storage.Key(prefixBody, d[:]))
+	raw, err := bodies.Get(o.store, d)
 	if err != nil {
 		return nil, nil
 	}

@@ -2,8 +2,8 @@ package ordering
 
 import (
 	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/bodies"
 	"github.com/pompe-bft/pompe/internal/crypto"
-	"github.com/pompe-bft/pompe/internal/storage"
 	"github.com/pompe-bft/pompe/internal/tsproof"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
@@ -134,6 +134,6 @@ func (o *Orderer) storeBody(d batch.Digest, raw []byte) {
 	if o.stored.Has(d) {
 		return
 	}
-	o.out.Writes.Put(storage.Key(prefixBody, d[:]), raw)
+	bodies.Put(&o.out.Writes, d, raw)
 	o.stored.Add(d)
 }
