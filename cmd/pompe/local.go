@@ -16,10 +16,11 @@ import (
 
 func newLocalCmd() *cobra.Command {
 	var (
-		opts     local.Options
-		mode     string
-		jsonOut  bool
-		duration time.Duration
+		opts       local.Options
+		mode       string
+		jsonOut    bool
+		duration   time.Duration
+		profileDir string
 	)
 	cmd := &cobra.Command{
 		Use:   "local [flags]",
@@ -68,6 +69,11 @@ the table go to stderr.`,
 				return usageError{fmt.Errorf("--rate %g: want 0 (closed loop) or more", opts.RatePerClient)}
 			}
 			opts.Mode, opts.Duration = m, duration
+			stopProfile, err := startLocalProfile(profileDir)
+			if err != nil {
+				return err
+			}
+			defer stopProfile()
 			return runLocal(cmd.Context(), opts, jsonOut, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -87,6 +93,7 @@ the table go to stderr.`,
 	f.DurationVar(&opts.StopGrace, "stop-grace", local.DefaultStopGrace, "how long replicas get to exit after SIGTERM before SIGKILL")
 	addLocalWANFlag(cmd, &opts)
 	addLocalFaultsFlag(cmd, &opts)
+	addLocalProfileFlag(cmd, &profileDir)
 	return cmd
 }
 
