@@ -329,11 +329,6 @@ func (c *Core) IsCommitted(h Hash) bool {
 	return ok && nd.committed
 }
 
-// HasReady reports whether Ready would return anything.
-func (c *Core) HasReady() bool {
-	return c.dirty || !c.rd.Writes.Empty() || len(c.rd.Messages) > 0 || len(c.rd.Committed) > 0 || c.rd.Violation != nil
-}
-
 // Ready returns the accumulated outputs and resets them. The caller
 // persists Writes (synced) before sending Messages.
 func (c *Core) Ready() Ready {

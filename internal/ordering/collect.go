@@ -211,9 +211,6 @@ func (o *Orderer) adaptDelta() {
 	o.rejects = 0
 }
 
-// Delta is the current liveness slack in microseconds.
-func (o *Orderer) Delta() int64 { return o.delta }
-
 func (o *Orderer) completeReply(r *wire.CollectReply) bool {
 	for _, e := range r.Entries {
 		d, _ := batch.DigestFromBytes(e.Digest)
