@@ -112,10 +112,11 @@ func (t *Transport) dialPeer(l *peerLink) (net.Conn, *tls.Conn, error) {
 	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.HandshakeTimeout)
 	defer cancel()
 	var d net.Dialer
-	raw, err := d.DialContext(ctx, "tcp", l.addr)
+	conn, err := d.DialContext(ctx, "tcp", l.addr)
 	if err != nil {
 		return nil, nil, err
 	}
+	raw := countBytes(conn, &t.peerSockets)
 	if !t.track(raw) {
 		return nil, nil, net.ErrClosed
 	}

@@ -43,6 +43,8 @@ type Transport struct {
 	selfQueue      *sendQueue
 	peerCounters   []linkCounters
 	clientCounters linkCounters
+	peerSockets    socketCounters
+	clientSockets  socketCounters
 
 	handshakeFailures atomic.Uint64
 	refusedConns      atomic.Uint64
@@ -150,11 +152,11 @@ func (t *Transport) Start() error {
 	}
 	t.started = true
 	t.wg.Add(2)
-	go t.acceptLoop(pl, "peer", t.peerPending, nil, t.servePeer)
+	go t.acceptLoop(pl, "peer", &t.peerSockets, t.peerPending, nil, t.servePeer)
 	go t.runSelf()
 	if cl != nil {
 		t.wg.Add(1)
-		go t.acceptLoop(cl, "client", t.clientPending, t.admitClient, t.serveClient)
+		go t.acceptLoop(cl, "client", &t.clientSockets, t.clientPending, t.admitClient, t.serveClient)
 	}
 	for _, l := range t.links {
 		if l != nil {
@@ -337,7 +339,8 @@ func (t *Transport) untrack(c net.Conn) {
 // acceptLoop accepts connections until the listener closes. admit, when
 // set, may refuse a connection before any work is spent on it; serve runs
 // in its own goroutine and owns the connection.
-func (t *Transport) acceptLoop(l net.Listener, kind string, pending *pendingHandshakes, admit func() bool, serve func(net.Conn)) {
+func (t *Transport) acceptLoop(l net.Listener, kind string, sockets *socketCounters, pending *pendingHandshakes,
+	admit func() bool, serve func(net.Conn)) {
 	defer t.wg.Done()
 	for {
 		c, err := l.Accept()
@@ -354,6 +357,7 @@ func (t *Transport) acceptLoop(l net.Listener, kind string, pending *pendingHand
 			}
 			continue
 		}
+		c = countBytes(c, sockets)
 		if admit != nil && !admit() {
 			t.refusedConns.Add(1)
 			t.log.Debug("connection refused: limit reached", "listener", kind, "remote", c.RemoteAddr())
