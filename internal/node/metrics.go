@@ -1,9 +1,12 @@
 package node
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pompe-bft/pompe/internal/transport"
 )
 
 // metrics are the replica's Prometheus series.
@@ -60,4 +63,26 @@ func newMetrics(reg prometheus.Registerer, replica int) *metrics {
 			m.committedBlocks, m.inboundQueue, m.clientQueue, m.turnInputs, m.persistSeconds, m.syncTurns, m.turnSeconds, m.commitSeconds, m.stepErrors)
 	}
 	return m
+}
+
+// registerNetMetrics exports the transport's socket byte totals, split by
+// kind of connection, read at scrape time.
+func registerNetMetrics(reg prometheus.Registerer, replica int, read func() transport.NetBytes) error {
+	counter := func(name, help, kind string, value func(transport.NetBytes) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pompe", Name: name, Help: help,
+			ConstLabels: prometheus.Labels{"replica": strconv.Itoa(replica), "kind": kind}},
+			func() float64 { return float64(value(read())) })
+	}
+	const sent, received = "Bytes written to sockets, TLS included, by kind of connection.", "Bytes read from sockets, TLS included, by kind of connection."
+	for _, c := range []prometheus.Collector{
+		counter("net_sent_bytes_total", sent, "peer", func(b transport.NetBytes) uint64 { return b.PeerSent }),
+		counter("net_sent_bytes_total", sent, "client", func(b transport.NetBytes) uint64 { return b.ClientSent }),
+		counter("net_received_bytes_total", received, "peer", func(b transport.NetBytes) uint64 { return b.PeerReceived }),
+		counter("net_received_bytes_total", received, "client", func(b transport.NetBytes) uint64 { return b.ClientReceived }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("node: register network metrics: %w", err)
+		}
+	}
+	return nil
 }

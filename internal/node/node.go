@@ -147,6 +147,9 @@ func Open(home string, opts Options) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
+	if err := registerNetMetrics(n.reg, h.Index, n.tr.NetBytes); err != nil {
+		return fail(err)
+	}
 	return n, nil
 }
 
