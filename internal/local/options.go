@@ -16,7 +16,10 @@ import (
 type Options struct {
 	Nodes   int
 	Clients int
-	Mode    config.Mode
+	// NoLoad starts no client: the replicas idle for Duration, which
+	// measures what an idle cluster costs. Clients is then ignored.
+	NoLoad bool
+	Mode   config.Mode
 	// Duration is the measured load window.
 	Duration      time.Duration
 	Batch         int     // commands per batch
@@ -51,6 +54,12 @@ type Options struct {
 	// replicas ready, stopping...).
 	Status io.Writer
 
+	// SampleEvery is the period of the resource samples taken of every
+	// replica during the load (default 1 s); OnSample, if set, receives
+	// each round of samples as it is taken.
+	SampleEvery time.Duration
+	OnSample    func(ResourceRound)
+
 	// ReadyTimeout bounds the wait for replicas to accept connections;
 	// StopGrace is how long replicas get to exit after SIGTERM.
 	ReadyTimeout time.Duration
@@ -66,6 +75,7 @@ const (
 	DefaultPayloadBytes  = 64
 	DefaultInflight      = 1
 	DefaultProgressEvery = time.Second
+	DefaultSampleEvery   = time.Second
 	DefaultReadyTimeout  = 30 * time.Second
 	DefaultStopGrace     = 10 * time.Second
 	// MaxNodes is bounded by the distinct loopback addresses 127.0.0.1..254.
@@ -80,7 +90,11 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	def(&o.Nodes, DefaultNodes)
-	def(&o.Clients, DefaultClients)
+	if o.NoLoad {
+		o.Clients = 0
+	} else {
+		def(&o.Clients, DefaultClients)
+	}
 	def(&o.Batch, DefaultBatch)
 	def(&o.PayloadBytes, DefaultPayloadBytes)
 	def(&o.Inflight, DefaultInflight)
@@ -91,6 +105,7 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	defDur(&o.Duration, DefaultDuration)
 	defDur(&o.ProgressEvery, DefaultProgressEvery)
+	defDur(&o.SampleEvery, DefaultSampleEvery)
 	defDur(&o.ReadyTimeout, DefaultReadyTimeout)
 	defDur(&o.StopGrace, DefaultStopGrace)
 	if o.Mode == "" {
@@ -110,11 +125,13 @@ func (o Options) validate() error {
 	switch {
 	case o.Nodes < 1 || o.Nodes > MaxNodes:
 		return fmt.Errorf("local: %d nodes, want 1..%d", o.Nodes, MaxNodes)
-	case o.Clients < 1 || o.Clients > MaxClients:
+	case !o.NoLoad && (o.Clients < 1 || o.Clients > MaxClients):
 		return fmt.Errorf("local: %d clients, want 1..%d", o.Clients, MaxClients)
+	case o.NoLoad && o.Faults != "":
+		return errors.New("local: faults are judged by the clients' records; run them with clients")
 	case !o.Mode.Valid():
 		return fmt.Errorf("local: mode %q, want %q or %q", o.Mode, config.ModePompe, config.ModeHotStuff)
-	case o.Duration < 0 || o.ProgressEvery < 0 || o.ReadyTimeout < 0 || o.StopGrace < 0:
+	case o.Duration < 0 || o.ProgressEvery < 0 || o.ReadyTimeout < 0 || o.StopGrace < 0 || o.SampleEvery < 0:
 		return errors.New("local: negative duration")
 	}
 	return nil
