@@ -25,6 +25,7 @@ type fileFault struct {
 	Replicas []int           `toml:"replicas"`
 	Params   struct {
 		Offset config.Duration `toml:"offset"`
+		Rate   float64         `toml:"rate"`
 	} `toml:"params"`
 }
 
@@ -33,7 +34,7 @@ type fileFault struct {
 //	[[fault]]
 //	at = "5s"          # from the start of the load
 //	duration = "3s"
-//	kind = "partition" # crash, pause, partition, clock, disk-full
+//	kind = "partition" # crash, pause, partition, clock, disk-full, loss
 //	replicas = [3]     # or replica = 3; a partition's one side
 //
 //	[[fault]]
@@ -42,6 +43,13 @@ type fileFault struct {
 //	kind = "clock"
 //	replica = 2
 //	params = { offset = "-1500ms" }
+//
+//	[[fault]]
+//	at = "14s"
+//	duration = "3s"
+//	kind = "loss"      # one-way: what replica 0 sends
+//	replica = 0
+//	params = { rate = 0.5 }
 func ParseSchedule(data []byte, n int) (Schedule, error) {
 	if len(data) > maxScheduleBytes {
 		return Schedule{}, fmt.Errorf("faults: schedule of %d bytes, at most %d", len(data), maxScheduleBytes)
@@ -75,8 +83,11 @@ func ParseSchedule(data []byte, n int) (Schedule, error) {
 		if ff.Params.Offset != 0 && Kind(ff.Kind) != Clock {
 			return Schedule{}, fmt.Errorf("faults: fault %d: params.offset applies to clock faults only", i)
 		}
+		if ff.Params.Rate != 0 && Kind(ff.Kind) != Loss {
+			return Schedule{}, fmt.Errorf("faults: fault %d: params.rate applies to loss faults only", i)
+		}
 		s.Faults = append(s.Faults, Fault{At: time.Duration(ff.At), Duration: time.Duration(ff.Duration), Kind: Kind(ff.Kind),
-			Replicas: reps, ClockOffset: time.Duration(ff.Params.Offset)})
+			Replicas: reps, ClockOffset: time.Duration(ff.Params.Offset), LossRate: ff.Params.Rate})
 	}
 	return s, s.Validate(n)
 }

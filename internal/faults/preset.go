@@ -7,7 +7,7 @@ import (
 )
 
 // Presets are the schedule names Preset accepts.
-var Presets = []string{"crash", "pause", "partition", "clock", "disk-full", "mixed"}
+var Presets = []string{"crash", "pause", "partition", "clock", "disk-full", "loss", "mixed"}
 
 // Preset timing, as fractions of the load window: a single fault starts
 // at presetStart and lasts presetLength; the rest of the window shows the
@@ -15,14 +15,16 @@ var Presets = []string{"crash", "pause", "partition", "clock", "disk-full", "mix
 const (
 	presetStart  = 0.25
 	presetLength = 0.2
-	mixedStart   = 0.15
+	mixedStart   = 0.12
 	mixedLength  = 0.08
-	mixedGap     = 0.03
+	mixedGap     = 0.025
 	// minFaultLength keeps a fault long enough to matter (timeouts fire).
 	minFaultLength = time.Second
 	minGap         = 500 * time.Millisecond
 	// PresetClockOffset is the clock preset's jump forward.
 	PresetClockOffset = 2 * time.Second
+	// PresetLossRate is the loss preset's drop rate.
+	PresetLossRate = 0.5
 )
 
 // Preset builds the named schedule for n replicas and a load window:
@@ -32,6 +34,7 @@ const (
 //	partition  cut the last f replicas off from the others, then heal
 //	clock      move the last replica's clock 2 s forward, then back
 //	disk-full  fill replica 1's disk (it stops), then clear and restart it
+//	loss       drop half of what replica 0 (the first leader) sends, one way
 //	mixed      all of the above, one after another
 func Preset(name string, n int, window time.Duration) (Schedule, error) {
 	if n < 4 {
@@ -51,6 +54,8 @@ func Preset(name string, n int, window time.Duration) (Schedule, error) {
 			}
 		case Clock:
 			ft.Replicas, ft.ClockOffset = []int{n - 1}, PresetClockOffset
+		case Loss:
+			ft.Replicas, ft.LossRate = []int{0}, PresetLossRate
 		}
 		return ft
 	}
@@ -61,7 +66,7 @@ func Preset(name string, n int, window time.Duration) (Schedule, error) {
 	switch {
 	case name == "mixed":
 		at, length, gap := frac(mixedStart, minGap), frac(mixedLength, minFaultLength), frac(mixedGap, minGap)
-		for _, kind := range []Kind{Crash, Pause, Partition, Clock, DiskFull} {
+		for _, kind := range []Kind{Crash, Pause, Partition, Clock, DiskFull, Loss} {
 			s.Faults = append(s.Faults, single(kind, at, length))
 			at += length + gap
 		}

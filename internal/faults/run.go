@@ -141,6 +141,8 @@ func inject(ctx context.Context, c Cluster, f Fault) error {
 		}
 	case Partition:
 		errs = append(errs, setPartition(ctx, c, f.Replicas, true))
+	case Loss:
+		errs = append(errs, setLoss(ctx, c, f.Replicas, f.LossRate))
 	case Clock:
 		for _, r := range f.Replicas {
 			errs = append(errs, post(ctx, c.ControlAddr(r), "/debug/fault/clock", url.Values{"offset": {f.ClockOffset.String()}}))
@@ -169,6 +171,8 @@ func undo(ctx context.Context, c Cluster, f Fault) (string, error) {
 		}
 	case Partition:
 		errs = append(errs, setPartition(ctx, c, f.Replicas, false))
+	case Loss:
+		errs = append(errs, setLoss(ctx, c, f.Replicas, 0))
 	case Clock:
 		for _, r := range f.Replicas {
 			errs = append(errs, post(ctx, c.ControlAddr(r), "/debug/fault/clock", url.Values{"offset": {"0s"}}))
@@ -219,6 +223,24 @@ func setPartition(ctx context.Context, c Cluster, side []int, blocked bool) erro
 			}
 			errs = append(errs, post(ctx, c.ControlAddr(a), "/debug/fault/link", url.Values{
 				"peer": {strconv.Itoa(b)}, "blocked": {strconv.FormatBool(blocked)},
+			}))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// setLoss sets the drop rate of every link from the senders to the other
+// replicas, on the sending side only, so the loss is one-way. Other link
+// parameters (an emulated wide-area delay) stay as they are.
+func setLoss(ctx context.Context, c Cluster, senders []int, rate float64) error {
+	var errs []error
+	for _, a := range senders {
+		for b := range c.N() {
+			if a == b {
+				continue
+			}
+			errs = append(errs, post(ctx, c.ControlAddr(a), "/debug/fault/link", url.Values{
+				"peer": {strconv.Itoa(b)}, "loss": {strconv.FormatFloat(rate, 'f', -1, 64)},
 			}))
 		}
 	}

@@ -88,6 +88,7 @@ func TestRunAppliesAndUndoesInOrder(t *testing.T) {
 		{At: 70 * ms, Duration: 20 * ms, Kind: Partition, Replicas: []int{3}},
 		{At: 100 * ms, Duration: 20 * ms, Kind: Clock, Replicas: []int{2}, ClockOffset: 2 * time.Second},
 		{At: 130 * ms, Duration: 20 * ms, Kind: DiskFull, Replicas: []int{1}},
+		{At: 160 * ms, Duration: 20 * ms, Kind: Loss, Replicas: []int{0}, LossRate: 0.5},
 	}}
 	applied := Run(context.Background(), s, c, time.Now())
 	want := []string{
@@ -99,11 +100,14 @@ func TestRunAppliesAndUndoesInOrder(t *testing.T) {
 		"/debug/fault/link?blocked=false&peer=0", "/debug/fault/link?blocked=false&peer=1", "/debug/fault/link?blocked=false&peer=2",
 		"/debug/fault/clock?offset=2s", "/debug/fault/clock?offset=0s",
 		"/debug/fault/disk-full?on=true", "restart 1",
+		// loss: only what replica 0 sends, then back to none
+		"/debug/fault/link?loss=0.5&peer=1", "/debug/fault/link?loss=0.5&peer=2", "/debug/fault/link?loss=0.5&peer=3",
+		"/debug/fault/link?loss=0&peer=1", "/debug/fault/link?loss=0&peer=2", "/debug/fault/link?loss=0&peer=3",
 	}
 	if got := c.log(); !slices.Equal(got, want) {
 		t.Fatalf("calls\n%v\nwant\n%v", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if len(applied) != 5 {
+	if len(applied) != 6 {
 		t.Fatalf("applied %+v", applied)
 	}
 	for i, a := range applied {

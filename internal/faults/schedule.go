@@ -27,10 +27,15 @@ const (
 	// then stops rather than acknowledge what it could not persist); when
 	// the fault ends the disk is cleared and a stopped replica restarted.
 	DiskFull Kind = "disk-full"
+	// Loss drops a fraction (LossRate) of the frames the replicas send to
+	// every other replica, in that direction only: they still hear the
+	// others, the others hear them only in part. It ends when the fault
+	// ends.
+	Loss Kind = "loss"
 )
 
 // Kinds lists every fault kind.
-var Kinds = []Kind{Crash, Pause, Partition, Clock, DiskFull}
+var Kinds = []Kind{Crash, Pause, Partition, Clock, DiskFull, Loss}
 
 func (k Kind) valid() bool { return slices.Contains(Kinds, k) }
 
@@ -45,6 +50,8 @@ type Fault struct {
 	Replicas []int
 	// ClockOffset is the shift of a Clock fault.
 	ClockOffset time.Duration
+	// LossRate is the fraction of frames a Loss fault drops, in (0, 1].
+	LossRate float64
 }
 
 // End is when the fault ends, from the start of the load.
@@ -129,6 +136,9 @@ func (s Schedule) Validate(n int) error {
 		}
 		if ft.Kind == Partition && len(ft.Replicas) >= n {
 			bad("a partition needs replicas on both sides")
+		}
+		if ft.Kind == Loss && !(ft.LossRate > 0 && ft.LossRate <= 1) {
+			bad("loss rate %v: want a fraction in (0, 1]", ft.LossRate)
 		}
 		if ft.Kind == Clock && (ft.ClockOffset == 0 || ft.ClockOffset.Abs() > MaxClockOffset) {
 			bad("clock offset %v: want a non-zero offset within %v", ft.ClockOffset, MaxClockOffset)

@@ -38,6 +38,9 @@ func TestValidate(t *testing.T) {
 		{"zero duration", 4, []Fault{{At: 0, Kind: Crash, Replicas: []int{1}}}, "positive duration"},
 		{"negative start", 4, []Fault{{At: -time.Second, Duration: time.Second, Kind: Crash, Replicas: []int{1}}}, "at >= 0"},
 		{"clock without offset", 4, []Fault{{At: 0, Duration: time.Second, Kind: Clock, Replicas: []int{1}}}, "non-zero offset"},
+		{"loss", 4, []Fault{{At: 0, Duration: time.Second, Kind: Loss, Replicas: []int{0}, LossRate: 0.3}}, ""},
+		{"loss without rate", 4, []Fault{{At: 0, Duration: time.Second, Kind: Loss, Replicas: []int{0}}}, "loss rate"},
+		{"loss rate above one", 4, []Fault{{At: 0, Duration: time.Second, Kind: Loss, Replicas: []int{0}, LossRate: 1.5}}, "loss rate"},
 		{"clock offset too large", 4, []Fault{{At: 0, Duration: time.Second, Kind: Clock, Replicas: []int{1}, ClockOffset: 2 * time.Hour}}, "within"},
 	}
 	for _, tc := range cases {
@@ -143,6 +146,13 @@ duration = "1s"
 kind = "clock"
 replica = 2
 params = { offset = "-3s" }
+
+[[fault]]
+at = "7s"
+duration = "1s"
+kind = "loss"
+replica = 0
+params = { rate = 0.25 }
 `
 	s, err := ParseSchedule([]byte(good), 4)
 	if err != nil {
@@ -152,12 +162,13 @@ params = { offset = "-3s" }
 		{At: 2 * time.Second, Duration: 1500 * time.Millisecond, Kind: Partition, Replicas: []int{3}},
 		{At: 5 * time.Second, Duration: time.Second, Kind: Clock, Replicas: []int{2}, ClockOffset: -3 * time.Second},
 	}
-	if len(s.Faults) != 2 || s.Faults[0].Kind != want[0].Kind || s.Faults[1].ClockOffset != want[1].ClockOffset || s.Faults[0].Duration != want[0].Duration {
+	if len(s.Faults) != 3 || s.Faults[2].Kind != Loss || s.Faults[2].LossRate != 0.25 || s.Faults[0].Kind != want[0].Kind || s.Faults[1].ClockOffset != want[1].ClockOffset || s.Faults[0].Duration != want[0].Duration {
 		t.Fatalf("parsed %+v, want %+v", s.Faults, want)
 	}
 	bad := map[string]string{
 		"unknown key":     "[[fault]]\nat = \"1s\"\nduration = \"1s\"\nkind = \"crash\"\nreplica = 1\ncolour = \"red\"\n",
 		"both replica(s)": "[[fault]]\nat = \"1s\"\nduration = \"1s\"\nkind = \"crash\"\nreplica = 1\nreplicas = [2]\n",
+		"rate on crash":   "[[fault]]\nat = \"1s\"\nduration = \"1s\"\nkind = \"crash\"\nreplica = 1\nparams = { rate = 0.5 }\n",
 		"offset on crash": "[[fault]]\nat = \"1s\"\nduration = \"1s\"\nkind = \"crash\"\nreplica = 1\nparams = { offset = \"1s\" }\n",
 		"bad duration":    "[[fault]]\nat = \"soon\"\nduration = \"1s\"\nkind = \"crash\"\nreplica = 1\n",
 		"empty":           "",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/faults"
 )
 
 // buildPompe builds the pompe binary for tests that start real replica
@@ -34,14 +35,15 @@ func TestFaultPresetsOnRealProcesses(t *testing.T) {
 		preset   string
 		duration time.Duration
 	}{
-		{config.ModePompe, 4, "crash", 8 * time.Second},
-		{config.ModePompe, 4, "pause", 8 * time.Second},
-		{config.ModePompe, 4, "partition", 8 * time.Second},
-		{config.ModePompe, 4, "clock", 8 * time.Second},
-		{config.ModePompe, 4, "disk-full", 8 * time.Second},
-		{config.ModeHotStuff, 4, "crash", 8 * time.Second},
-		{config.ModeHotStuff, 4, "mixed", 16 * time.Second},
-		{config.ModePompe, 7, "partition", 8 * time.Second},
+		{config.ModePompe, 4, "crash", 10 * time.Second},
+		{config.ModePompe, 4, "pause", 10 * time.Second},
+		{config.ModePompe, 4, "partition", 10 * time.Second},
+		{config.ModePompe, 4, "clock", 10 * time.Second},
+		{config.ModePompe, 4, "disk-full", 10 * time.Second},
+		{config.ModePompe, 4, "loss", 10 * time.Second},
+		{config.ModeHotStuff, 4, "crash", 10 * time.Second},
+		{config.ModeHotStuff, 4, "mixed", 20 * time.Second},
+		{config.ModePompe, 7, "partition", 10 * time.Second},
 	}
 	for _, tc := range cases {
 		t.Run(string(tc.mode)+"/"+tc.preset+"/"+strconv.Itoa(tc.nodes), func(t *testing.T) {
@@ -68,6 +70,18 @@ func TestFaultPresetsOnRealProcesses(t *testing.T) {
 			}
 			if fr.LostAcknowledged != 0 || len(fr.Lagging) != 0 {
 				t.Errorf("lost acknowledged %d %v, lagging replicas %v", fr.LostAcknowledged, fr.Examples, fr.Lagging)
+			}
+			// The stated recovery bound: executed throughput is back to
+			// faults.RecoveryFraction of its pre-fault rate before the run
+			// ends, that is within the time left after the last fault
+			// (over half of a single-fault run).
+			lastEnd := 0.0
+			for _, a := range fr.Faults {
+				lastEnd = max(lastEnd, a.EndS)
+			}
+			if fr.RecoveryS < 0 {
+				t.Errorf("throughput not back to %.0f%% of %.0f/s within the %.1f s after the last fault",
+					100*faults.RecoveryFraction, fr.PreFaultPerS, tc.duration.Seconds()-lastEnd)
 			}
 			for _, a := range fr.Faults {
 				if a.Error != "" {

@@ -40,7 +40,7 @@ func (n *Node) checkDisk() error {
 // registerFaultControl adds the fault endpoints to the metrics mux:
 //
 //	POST /debug/fault/clock?offset=-3s          shift this node's clock
-//	POST /debug/fault/link?peer=2&delay=50ms&jitter=5ms&loss=0.1&blocked=true
+//	POST /debug/fault/link?peer=2&delay=50ms&jitter=5ms&loss=0.1&blocked=true (omitted parameters keep their value)
 //	POST /debug/fault/disk-full?on=true
 func (n *Node) registerFaultControl(mux *http.ServeMux) {
 	mux.HandleFunc("/debug/fault/clock", func(w http.ResponseWriter, r *http.Request) {
@@ -60,7 +60,9 @@ func (n *Node) registerFaultControl(mux *http.ServeMux) {
 			http.Error(w, "peer: want a replica index", http.StatusBadRequest)
 			return
 		}
-		var spec transport.LinkSpec
+		// Parameters not given keep their current value, so that a loss
+		// fault leaves an emulated wide-area delay in place.
+		spec := n.faults.em.Link(uint32(peer))
 		parse := func(key string, d *time.Duration) error {
 			if v := q.Get(key); v != "" {
 				x, err := time.ParseDuration(v)
@@ -85,7 +87,9 @@ func (n *Node) registerFaultControl(mux *http.ServeMux) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-		n.faults.em.Partition(uint32(peer), q.Get("blocked") == "true")
+		if q.Has("blocked") {
+			n.faults.em.Partition(uint32(peer), q.Get("blocked") == "true")
+		}
 		n.log.Warn("fault injected: link", "peer", peer, "delay", spec.Delay, "loss", spec.DropProbability, "blocked", q.Get("blocked"))
 		fmt.Fprintln(w, "ok")
 	})
