@@ -39,6 +39,12 @@ execution until f+1 replicas agree on the result. In the open loop a client
 sends at most --inflight batches at once and queues the rest (commands beyond
 two seconds of queue are shed and counted); queueing time is not part of the
 latencies, so raise --inflight until the executed rate matches the offered one.
+With --clients 0 the replicas idle for --duration and only their resource use
+is reported.
+
+Every replica is sampled each second (CPU, resident memory, goroutines and
+bytes sent, from /proc and its metrics endpoint): the summary adds CPU per
+command, memory and network bytes per command.
 
 With --out DIR every log and record is kept in DIR (testnet/, run/ with the
 clientN.order.log, clientN.exec.log, clientN.records.jsonl and replicaN.exec.tsv
@@ -57,11 +63,15 @@ the table go to stderr.`,
 			for _, p := range []struct {
 				flag string
 				v    int
-			}{{"nodes", opts.Nodes}, {"clients", opts.Clients}, {"batch", opts.Batch}, {"payload", opts.PayloadBytes}, {"inflight", opts.Inflight}} {
+			}{{"nodes", opts.Nodes}, {"batch", opts.Batch}, {"payload", opts.PayloadBytes}, {"inflight", opts.Inflight}} {
 				if err := positive(p.flag, p.v); err != nil {
 					return err
 				}
 			}
+			if opts.Clients < 0 {
+				return usageError{fmt.Errorf("--clients %d: want 0 (an idle cluster) or more", opts.Clients)}
+			}
+			opts.NoLoad = opts.Clients == 0
 			if duration <= 0 {
 				return usageError{fmt.Errorf("--duration %v: want a positive duration", duration)}
 			}
@@ -79,7 +89,7 @@ the table go to stderr.`,
 	}
 	f := cmd.Flags()
 	f.IntVarP(&opts.Nodes, "nodes", "n", local.DefaultNodes, "number of replicas")
-	f.IntVarP(&opts.Clients, "clients", "c", local.DefaultClients, "number of clients")
+	f.IntVarP(&opts.Clients, "clients", "c", local.DefaultClients, "number of clients (0: no load, an idle cluster)")
 	f.DurationVarP(&duration, "duration", "d", local.DefaultDuration, "measured load window")
 	f.StringVar(&mode, "mode", "pompe", "protocol: pompe or hotstuff (the baseline)")
 	f.IntVar(&opts.Batch, "batch", local.DefaultBatch, "commands per batch")
