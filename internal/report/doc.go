@@ -14,5 +14,8 @@
 // the window is taken from the records themselves: from the first send to
 // the last completion.
 //
-// Files are streamed: memory does not grow with the number of commands.
+// Files are streamed: memory does not grow with the number of commands,
+// except for the fairness measure (internal/fairness), which holds each
+// executed command's send time and execution position (bounded by
+// MaxFairnessCommands) to count pairs executed in send order.
 package report

@@ -63,12 +63,15 @@ type Run struct {
 	WindowStartUs int64 `json:"window_start_us"`
 	Totals
 	Timeline Timeline `json:"timeline"`
+	// Fairness is the pair-order measure (nil only before loading).
+	Fairness *Fairness `json:"fairness,omitempty"`
 }
 
 // Options tune Load.
 type Options struct {
 	// MaxTimeBuckets bounds each run's timeline (0: MaxTimeBuckets).
 	MaxTimeBuckets int
+	Fairness       FairnessOptions
 }
 
 // loadRun reads one result directory.
@@ -103,6 +106,9 @@ func loadRun(dir string, o Options) (*Run, error) {
 		return nil, err
 	}
 	acc.finish()
+	if r.Fairness, err = src.fairness(o.Fairness); err != nil {
+		return nil, err
+	}
 	r.Label = string(r.Mode)
 	if r.Batch > 0 {
 		r.Label += fmt.Sprintf(" batch %d", r.Batch)
