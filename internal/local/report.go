@@ -47,6 +47,10 @@ type Report struct {
 	CheckedCommands       int64 `json:"checked_commands"`
 	ConsistencyViolations int64 `json:"consistency_violations"`
 	OrderingViolations    int64 `json:"ordering_violations"`
+	// Fairness10ms is the fraction of cross-client command pairs sent more
+	// than 10 ms apart that executed in send order (internal/fairness);
+	// absent when no pair was measured.
+	Fairness10ms *float64 `json:"fairness_10ms,omitempty"`
 
 	// Dir holds the logs and records if they were kept, else "".
 	Dir string `json:"dir,omitempty"`

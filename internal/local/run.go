@@ -143,6 +143,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 		return rep, err
 	}
 	rep.addCheck(res)
+	if rep.Fairness10ms, err = fairnessAt10ms(runDir); err != nil {
+		return rep, err
+	}
 	if rep.FaultReport, err = fr.judge(runDir); err != nil {
 		return rep, err
 	}
