@@ -58,6 +58,12 @@ func Write(rep *report.Report, dir string) ([]string, error) {
 			draw func(*report.Report) (*plot.Plot, error)
 		}{PompeVsHotStuff, pompeVsHotStuff})
 	}
+	if hasFairness(rep) {
+		charts = append(charts, struct {
+			name string
+			draw func(*report.Report) (*plot.Plot, error)
+		}{Fairness, fairnessChart})
+	}
 	var files []string
 	for _, c := range charts {
 		p, err := c.draw(rep)
