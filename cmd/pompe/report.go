@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/fairness"
 	"github.com/pompe-bft/pompe/internal/report"
 	"github.com/pompe-bft/pompe/internal/report/charts"
 )
@@ -16,6 +18,7 @@ func newReportCmd() *cobra.Command {
 		jsonOut  bool
 		markdown bool
 		plotDir  string
+		deltas   []time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "report DIR... [--json] [--plot OUTDIR]",
@@ -37,8 +40,15 @@ other average.
 
 With --json, stdout holds one JSON line (per run, a timeline of per-second
 buckets too); with --markdown, one Markdown table row per run. With --plot OUTDIR, charts are written there as PNG and SVG:
-latency_cdf, throughput, latency_over_time and, when both modes are among
-the runs, pompe_vs_hotstuff.`,
+latency_cdf, throughput, latency_over_time, fairness (when a run has pairs
+to compare) and, when both modes are among the runs, pompe_vs_hotstuff.
+
+Fairness, from client records: over every pair of executed commands of
+different clients whose first sends are more than Δ apart (client clocks;
+all clients of a local run share one), the fraction that executed in send
+order, for each --fairness-delta, also split by targeted clients (those
+whose id's FNV-1a hash is even, the victims of delay-ts): "earlier
+targeted" pairs are those where only the command sent first is targeted.`,
 		Example: `  pompe report ./run1
   pompe report ./pompe-b1 ./pompe-b100 ./hotstuff-b1 ./hotstuff-b100 --plot ./plots
   pompe report ./bench-machine1 ./bench-machine2 --json`,
@@ -47,17 +57,19 @@ the runs, pompe_vs_hotstuff.`,
 			if jsonOut && markdown {
 				return usageError{errors.New("--json and --markdown exclude each other")}
 			}
-			return runReport(dirs, jsonOut, markdown, plotDir, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			o := report.Options{Fairness: report.FairnessOptions{Deltas: deltas}}
+			return runReport(dirs, o, jsonOut, markdown, plotDir, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the report as one JSON line on stdout")
 	cmd.Flags().BoolVar(&markdown, "markdown", false, "print one Markdown table row per run (mode, batch, rates, p50/p99)")
 	cmd.Flags().StringVar(&plotDir, "plot", "", "write PNG and SVG charts into this directory")
+	cmd.Flags().DurationSliceVar(&deltas, "fairness-delta", fairness.DefaultDeltas, "send-time gaps Δ at which fairness is reported (comma separated)")
 	return cmd
 }
 
-func runReport(dirs []string, jsonOut, markdown bool, plotDir string, stdout, stderr io.Writer) error {
-	rep, err := report.Load(dirs, report.Options{})
+func runReport(dirs []string, o report.Options, jsonOut, markdown bool, plotDir string, stdout, stderr io.Writer) error {
+	rep, err := report.Load(dirs, o)
 	if err != nil {
 		return err
 	}
@@ -73,8 +85,16 @@ func runReport(dirs []string, jsonOut, markdown bool, plotDir string, stdout, st
 		if err := rep.WriteMarkdown(stdout); err != nil {
 			return err
 		}
-	} else if err := rep.WriteTable(stdout); err != nil {
-		return err
+		if err := rep.WriteFairnessMarkdown(stdout); err != nil {
+			return err
+		}
+	} else {
+		if err := rep.WriteTable(stdout); err != nil {
+			return err
+		}
+		if err := rep.WriteFairness(stdout); err != nil {
+			return err
+		}
 	}
 	if plotDir != "" {
 		files, err := charts.Write(rep, plotDir)
