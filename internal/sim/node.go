@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 
+	"github.com/pompe-bft/pompe/internal/byzantine"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/execution"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
@@ -36,10 +37,10 @@ type simNode struct {
 	life     int   // incarnation; events of a dead incarnation are void
 	tickAt   int64 // earliest scheduled wake-up (0: none)
 
-	rewritten map[*wire.Proposal]*wire.Message // a Byzantine leader's last corrupted proposal
-	refused   int                              // blocks refused as invalid, all incarnations
-	refusedAt int                              // the current core's count already added
-	tcs       int                              // timeout certificates adopted, all incarnations
+	byz       *byzantine.Transformer // nil for a correct replica
+	refused   int                    // blocks refused as invalid, all incarnations
+	refusedAt int                    // the current core's count already added
+	tcs       int                    // timeout certificates adopted, all incarnations
 	tcsAt     int
 
 	commits  map[uint64]hotstuff.Hash // every commit ever reported, across crashes
@@ -107,8 +108,10 @@ func (n *simNode) deliver(from uint32, m *wire.Message) {
 	if !n.up {
 		return
 	}
-	if n.behavior == DoubleVote {
-		n.doubleVote(m)
+	if n.byz != nil {
+		for _, e := range n.byz.In(from, m) {
+			n.c.transmitBytes(n.id, e.To, wire.Marshal(e.Msg))
+		}
 	}
 	_ = n.r.Step(n.c.s.now, from, m)
 	n.flush()

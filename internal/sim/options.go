@@ -4,27 +4,31 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pompe-bft/pompe/internal/byzantine"
 	"github.com/pompe-bft/pompe/internal/replica"
 )
 
-// Behavior is a Byzantine replica's misbehaviour.
-type Behavior string
+// Behavior is a Byzantine replica's misbehaviour: one of internal/byzantine's
+// kinds.
+type Behavior = byzantine.Kind
 
+// The misbehaviours the simulator's fault mixes rotate through; every other
+// kind of internal/byzantine can be named too.
 const (
-	Silent     Behavior = "silent"     // sends nothing at all
-	Equivocate Behavior = "equivocate" // as leader, sends conflicting proposals to different replicas
-	DoubleVote Behavior = "doublevote" // votes for every proposal it sees, ignoring the voting rule
-	Garbage    Behavior = "garbage"    // sends malformed and forged messages as well as its normal ones
+	Silent     = byzantine.Silent
+	Equivocate = byzantine.Equivocate
+	DoubleVote = byzantine.DoubleVote
+	Garbage    = byzantine.Garbage
 
 	// Pompe-specific behaviours.
-	TSLie   Behavior = "tslie"   // answers timestamp requests with validly signed timestamps far in the past or future
-	Omit    Behavior = "omit"    // as leader, drops a sequenced batch from its slot
-	Reorder Behavior = "reorder" // as leader, swaps two entries of its slot
-	Invent  Behavior = "invent"  // as leader, changes an entry's timestamp
-	Future  Behavior = "future"  // as leader, collects and proposes with a boundary far in the future
+	TSLie   = byzantine.TSLie
+	Omit    = byzantine.Omit
+	Reorder = byzantine.Reorder
+	Invent  = byzantine.Invent
+	Future  = byzantine.Future
 )
 
-// Behaviors lists every Byzantine behaviour.
+// Behaviors lists the behaviours that "byz" rotates through in Pompe mode.
 var Behaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage, TSLie, Omit, Reorder, Invent, Future}
 
 // baselineBehaviors are the behaviours that mean something in baseline mode.
@@ -32,21 +36,14 @@ var baselineBehaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage}
 
 // ParseBehavior checks a behaviour name.
 func ParseBehavior(s string) (Behavior, error) {
-	for _, b := range Behaviors {
-		if string(b) == s {
-			return b, nil
-		}
+	b, err := byzantine.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("sim: unknown Byzantine behaviour %q (known: %s)", s, joinBehaviors())
 	}
-	return "", fmt.Errorf("sim: unknown Byzantine behaviour %q (known: %s)", s, joinBehaviors())
+	return b, nil
 }
 
-func joinBehaviors() string {
-	var s []string
-	for _, b := range Behaviors {
-		s = append(s, string(b))
-	}
-	return strings.Join(s, ", ")
-}
+func joinBehaviors() string { return byzantine.Names() }
 
 // Options describe one simulated run. Times are simulated microseconds.
 type Options struct {

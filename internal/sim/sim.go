@@ -65,7 +65,6 @@ type cluster struct {
 	retries    int
 	messages   int
 	healTop    []uint64
-	corrupted  int // proposals a Byzantine leader rewrote
 }
 
 func (c *cluster) violate(format string, args ...any) {
@@ -139,6 +138,19 @@ func (c *cluster) setup() error {
 		}
 		c.nodes = append(c.nodes, nd)
 	}
+	var colluders []uint32
+	for _, nd := range c.nodes {
+		if !nd.correct() {
+			colluders = append(colluders, nd.id)
+		}
+	}
+	for _, nd := range c.nodes {
+		if !nd.correct() {
+			if err := c.misbehave(nd, colluders); err != nil {
+				return err
+			}
+		}
+	}
 	for _, nd := range c.nodes {
 		if err := nd.start(); err != nil {
 			return err
@@ -202,9 +214,6 @@ func (c *cluster) lossy() (drop, dup bool) {
 }
 
 func (c *cluster) sendFromReplica(from *simNode, to int, m *wire.Message) {
-	if from.behavior == Silent {
-		return
-	}
 	if to == hotstuff.Broadcast {
 		for i := range c.nodes {
 			if uint32(i) != from.id {
@@ -217,17 +226,9 @@ func (c *cluster) sendFromReplica(from *simNode, to int, m *wire.Message) {
 }
 
 func (c *cluster) transmit(from *simNode, to uint32, m *wire.Message) {
-	switch from.behavior {
-	case Equivocate:
-		m = from.equivocate(to, m)
-	case Garbage:
-		if c.rng.IntN(3) == 0 {
-			c.transmitBytes(from.id, to, from.garbage(m))
-		}
-	case Omit, Reorder, Invent, Future:
-		m = from.corruptSlot(m)
+	for _, out := range from.outgoing(to, m) {
+		c.transmitBytes(from.id, to, wire.Marshal(out))
 	}
-	c.transmitBytes(from.id, to, wire.Marshal(m))
 }
 
 // transmitBytes carries encoded bytes; the receiver decodes them as the
@@ -277,8 +278,10 @@ func (c *cluster) sendFromClient(k *simClient, to uint32, m *wire.ClientMessage)
 }
 
 func (c *cluster) sendToClient(from uint32, to crypto.ClientID, m *wire.ClientMessage) {
-	if c.nodes[from].behavior == Silent {
-		return
+	if byz := c.nodes[from].byz; byz != nil {
+		if m = byz.Client(to, m); m == nil {
+			return
+		}
 	}
 	k, ok := c.byClient[to]
 	if !ok {
@@ -286,9 +289,6 @@ func (c *cluster) sendToClient(from uint32, to crypto.ClientID, m *wire.ClientMe
 	}
 	if drop, _ := c.lossy(); drop {
 		return
-	}
-	if c.nodes[from].behavior == TSLie {
-		m = c.nodes[from].lieTimestamp(m)
 	}
 	raw := wire.Marshal(m)
 	c.messages++
@@ -427,7 +427,12 @@ func (c *cluster) check() {
 }
 
 func (c *cluster) result() Result {
-	r := Result{Seed: c.opts.Seed, Violations: c.violations, Retries: c.retries, Messages: c.messages, SimulatedUs: c.s.now, Corrupted: c.corrupted}
+	r := Result{Seed: c.opts.Seed, Violations: c.violations, Retries: c.retries, Messages: c.messages, SimulatedUs: c.s.now}
+	for _, n := range c.nodes {
+		if n.byz != nil {
+			r.Corrupted += n.byz.Corrupted()
+		}
+	}
 	for _, nd := range c.nodes {
 		if nd.correct() {
 			r.CorrectReplicas++
