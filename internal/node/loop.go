@@ -86,6 +86,9 @@ func (n *Node) loop(ctx context.Context) error {
 }
 
 func (n *Node) stepPeer(from uint32, m *wire.Message) {
+	if n.byz != nil {
+		n.byzantineIn(from, m)
+	}
 	if err := n.r.Step(n.now(), from, m); err != nil {
 		n.m.stepErrors.WithLabelValues("replica").Inc()
 		n.log.Debug("refused replica message", "from", from, "err", err)
@@ -175,6 +178,9 @@ func (n *Node) handleReady() error {
 			n.m.commitSeconds.Observe(time.Since(n.lastCommit).Seconds())
 		}
 		n.lastCommit = time.Now()
+	}
+	if n.byz != nil {
+		n.byzantineOut(&out)
 	}
 	if len(out.messages) > 0 || len(out.client) > 0 || out.sync {
 		n.sendq <- out

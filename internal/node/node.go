@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pompe-bft/pompe/internal/byzantine"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/execution"
@@ -45,6 +46,11 @@ type Options struct {
 	// on the metrics address, for fault tests. Never enable it in
 	// production: anyone who reaches the address can partition the replica.
 	FaultControl bool
+	// Byzantine, if set, makes this replica misbehave (internal/byzantine):
+	// test-only, never on by default. ByzantineTargets are the clients a
+	// delay-ts replica delays (empty: every client whose id hashes even).
+	Byzantine        byzantine.Kind
+	ByzantineTargets []crypto.ClientID
 }
 
 // Node is a running replica.
@@ -73,6 +79,9 @@ type Node struct {
 	faults       faults
 	committee    *crypto.Committee
 	verifier     *tsproof.Verifier
+
+	byz      *byzantine.Transformer // nil unless misbehaving on purpose (tests)
+	byzExtra []hotstuff.Envelope    // what it sends beside the replica, until the turn ends
 }
 
 // Open loads home and prepares a node; Run starts it.
