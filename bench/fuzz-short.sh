@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for a few seconds (FUZZTIME, default 5s): a smoke
-# test for CI. The committed seed corpora under testdata/fuzz also run on
-# every plain `go test`.
+# Runs every fuzz target for a few seconds (FUZZTIME, default 5s), for a
+# longer look than the test suite's own. The suite already fuzzes every
+# target it discovers for 2 s each: TestShortFuzz in test/fuzz, part of
+# `go test ./...` (skipped with -short). The committed seed corpora under
+# testdata/fuzz also run on every plain `go test`.
 #
 #   bench/fuzz-short.sh            # all targets, 5 s each
 #   FUZZTIME=30s bench/fuzz-short.sh

@@ -59,6 +59,8 @@ type Report struct {
 
 	// FaultReport is set by a run with faults.
 	*FaultReport
+	// ResourceReport is the replicas' CPU, memory and network use.
+	ResourceReport
 
 	// Check is the checker's full result (violation examples included).
 	Check checker.Result `json:"-"`
@@ -118,6 +120,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "  %s: %s\n", ex.Kind, ex.Detail)
 	}
 	r.FaultReport.writeTable(w)
+	r.ResourceReport.writeTable(w)
 	for _, e := range r.ReplicaErrors {
 		fmt.Fprintf(w, "replica problem: %s\n", e)
 	}

@@ -1,6 +1,13 @@
 package local
 
-import "time"
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
 
 // ResourceSample is one sample of one replica. CPU and network figures
 // survive restarts: a restarted replica's counters continue from the
@@ -34,4 +41,96 @@ type ReplicaResources struct {
 type ResourceRound struct {
 	Elapsed time.Duration
 	Samples []ResourceSample
+}
+
+// ResourceReport is the replicas' resource use over the measured window,
+// as the summary reports it and resources.json holds it. Per-command
+// figures are 0 when nothing was executed; memory figures are those of the
+// largest replica.
+type ResourceReport struct {
+	// ReplicaCPUCores is the mean CPU use per replica, in cores.
+	ReplicaCPUCores float64 `json:"replica_cpu_cores"`
+	// ReplicaCPUUsPerCmd is the CPU time of all replicas per executed
+	// command, in microseconds.
+	ReplicaCPUUsPerCmd float64 `json:"replica_cpu_us_per_cmd"`
+	ReplicaRSSMaxMiB   float64 `json:"replica_rss_max_mib"`
+	ReplicaRSSStartMiB float64 `json:"replica_rss_start_mib"`
+	ReplicaRSSEndMiB   float64 `json:"replica_rss_end_mib"`
+	// NetBytesPerCmd counts what all replicas sent, to peers and clients,
+	// TLS included; NetPeerBytesPerCmd only replica-to-replica traffic.
+	NetBytesPerCmd     float64 `json:"net_bytes_per_cmd"`
+	NetPeerBytesPerCmd float64 `json:"net_peer_bytes_per_cmd"`
+	// ResourcesNote says why figures are missing, if some are.
+	ResourcesNote string             `json:"resources_note,omitempty"`
+	Resources     []ReplicaResources `json:"resources"`
+}
+
+// ResourcesFileName is the file of a run directory that holds the
+// ResourceReport.
+const ResourcesFileName = "resources.json"
+
+// resourceReport sums up the sampler's window for executed commands.
+func (s *sampler) resourceReport(executed uint64) ResourceReport {
+	var rr ResourceReport
+	if !procStatsSupported {
+		rr.ResourcesNote = "CPU and memory are read from /proc, on Linux only: reported as 0"
+	}
+	window := s.last.Seconds()
+	var cpuS float64
+	var sent, peerSent uint64
+	for i, t := range s.tracks {
+		cpuS += t.cpuS
+		sent += t.peerSent + t.cliSent
+		peerSent += t.peerSent
+		rr.ReplicaRSSMaxMiB = max(rr.ReplicaRSSMaxMiB, mib(t.rssMax))
+		rr.ReplicaRSSStartMiB = max(rr.ReplicaRSSStartMiB, mib(t.rssStart))
+		rr.ReplicaRSSEndMiB = max(rr.ReplicaRSSEndMiB, mib(t.rssEnd))
+		samples := t.samples
+		if samples == nil {
+			samples = []ResourceSample{}
+		}
+		rr.Resources = append(rr.Resources, ReplicaResources{Replica: i, Samples: samples})
+	}
+	if window > 0 && len(s.tracks) > 0 {
+		rr.ReplicaCPUCores = cpuS / window / float64(len(s.tracks))
+	}
+	if executed > 0 {
+		n := float64(executed)
+		rr.ReplicaCPUUsPerCmd = cpuS * 1e6 / n
+		rr.NetBytesPerCmd = float64(sent) / n
+		rr.NetPeerBytesPerCmd = float64(peerSent) / n
+	}
+	for _, v := range []*float64{&rr.ReplicaCPUCores, &rr.ReplicaCPUUsPerCmd, &rr.ReplicaRSSMaxMiB, &rr.ReplicaRSSStartMiB,
+		&rr.ReplicaRSSEndMiB, &rr.NetBytesPerCmd, &rr.NetPeerBytesPerCmd} {
+		*v = round3(*v)
+	}
+	return rr
+}
+
+// writeTable prints the resource figures in one or two lines.
+func (rr *ResourceReport) writeTable(w io.Writer) {
+	if len(rr.Resources) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "replicas: %.3f CPU cores each, RSS %.1f -> %.1f MiB (max %.1f)\n",
+		rr.ReplicaCPUCores, rr.ReplicaRSSStartMiB, rr.ReplicaRSSEndMiB, rr.ReplicaRSSMaxMiB)
+	if rr.NetBytesPerCmd > 0 || rr.ReplicaCPUUsPerCmd > 0 {
+		fmt.Fprintf(w, "per command: %.0f µs replica CPU, %.0f B sent by replicas (%.0f between replicas)\n",
+			rr.ReplicaCPUUsPerCmd, rr.NetBytesPerCmd, rr.NetPeerBytesPerCmd)
+	}
+	if rr.ResourcesNote != "" {
+		fmt.Fprintf(w, "  (%s)\n", rr.ResourcesNote)
+	}
+}
+
+// writeResourcesFile writes rr as dir/resources.json.
+func writeResourcesFile(dir string, rr ResourceReport) error {
+	data, err := json.MarshalIndent(rr, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, ResourcesFileName), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("local: %w", err)
+	}
+	return nil
 }

@@ -79,9 +79,10 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	metricsAddrs := make([]string, r.o.Nodes)
 	if err := testnet.Generate(testnet.Options{
-		OutDir: tnDir, N: r.o.Nodes, Clients: r.o.Clients, Mode: r.o.Mode,
-		DistinctIPs: true, FreePorts: true, Regions: w.regions, OverrideReplica: fr.override(w.override),
+		OutDir: tnDir, N: r.o.Nodes, Clients: r.o.Clients, Mode: r.o.Mode, DistinctIPs: true, FreePorts: true,
+		Regions: w.regions, OverrideReplica: withMetricsAddr(metricsAddrs, fr.override(w.override)),
 	}); err != nil {
 		return nil, err
 	}
@@ -112,11 +113,20 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	}
 	r.status("%d replicas ready; running %d clients for %v", r.o.Nodes, r.o.Clients, r.o.Duration)
 
+	smp, err := r.newSampler(ci, metricsAddrs, fr)
+	if err != nil {
+		return nil, err
+	}
+	defer smp.finish() // runs before stopAll
 	faultCtx, stopFaults := context.WithCancel(ctx)
 	defer fr.wait() // runs before stopAll: every fault undone first
 	defer stopFaults()
-	r.onLoadStart = func() { fr.start(faultCtx, ci.Homes, logsDir) }
+	r.onLoadStart = func() {
+		smp.begin()
+		fr.start(faultCtx, ci.Homes, logsDir)
+	}
 	summary, loadErr := r.load(ctx, ci.Genesis, keys, runDir, logsDir)
+	smp.finish()
 	fr.wait()
 	if loadErr != nil && summary == nil {
 		return nil, loadErr
@@ -132,6 +142,10 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 		PayloadBytes: r.o.PayloadBytes, Inflight: r.o.Inflight, RatePerClient: r.o.RatePerClient,
 	}
 	rep.addLoad(*summary)
+	rep.ResourceReport = smp.resourceReport(rep.Executed)
+	if err := writeResourcesFile(runDir, rep.ResourceReport); err != nil {
+		return rep, err
+	}
 	for _, e := range replicaErrs {
 		rep.ReplicaErrors = append(rep.ReplicaErrors, e.Error())
 	}
@@ -143,6 +157,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 		return rep, err
 	}
 	rep.addCheck(res)
+	if r.o.NoLoad { // no client records to measure fairness on
+		return rep, nil
+	}
 	if rep.Fairness10ms, err = fairnessAt10ms(runDir); err != nil {
 		return rep, err
 	}
@@ -155,6 +172,9 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 // load runs the load generator with progress reports. Its client logs go
 // to logs/clients.log.
 func (r *runner) load(ctx context.Context, g config.Genesis, keys []crypto.PrivateKey, runDir, logsDir string) (*loadgen.Summary, error) {
+	if r.o.NoLoad {
+		return r.idle(ctx)
+	}
 	logFile, err := os.Create(filepath.Join(logsDir, "clients.log"))
 	if err != nil {
 		return nil, fmt.Errorf("local: %w", err)

@@ -1,0 +1,12 @@
+//go:build !linux
+
+package local
+
+import "errors"
+
+// procStatsSupported reports whether readProcStats can work here.
+const procStatsSupported = false
+
+func readProcStats(int) (float64, uint64, error) {
+	return 0, 0, errors.New("local: process CPU and memory are only read on Linux")
+}

@@ -1,0 +1,80 @@
+package local
+
+import (
+	"context"
+	"time"
+
+	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/loadgen"
+	"github.com/pompe-bft/pompe/internal/testnet"
+)
+
+// withMetricsAddr gives every replica a metrics endpoint on loopback,
+// which the resource sampler scrapes, unless next sets one (fault control
+// does); addrs receives each replica's address.
+func withMetricsAddr(addrs []string, next func(int, *config.Config)) func(int, *config.Config) {
+	return func(i int, c *config.Config) {
+		if next != nil {
+			next(i, c)
+		}
+		if c.Metrics.Listen == "" {
+			if addr, err := freeLoopbackAddr(); err == nil {
+				c.Metrics.Listen = addr
+			}
+		}
+		addrs[i] = c.Metrics.Listen
+	}
+}
+
+// newSampler prepares the resource sampler of the run's replicas.
+func (r *runner) newSampler(ci *testnet.ClusterInfo, metricsAddrs []string, fr *faultRun) (*sampler, error) {
+	targets := make([]replicaTarget, len(ci.Homes))
+	for i, home := range ci.Homes {
+		h, err := config.Load(home)
+		if err != nil {
+			return nil, err
+		}
+		targets[i] = replicaTarget{metricsAddr: metricsAddrs[i], dataDir: h.DataDir()}
+	}
+	pid := func(i int) int {
+		p := r.procs[i]
+		if fr != nil {
+			p = fr.proc(i) // restarts replace processes while faults run
+		}
+		if p == nil || p.hasExited() {
+			return 0
+		}
+		return p.cmd.Process.Pid
+	}
+	return newSampler(r.o.SampleEvery, targets, pid, r.o.OnSample), nil
+}
+
+// idle runs no load: the replicas run on their own for the window, which
+// measures what an idle cluster costs.
+func (r *runner) idle(ctx context.Context) (*loadgen.Summary, error) {
+	start := time.Now()
+	stop := make(chan struct{})
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		if r.o.Progress != nil {
+			read := func() loadgen.Progress { return loadgen.Progress{Elapsed: time.Since(start)} }
+			reportProgress(r.o.Progress, r.o.Interactive, false, r.o.ProgressEvery, r.o.Duration, read, stop)
+		}
+	}()
+	if r.onLoadStart != nil {
+		r.onLoadStart()
+	}
+	timer := time.NewTimer(r.o.Duration)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	close(stop)
+	<-progressDone
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	return &loadgen.Summary{Mode: r.o.Mode, Start: start, Window: time.Since(start)}, nil
+}
