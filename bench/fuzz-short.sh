@@ -25,6 +25,9 @@ targets=(
 	"./pkg/client FuzzClientReplies"
 	"./internal/batch FuzzDecode"
 	"./internal/hotstuff FuzzStep"
+	"./pkg/app/kvstore FuzzDecode"
+	"./pkg/app/kvstore FuzzDecodeResult"
+	"./pkg/app/kvstore FuzzRestore"
 )
 failed=0
 for t in "${targets[@]}"; do
