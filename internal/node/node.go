@@ -159,6 +159,9 @@ func Open(home string, opts Options) (*Node, error) {
 	if err := registerNetMetrics(n.reg, h.Index, n.tr.NetBytes); err != nil {
 		return fail(err)
 	}
+	if err := n.openByzantine(opts); err != nil {
+		return fail(err)
+	}
 	return n, nil
 }
 
