@@ -103,6 +103,7 @@ the table go to stderr.`,
 	f.DurationVar(&opts.StopGrace, "stop-grace", local.DefaultStopGrace, "how long replicas get to exit after SIGTERM before SIGKILL")
 	addLocalWANFlag(cmd, &opts)
 	addLocalFaultsFlag(cmd, &opts)
+	addLocalByzantineFlag(cmd, &opts)
 	addLocalProfileFlag(cmd, &profileDir)
 	return cmd
 }

@@ -62,6 +62,16 @@ type acked struct {
 // runDir. loadStart and window are the load's start and length; applied
 // are the faults as they happened (seconds from loadStart).
 func Judge(runDir string, n int, loadStart time.Time, window time.Duration, applied []Applied) (Judgement, error) {
+	replicas := make([]int, n)
+	for i := range replicas {
+		replicas[i] = i
+	}
+	return JudgeReplicas(runDir, replicas, loadStart, window, applied)
+}
+
+// JudgeReplicas is Judge over the execution logs of the given replicas
+// only: a run with Byzantine replicas judges its correct ones.
+func JudgeReplicas(runDir string, replicas []int, loadStart time.Time, window time.Duration, applied []Applied) (Judgement, error) {
 	cmds, err := readAcknowledged(runDir)
 	if err != nil {
 		return Judgement{}, err
@@ -81,7 +91,7 @@ func Judge(runDir string, n int, loadStart time.Time, window time.Duration, appl
 	for i, c := range cmds {
 		index[c.key] = i
 	}
-	for r := range n {
+	for _, r := range replicas {
 		lagging, err := checkReplica(filepath.Join(runDir, runlog.ExecLogName(r)), cmds, index, lost, faultEndUs)
 		if err != nil {
 			return Judgement{}, err

@@ -203,7 +203,7 @@ func (f *faultRun) Restart(i int) error {
 	n := f.restarts[i]
 	f.mu.Unlock()
 	logPath := filepath.Join(f.logsDir, fmt.Sprintf("%s.%d", replicaLogName(i), n))
-	p, err := startReplica(i, f.r.o.Executable, f.nodeArgs(f.homes[i]), logPath)
+	p, err := startReplica(i, f.r.o.Executable, f.r.replicaArgs(f, i, f.homes[i]), logPath)
 	if err != nil {
 		return err
 	}

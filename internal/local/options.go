@@ -34,6 +34,10 @@ type Options struct {
 	// internal/faults or a schedule file) run against the replicas during
 	// the load; replicas then serve fault control on a metrics address.
 	Faults string
+	// Byzantine, if set, is "KIND[:COUNT]": COUNT replicas (default f)
+	// run as Byzantine replicas of that kind (internal/byzantine). They
+	// are left out of the checks, which judge every correct replica.
+	Byzantine string
 	// OutDir, if set, receives the testnet, every log and the run records,
 	// and is kept. Otherwise a temporary directory is used and removed at
 	// the end unless Keep is set.
@@ -134,7 +138,7 @@ func (o Options) validate() error {
 	case o.Duration < 0 || o.ProgressEvery < 0 || o.ReadyTimeout < 0 || o.StopGrace < 0 || o.SampleEvery < 0:
 		return errors.New("local: negative duration")
 	}
-	return nil
+	return o.validateByzantine()
 }
 
 // Layout of a run directory.

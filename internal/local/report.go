@@ -59,6 +59,8 @@ type Report struct {
 
 	// FaultReport is set by a run with faults.
 	*FaultReport
+	// Byzantine is set by a run with Byzantine replicas.
+	Byzantine *ByzantineReport `json:"byzantine,omitempty"`
 	// ResourceReport is the replicas' CPU, memory and network use.
 	ResourceReport
 
@@ -69,7 +71,7 @@ type Report struct {
 // OK reports a run with executed commands, no violation and no replica
 // failure.
 func (r *Report) OK() bool {
-	return r.ConsistencyViolations == 0 && r.OrderingViolations == 0 && len(r.ReplicaErrors) == 0 && r.FaultReport.ok()
+	return r.ConsistencyViolations == 0 && r.OrderingViolations == 0 && len(r.ReplicaErrors) == 0 && r.FaultReport.ok() && r.Byzantine.ok()
 }
 
 func (r *Report) addLoad(s loadgen.Summary) {
@@ -120,6 +122,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, "  %s: %s\n", ex.Kind, ex.Detail)
 	}
 	r.FaultReport.writeTable(w)
+	r.Byzantine.writeTable(w)
 	r.ResourceReport.writeTable(w)
 	for _, e := range r.ReplicaErrors {
 		fmt.Fprintf(w, "replica problem: %s\n", e)

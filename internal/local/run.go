@@ -98,7 +98,7 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 
 	defer r.stopAll() // also on every error path below
 	for i, home := range ci.Homes {
-		p, err := startReplica(i, r.o.Executable, fr.nodeArgs(home), filepath.Join(logsDir, replicaLogName(i)))
+		p, err := startReplica(i, r.o.Executable, r.replicaArgs(fr, i, home), filepath.Join(logsDir, replicaLogName(i)))
 		if err != nil {
 			return nil, err
 		}
@@ -152,11 +152,14 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	if err := collectExecLogs(ci, runDir); err != nil {
 		return rep, err
 	}
-	res, err := checker.Check(runDir, checker.Options{})
+	res, err := checker.Check(runDir, checker.Options{Correct: r.correctReplicas()})
 	if err != nil {
 		return rep, err
 	}
 	rep.addCheck(res)
+	if rep.Byzantine, err = r.judgeByzantine(runDir); err != nil {
+		return rep, err
+	}
 	if r.o.NoLoad { // no client records to measure fairness on
 		return rep, nil
 	}

@@ -1,0 +1,18 @@
+package main
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/pompe-bft/pompe/internal/byzantine"
+	"github.com/pompe-bft/pompe/internal/local"
+)
+
+// addLocalByzantineFlag adds --byzantine to `pompe local`.
+func addLocalByzantineFlag(cmd *cobra.Command, opts *local.Options) {
+	cmd.Flags().StringVar(&opts.Byzantine, "byzantine", "",
+		"TESTS ONLY: run KIND[:COUNT] Byzantine replicas (COUNT at most f, default f; replicas 0..COUNT-1), left out of the checks; kinds: "+
+			byzantine.Names()+"; the summary adds byzantine {kind, replicas, lost_acknowledged}")
+	cmd.Example += `
+  pompe local --byzantine reverse-ts --duration 10s --json
+  pompe local --mode hotstuff --nodes 7 --byzantine equivocate:2`
+}
