@@ -41,7 +41,13 @@ other average.
 With --json, stdout holds one JSON line (per run, a timeline of per-second
 buckets too); with --markdown, one Markdown table row per run. With --plot OUTDIR, charts are written there as PNG and SVG:
 latency_cdf, throughput, latency_over_time, fairness (when a run has pairs
-to compare) and, when both modes are among the runs, pompe_vs_hotstuff.
+to compare), replica_rss and replica_cpu (when a run has a resources.json)
+and, when both modes are among the runs, pompe_vs_hotstuff.
+
+Runs of 'pompe local' record their replicas' resource use in
+run/resources.json; the report adds, per such run, CPU cores per replica,
+CPU microseconds per command, resident memory (start, end, max of the
+largest replica) and bytes sent per command (all, and between replicas).
 
 Fairness, from client records: over every pair of executed commands of
 different clients whose first sends are more than Δ apart (client clocks;
@@ -88,11 +94,17 @@ func runReport(dirs []string, o report.Options, jsonOut, markdown bool, plotDir 
 		if err := rep.WriteFairnessMarkdown(stdout); err != nil {
 			return err
 		}
+		if err := rep.WriteResourcesMarkdown(stdout); err != nil {
+			return err
+		}
 	} else {
 		if err := rep.WriteTable(stdout); err != nil {
 			return err
 		}
 		if err := rep.WriteFairness(stdout); err != nil {
+			return err
+		}
+		if err := rep.WriteResources(stdout); err != nil {
 			return err
 		}
 	}

@@ -65,6 +65,8 @@ type Run struct {
 	Timeline Timeline `json:"timeline"`
 	// Fairness is the pair-order measure (nil only before loading).
 	Fairness *Fairness `json:"fairness,omitempty"`
+	// Resources is the replicas' resource use, when the run recorded it.
+	Resources *Resources `json:"resources,omitempty"`
 }
 
 // Options tune Load.
@@ -107,6 +109,9 @@ func loadRun(dir string, o Options) (*Run, error) {
 	}
 	acc.finish()
 	if r.Fairness, err = src.fairness(o.Fairness); err != nil {
+		return nil, err
+	}
+	if r.Resources, err = loadResources(src.dir, dir); err != nil {
 		return nil, err
 	}
 	r.Label = string(r.Mode)

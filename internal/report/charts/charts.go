@@ -64,6 +64,12 @@ func Write(rep *report.Report, dir string) ([]string, error) {
 			draw func(*report.Report) (*plot.Plot, error)
 		}{Fairness, fairnessChart})
 	}
+	if hasResources(rep) {
+		charts = append(charts, []struct {
+			name string
+			draw func(*report.Report) (*plot.Plot, error)
+		}{{ReplicaRSS, replicaRSS}, {ReplicaCPU, replicaCPU}}...)
+	}
 	var files []string
 	for _, c := range charts {
 		p, err := c.draw(rep)
