@@ -61,3 +61,16 @@ func (logTicks) Ticks(lo, hi float64) []plot.Tick {
 	}
 	return ticks
 }
+
+// padAround widens an axis around its data without stretching it to 0.
+func padAround(a *plot.Axis, log bool) {
+	if log {
+		pad(a, true)
+		return
+	}
+	span := a.Max - a.Min
+	if span == 0 {
+		span = math.Max(math.Abs(a.Max), 1)
+	}
+	a.Min, a.Max = a.Min-span*linearPadFraction, a.Max+span*linearPadFraction
+}

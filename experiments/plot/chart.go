@@ -32,6 +32,9 @@ type chartSpec struct {
 	title          string
 	xLabel, yLabel string
 	xLog, yLog     bool
+	// xAtData puts the x ticks at the data's x values (n = 4, 7, 10, 16)
+	// and does not stretch the x axis to 0.
+	xAtData bool
 }
 
 // line is one series' points and its legend.
@@ -142,7 +145,12 @@ func drawChart(runs []summary, spec chartSpec, dir, name string) (bool, error) {
 			}
 		}
 	}
-	pad(&p.X, spec.xLog)
+	if spec.xAtData {
+		p.X.Tick.Marker = dataTicks(lines)
+		padAround(&p.X, spec.xLog)
+	} else {
+		pad(&p.X, spec.xLog)
+	}
 	pad(&p.Y, spec.yLog)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return false, err
@@ -218,4 +226,21 @@ func lineColor(label string, index int) color.Color {
 		return palette[1]
 	}
 	return palette[index%len(palette)]
+}
+
+// dataTicks marks every distinct x value of the lines.
+func dataTicks(lines []line) plot.ConstantTicks {
+	var xs []float64
+	for _, l := range lines {
+		for _, pt := range l.pts {
+			xs = append(xs, pt.x)
+		}
+	}
+	slices.Sort(xs)
+	xs = slices.Compact(xs)
+	ticks := make(plot.ConstantTicks, len(xs))
+	for i, x := range xs {
+		ticks[i] = plot.Tick{Value: x, Label: formatNumber(x)}
+	}
+	return ticks
 }

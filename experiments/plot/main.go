@@ -11,7 +11,7 @@ import (
 
 const usage = `usage:
   plot table --columns FIELD[:HEADER],... SUMMARY...
-  plot chart --x FIELD --y FIELD [--series FIELD,...] [--order FIELD] [--label FIELD] [--xlog] [--ylog]
+  plot chart --x FIELD --y FIELD [--series FIELD,...] [--order FIELD] [--label FIELD] [--xlog] [--ylog] [--xdata]
              [--title T] [--xlabel L] [--ylabel L] --out DIR --name NAME SUMMARY...
   plot pair --key FIELD,... --field FIELD [--header H] [--also FIELD[:HEADER],...] SUMMARY...
   plot has FIELD SUMMARY...     (exit 0 if every summary holds FIELD, 3 if some or none do)
@@ -64,6 +64,7 @@ func run(args []string, stdout io.Writer) (int, error) {
 		fs.StringVar(&spec.yLabel, "ylabel", "", "y axis label (default: the field)")
 		fs.BoolVar(&spec.xLog, "xlog", false, "log scale on x")
 		fs.BoolVar(&spec.yLog, "ylog", false, "log scale on y")
+		fs.BoolVar(&spec.xAtData, "xdata", false, "x ticks at the data's x values")
 		fs.StringVar(&dir, "out", "", "directory of the charts")
 		fs.StringVar(&name, "name", "", "file name without extension (.png and .svg are written)")
 		if err := fs.Parse(args[1:]); err != nil {

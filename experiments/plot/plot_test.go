@@ -195,7 +195,7 @@ func TestSeriesLines(t *testing.T) {
 
 func TestChartWritesPNGAndSVG(t *testing.T) {
 	dir := t.TempDir()
-	args := append([]string{"chart", "--x", "batch", "--y", "executed_per_s", "--series", "mode,nodes", "--xlog", "--label", "batch",
+	args := append([]string{"chart", "--x", "batch", "--y", "executed_per_s", "--series", "mode,nodes", "--xlog", "--xdata", "--label", "batch",
 		"--out", dir, "--name", "tput"}, writeSummaries(t, pompeB1, pompeB100, hotstuffB1)...)
 	if code, err := run(args, &bytes.Buffer{}); err != nil || code != 0 {
 		t.Fatalf("code %d, err %v", code, err)
