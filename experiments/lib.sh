@@ -38,6 +38,7 @@ exp_init() {
 	summaries=()
 	dirs=()
 	failed=()
+	retried=()
 	started=$(date +%s)
 	exp_differences | sed 's/^/# /'
 	echo
@@ -62,17 +63,30 @@ exp_differences() {
 # exp_run LABEL FLAG...: one `pompe local` run into runs/LABEL; its JSON
 # summary goes to runs/LABEL.json and its progress and table to
 # runs/LABEL.txt. The replicas' stores are deleted afterwards (the
-# execution logs are under run/ already).
+# execution logs are under run/ already). A run that ends without a
+# summary (it could not start: a port taken meanwhile by another process on
+# a shared machine) is tried once more, and results.md lists the retry; a
+# run with a summary is never repeated, whatever it shows.
 exp_run() {
 	local label=$1
 	shift
 	local out=$results/runs/$label
-	echo "== $label: pompe local $* --duration $DURATION"
-	local rc=0
-	"$bin" local --json --out "$out" --duration "$DURATION" --clients "$CLIENTS" --inflight "$INFLIGHT" \
-		--payload "$PAYLOAD" --ready-timeout "$READY_TIMEOUT" "$@" >"$out.json" 2>"$out.txt" || rc=$?
-	tail -n 4 "$out.txt" | sed 's/^/   /'
-	rm -rf "$out"/testnet/node*/data
+	local attempt rc
+	for attempt in 1 2; do
+		echo "== $label: pompe local $* --duration $DURATION"
+		rc=0
+		rm -rf "$out"
+		"$bin" local --json --out "$out" --duration "$DURATION" --clients "$CLIENTS" --inflight "$INFLIGHT" \
+			--payload "$PAYLOAD" --ready-timeout "$READY_TIMEOUT" "$@" >"$out.json" 2>"$out.txt" || rc=$?
+		tail -n 4 "$out.txt" | sed 's/^/   /'
+		rm -rf "$out"/testnet/node*/data
+		if [[ -s $out.json || $attempt -eq 2 ]]; then
+			break
+		fi
+		cp "$out.txt" "$out.attempt1.txt"
+		retried+=("$label: $(tail -n 1 "$out.txt" | cut -c1-300)")
+		echo "   no summary (exit $rc); trying once more (first attempt's output: runs/$label.attempt1.txt)"
+	done
 	if [[ $rc -ne 0 ]]; then
 		echo "   FAILED (exit $rc; see runs/$label.txt)"
 		failed+=("$label")
@@ -124,6 +138,15 @@ exp_violations_note() {
 		echo "Every run passed the checker: 0 consistency and 0 ordering violations, no replica failure."
 	else
 		echo "**${#failed[@]} run(s) failed** (violations, replica failures or no summary): ${failed[*]}; see runs/<label>.txt."
+	fi
+	if [[ ${#retried[@]} -gt 0 ]]; then
+		echo
+		echo "Started twice (the first attempt ended without a summary; its output is runs/<label>.attempt1.txt):"
+		echo
+		local r
+		for r in "${retried[@]}"; do
+			echo "- ${r//|/\\|}"
+		done
 	fi
 }
 
