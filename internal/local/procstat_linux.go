@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // clockTicksPerSecond is USER_HZ, the unit of /proc/<pid>/stat times,
@@ -82,4 +83,12 @@ func parseStatusRSS(status []byte) (uint64, error) {
 		return kb << 10, nil
 	}
 	return 0, nil
+}
+
+// diskBytes is the space a file takes on disk: its allocated blocks.
+func diskBytes(info os.FileInfo) uint64 {
+	if st, ok := info.Sys().(*syscall.Stat_t); ok {
+		return uint64(st.Blocks) * 512
+	}
+	return uint64(info.Size())
 }

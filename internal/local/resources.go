@@ -26,8 +26,11 @@ type ResourceSample struct {
 	// NetSentBytes is what the replica wrote to peers and clients since
 	// the window began.
 	NetSentBytes uint64 `json:"net_sent_bytes"`
-	// DiskMiB is the size of the files in the replica's data directory.
-	DiskMiB float64 `json:"disk_mib"`
+	// DiskMiB is the disk space of the replica's data directory;
+	// ExecLogMiB the part of it its execution log takes, a record of every
+	// executed command that grows with the run by design.
+	DiskMiB    float64 `json:"disk_mib"`
+	ExecLogMiB float64 `json:"exec_log_mib"`
 }
 
 // ReplicaResources is one replica's series of samples.

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 )
@@ -13,6 +14,10 @@ import (
 // whole span at a coarser step: adjacent samples are merged in pairs and
 // the recording step doubles.
 const maxSamplesPerReplica = 3600
+
+// execLogSuffix names a replica's execution log (replicaN.exec.tsv),
+// which keeps every executed command and so grows with the run by design.
+const execLogSuffix = ".exec.tsv"
 
 // replicaTarget says where to read one replica besides /proc.
 type replicaTarget struct {
@@ -115,6 +120,7 @@ type reading struct {
 	metrics   replicaMetrics
 	metricsOK bool
 	diskBytes uint64
+	execLog   uint64
 }
 
 func (s *sampler) round() {
@@ -161,7 +167,7 @@ func (s *sampler) read(i int) reading {
 		cancel()
 		r.metrics, r.metricsOK = m, err == nil
 	}
-	r.diskBytes = dirBytes(s.targets[i].dataDir)
+	r.diskBytes, r.execLog = dirBytes(s.targets[i].dataDir)
 	return r
 }
 
@@ -213,7 +219,7 @@ func (t *replicaTrack) add(r reading, first bool, at time.Duration, record bool)
 	}
 	smp := ResourceSample{
 		TS: round3(at.Seconds()), CPUCores: round3(cores), RSSMiB: round3(mib(rss)), Goroutines: t.goroutines,
-		NetSentBytes: t.peerSent + t.cliSent, DiskMiB: round3(mib(r.diskBytes)),
+		NetSentBytes: t.peerSent + t.cliSent, DiskMiB: round3(mib(r.diskBytes)), ExecLogMiB: round3(mib(r.execLog)),
 	}
 	if record {
 		t.samples = append(t.samples, smp)
@@ -240,21 +246,28 @@ func mergePairs(in []ResourceSample) []ResourceSample {
 
 func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 
-// dirBytes is the size of the regular files under dir; files that vanish
-// while it walks (compactions) are skipped.
-func dirBytes(dir string) uint64 {
+// dirBytes is the disk space the files under dir take (allocated
+// blocks where the system says, so preallocated files count in full), and
+// of it the execution logs'. Files that vanish while it walks
+// (compactions) are skipped.
+func dirBytes(dir string) (total, execLogs uint64) {
 	if dir == "" {
-		return 0
+		return 0, 0
 	}
-	var total uint64
-	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return nil
 		}
-		if info, err := d.Info(); err == nil {
-			total += uint64(info.Size())
+		info, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		n := diskBytes(info)
+		total += n
+		if strings.HasSuffix(path, execLogSuffix) {
+			execLogs += n
 		}
 		return nil
 	})
-	return total
+	return total, execLogs
 }

@@ -26,6 +26,7 @@ type ResourceSample struct {
 	Goroutines   int     `json:"goroutines"`
 	NetSentBytes uint64  `json:"net_sent_bytes"`
 	DiskMiB      float64 `json:"disk_mib"`
+	ExecLogMiB   float64 `json:"exec_log_mib"`
 }
 
 // ReplicaSeries is one replica's samples.
