@@ -1,7 +1,10 @@
 package charts
 
 import (
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -9,11 +12,14 @@ import (
 	"github.com/pompe-bft/pompe/internal/report"
 )
 
-// Chart names of the replicas' resource use over time, drawn for runs
-// that recorded it.
+// Chart names of the replicas' resource use over time. A report draws
+// ReplicaRSS and ReplicaCPU for runs that recorded it; WriteReplicaSeries
+// draws all four for one run.
 const (
-	ReplicaRSS = "replica_rss"
-	ReplicaCPU = "replica_cpu"
+	ReplicaRSS        = "replica_rss"
+	ReplicaCPU        = "replica_cpu"
+	ReplicaGoroutines = "replica_goroutines"
+	ReplicaDisk       = "replica_disk"
 )
 
 func hasResources(rep *report.Report) bool {
@@ -25,41 +31,102 @@ func hasResources(rep *report.Report) bool {
 	return false
 }
 
-func replicaRSS(rep *report.Report) (*plot.Plot, error) {
-	return replicaSeries(rep, "Replica resident memory over time", "RSS (MiB)",
-		func(s report.ResourceSample) float64 { return s.RSSMiB })
+// seriesSet is the replica series of one run, named for the legend.
+type seriesSet struct {
+	label    string
+	replicas []report.ReplicaSeries
 }
 
-func replicaCPU(rep *report.Report) (*plot.Plot, error) {
-	return replicaSeries(rep, "Replica CPU over time", "CPU (cores)",
-		func(s report.ResourceSample) float64 { return s.CPUCores })
-}
-
-// replicaSeries draws one line per replica of every run with resources,
-// each in its own colour, every other run dashed.
-func replicaSeries(rep *report.Report, title, y string, value func(report.ResourceSample) float64) (*plot.Plot, error) {
-	p := newPlot(title, "time since the start of the measured window (s)", y)
-	p.Y.Min = 0
-	p.Y.Tick.Marker = plainTicks{}
-	line := 0
+func reportSeries(rep *report.Report) []seriesSet {
+	var sets []seriesSet
 	for i, r := range rep.Runs {
 		if r.Resources == nil {
 			continue
 		}
-		for _, rs := range r.Resources.Replicas {
+		label := ""
+		if len(rep.Runs) > 1 {
+			label = fmt.Sprintf("%d %s, ", i+1, r.Label)
+		}
+		sets = append(sets, seriesSet{label: label, replicas: r.Resources.Replicas})
+	}
+	return sets
+}
+
+// resourceChart is one chart of a sample field over time.
+type resourceChart struct {
+	name, title, y string
+	value          func(report.ResourceSample) float64
+}
+
+var resourceCharts = []resourceChart{
+	{ReplicaRSS, "Replica resident memory over time", "RSS (MiB)", func(s report.ResourceSample) float64 { return s.RSSMiB }},
+	{ReplicaCPU, "Replica CPU over time", "CPU (cores)", func(s report.ResourceSample) float64 { return s.CPUCores }},
+	{ReplicaGoroutines, "Replica goroutines over time", "goroutines", func(s report.ResourceSample) float64 { return float64(s.Goroutines) }},
+	{ReplicaDisk, "Replica data directory on disk over time (solid: all, dashed: execution log)", "disk (MiB)",
+		func(s report.ResourceSample) float64 { return s.DiskMiB }},
+}
+
+func replicaRSS(rep *report.Report) (*plot.Plot, error) {
+	return replicaSeries(reportSeries(rep), resourceCharts[0])
+}
+
+func replicaCPU(rep *report.Report) (*plot.Plot, error) {
+	return replicaSeries(reportSeries(rep), resourceCharts[1])
+}
+
+// replicaSeries draws one line per replica of every set, each in its own
+// colour, every other set dashed (the disk chart dashes the execution
+// log instead).
+func replicaSeries(sets []seriesSet, c resourceChart) (*plot.Plot, error) {
+	p := newPlot(c.title, "time since the start of the measured window (s)", c.y)
+	p.Y.Min = 0
+	p.Y.Tick.Marker = plainTicks{}
+	line := 0
+	for si, set := range sets {
+		for _, rs := range set.replicas {
 			pts := make(plotter.XYs, 0, len(rs.Samples))
+			var logPts plotter.XYs
 			for _, s := range rs.Samples {
-				pts = append(pts, plotter.XY{X: s.TS, Y: value(s)})
+				pts = append(pts, plotter.XY{X: s.TS, Y: c.value(s)})
+				if c.name == ReplicaDisk {
+					logPts = append(logPts, plotter.XY{X: s.TS, Y: s.ExecLogMiB})
+				}
 			}
-			legend := fmt.Sprintf("replica %d", rs.Replica)
-			if len(rep.Runs) > 1 {
-				legend = fmt.Sprintf("%d %s, %s", i+1, r.Label, legend)
+			legend := fmt.Sprintf("%sreplica %d", set.label, rs.Replica)
+			if err := addLine(p, pts, legend, line, c.name != ReplicaDisk && si%2 == 1); err != nil {
+				return nil, err
 			}
-			if err := addLine(p, pts, legend, line, i%2 == 1); err != nil {
+			if err := addLine(p, logPts, legend+" execution log", line, true); err != nil {
 				return nil, err
 			}
 			line++
 		}
 	}
 	return p, nil
+}
+
+// WriteReplicaSeries draws the replica series of one run (memory, CPU,
+// goroutines, disk) into dir and returns the files written.
+func WriteReplicaSeries(replicas []report.ReplicaSeries, dir string) ([]string, error) {
+	if len(replicas) == 0 {
+		return nil, errors.New("charts: no replica series")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("charts: %w", err)
+	}
+	var files []string
+	for _, c := range resourceCharts {
+		p, err := replicaSeries([]seriesSet{{replicas: replicas}}, c)
+		if err != nil {
+			return files, fmt.Errorf("charts: %s: %w", c.name, err)
+		}
+		for _, ext := range formats {
+			path := filepath.Join(dir, c.name+"."+ext)
+			if err := save(p, path, ext); err != nil {
+				return files, fmt.Errorf("charts: %s: %w", path, err)
+			}
+			files = append(files, path)
+		}
+	}
+	return files, nil
 }

@@ -36,3 +36,23 @@ func TestWriteDrawsReplicaResources(t *testing.T) {
 		checkSVG(t, filepath.Join(out, name+".svg"))
 	}
 }
+
+func TestWriteReplicaSeries(t *testing.T) {
+	series := []report.ReplicaSeries{{Replica: 0, Samples: []report.ResourceSample{
+		{TS: 0, RSSMiB: 30, Goroutines: 40, DiskMiB: 64, ExecLogMiB: 1},
+		{TS: 10, RSSMiB: 31, Goroutines: 41, DiskMiB: 65, ExecLogMiB: 2, CPUCores: 0.1}}}}
+	out := t.TempDir()
+	files, err := WriteReplicaSeries(series, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 8 {
+		t.Errorf("files %v", files)
+	}
+	for _, name := range []string{ReplicaRSS, ReplicaCPU, ReplicaGoroutines, ReplicaDisk} {
+		checkPNG(t, filepath.Join(out, name+".png"))
+	}
+	if _, err := WriteReplicaSeries(nil, out); err == nil {
+		t.Error("no series drawn")
+	}
+}
