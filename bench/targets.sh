@@ -29,8 +29,10 @@
 # writing targets.md). A missed target is reported, not a failure.
 #
 # Needs bash and Go only. POMPE=path uses that pompe binary instead of
-# building ./cmd/pompe. The idle and memory limits are this suite's own
-# (TARGET_* variables); the load targets are the project's.
+# building ./cmd/pompe. The load, idle-CPU (2% of one core per replica) and
+# memory (300 MiB per replica) limits are the project's targets; the idle
+# traffic and idle RSS-growth limits are this suite's own (TARGET_*
+# variables).
 set -euo pipefail
 
 DURATION=${DURATION:-30s}
@@ -44,7 +46,7 @@ TARGET_HOTSTUFF_B200_PER_S=${TARGET_HOTSTUFF_B200_PER_S:-110000}
 TARGET_IDLE_CPU_CORES=${TARGET_IDLE_CPU_CORES:-0.02}
 TARGET_IDLE_BYTES_PER_S=${TARGET_IDLE_BYTES_PER_S:-1024}
 TARGET_IDLE_RSS_GROWTH_MIB=${TARGET_IDLE_RSS_GROWTH_MIB:-16}
-TARGET_RSS_MIB=${TARGET_RSS_MIB:-512}
+TARGET_RSS_MIB=${TARGET_RSS_MIB:-300}
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 results=${RESULTS:-$repo/bench/results/targets-$(date +%Y-%m-%d)}
