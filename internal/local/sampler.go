@@ -135,8 +135,10 @@ func (s *sampler) round() {
 		}()
 	}
 	wg.Wait()
+	// The last round closes the window for the totals; it is recorded
+	// unless it comes too soon after the previous sample to give a rate.
 	final := s.stop == nil
-	record := s.rounds%s.stride == 0 || final
+	record := s.rounds%s.stride == 0 || (final && at-s.last >= s.every/2)
 	out := ResourceRound{Elapsed: at, Samples: make([]ResourceSample, len(s.targets))}
 	for i := range s.tracks {
 		out.Samples[i] = s.tracks[i].add(readings[i], s.rounds == 0, at, record)
