@@ -34,6 +34,7 @@ A cluster that stays up:
 		newNodeCmd(),
 		newClientCmd(),
 		newLocalCmd(),
+		newSoakCmd(),
 		newSimCmd(),
 		newCheckCmd(),
 		newBenchCmd(),
