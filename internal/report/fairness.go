@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -141,14 +142,14 @@ func (rep *Report) WriteFairness(w io.Writer) error {
 	}
 	fmt.Fprintln(w, "\nfairness: pairs of commands of different clients sent more than Δ apart, fraction executed in send order")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\tΔ ms\tpairs\tin order\tearlier targeted\tlater targeted\t")
+	fmt.Fprintln(tw, "run\tΔ ms\tpairs\tout of order\tin order\tearlier targeted\tlater targeted\t")
 	for i, r := range rep.Runs {
 		if r.Fairness == nil || r.Fairness.Skipped != "" {
 			continue
 		}
-		name := fmt.Sprintf("%d %s", i+1, r.Label)
+		name := fmt.Sprintf("%d %s", i+1, rep.FairnessLabel(r))
 		for _, p := range r.Fairness.Points {
-			fmt.Fprintf(tw, "%s\t%g\t%d\t%s\t%s\t%s\t\n", name, p.DeltaMs, p.All.Pairs,
+			fmt.Fprintf(tw, "%s\t%g\t%d\t%d\t%s\t%s\t%s\t\n", name, p.DeltaMs, p.All.Pairs, p.All.Pairs-p.All.InOrder,
 				fractionText(p.All), fractionText(p.Targets.EarlierTargeted), fractionText(p.Targets.LaterTargeted))
 			name = ""
 		}
@@ -193,7 +194,7 @@ func (rep *Report) WriteFairnessMarkdown(w io.Writer) error {
 			continue
 		}
 		var row strings.Builder
-		fmt.Fprintf(&row, "| %s | %s | %d |", r.Label, r.Mode, r.Fairness.Commands)
+		fmt.Fprintf(&row, "| %s | %s | %d |", rep.FairnessLabel(r), r.Mode, r.Fairness.Commands)
 		for _, d := range deltas {
 			p, ok := r.Fairness.At(d.Delta)
 			if !ok {
@@ -211,6 +212,18 @@ func (rep *Report) WriteFairnessMarkdown(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// FairnessLabel names r in fairness outputs: its label, followed by its
+// directory's name when another run has the same label (runs that differ
+// only by an attack do).
+func (rep *Report) FairnessLabel(r *Run) string {
+	for _, o := range rep.Runs {
+		if o != r && o.Label == r.Label {
+			return r.Label + " " + filepath.Base(filepath.Clean(r.Dir))
+		}
+	}
+	return r.Label
 }
 
 func (rep *Report) hasFairness() bool {

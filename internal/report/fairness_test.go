@@ -105,13 +105,13 @@ func TestFairnessOutputs(t *testing.T) {
 	if err := rep.WriteFairnessMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"fairness:", "in order", "0.0000", "earlier targeted"} {
+	for _, want := range []string{"fairness:", "in order", "0.0000", "earlier targeted", "out of order"} {
 		if !strings.Contains(table.String(), want) {
 			t.Errorf("table lacks %q:\n%s", want, table.String())
 		}
 	}
 	lines := strings.Split(strings.TrimSpace(md.String()), "\n")
-	if len(lines) != 4 || !strings.Contains(lines[0], "Δ=10 ms") || !strings.HasPrefix(lines[2], "| hotstuff batch 1 | hotstuff | 4 | 0.0000 | 4 |") {
+	if len(lines) != 4 || !strings.Contains(lines[0], "Δ=10 ms") || !strings.HasPrefix(lines[2], "| hotstuff batch 1 "+filepath.Base(rep.Runs[0].Dir)+" | hotstuff | 4 | 0.0000 | 4 |") {
 		t.Errorf("markdown:\n%s", md.String())
 	}
 	line, err := rep.JSON()

@@ -63,7 +63,7 @@ func fairnessChart(rep *report.Report) (*plot.Plot, error) {
 		points.GlyphStyle.Shape = draw.CircleGlyph{}
 		p.Add(line, points)
 		if i < maxLegendRuns {
-			p.Legend.Add(fmt.Sprintf("%d %s", i+1, r.Label), line, points)
+			p.Legend.Add(fmt.Sprintf("%d %s", i+1, rep.FairnessLabel(r)), line, points)
 		}
 	}
 	p.X.Tick.Marker = deltaTicks(deltas)
