@@ -72,11 +72,14 @@ type attempt struct {
 	seqReq *wire.ClientMessage
 	submit *wire.ClientMessage
 
-	certs   []*wire.TimestampCert // by replica; nil: none valid yet
-	nCerts  int
-	ts      int64 // the median sent in the sequence request
-	acks    crypto.Bitmap
-	rejects crypto.Bitmap
+	certs  []*wire.TimestampCert // by replica; nil: none valid yet
+	nCerts int
+	// badCerts: replicas whose certificate failed its signature check; their
+	// further replies for this attempt are ignored.
+	badCerts crypto.Bitmap
+	ts       int64 // the median sent in the sequence request
+	acks     crypto.Bitmap
+	rejects  crypto.Bitmap
 
 	sequencedAt time.Time
 	votes       execVotes

@@ -33,12 +33,13 @@ func (e *engine) startAttempt(fl *flight, now time.Time) {
 // current one.
 func (e *engine) newAttempt(fl *flight, raw []byte) *attempt {
 	at := &attempt{
-		fl:      fl,
-		number:  fl.nAttempts,
-		digest:  batch.DigestOf(raw),
-		certs:   make([]*wire.TimestampCert, e.c.n),
-		acks:    crypto.NewBitmap(e.c.n),
-		rejects: crypto.NewBitmap(e.c.n),
+		fl:       fl,
+		number:   fl.nAttempts,
+		digest:   batch.DigestOf(raw),
+		certs:    make([]*wire.TimestampCert, e.c.n),
+		acks:     crypto.NewBitmap(e.c.n),
+		rejects:  crypto.NewBitmap(e.c.n),
+		badCerts: crypto.NewBitmap(e.c.n),
 	}
 	fl.nAttempts++
 	fl.cur = at
@@ -47,16 +48,18 @@ func (e *engine) newAttempt(fl *flight, raw []byte) *attempt {
 	return at
 }
 
-// onTimestampReply checks and records one replica's timestamp (step 2):
-// the certificate must name the replica whose connection carried it and
-// verify against its genesis key.
+// onTimestampReply records one replica's timestamp (step 2): the
+// certificate must name the replica whose connection carried it and place
+// the batch under its root. Root signatures are checked only once 2f+1
+// certificates are at hand, together as one batch, and only for the
+// certificates the proof uses (requestSequence).
 func (e *engine) onTimestampReply(from uint32, r *wire.TimestampReply, now time.Time) {
 	at := e.lookup(r.Digest)
 	if at == nil {
 		return
 	}
-	if at.certs[from] != nil {
-		return // repeated reply
+	if at.certs[from] != nil || at.badCerts.Has(int(from)) {
+		return // repeated reply, or a replica whose certificate failed
 	}
 	cert := r.Cert
 	switch {
@@ -70,13 +73,15 @@ func (e *engine) onTimestampReply(from uint32, r *wire.TimestampReply, now time.
 		e.invalid(from, "timestamp is not positive", "digest", at.digest.Short(), "ts", cert.Ts)
 		return
 	}
-	if err := e.c.verifier.VerifyCerts(at.digest[:], []*wire.TimestampCert{cert}); err != nil {
+	if err := e.c.verifier.CheckPath(at.digest[:], cert); err != nil {
 		e.invalid(from, "bad timestamp certificate: "+err.Error(), "digest", at.digest.Short())
 		return
 	}
 	at.certs[from] = cert
 	at.nCerts++
 	fl := at.fl
+	// The record holds what the replica said over its authenticated
+	// channel; its signature adds nothing to that (a replica signs any ts).
 	fl.addReplicaTS(from, cert.Ts)
 	if at == fl.cur && fl.phase == phaseTimestamp && at.nCerts >= e.c.quorum {
 		e.requestSequence(at, now)
@@ -85,6 +90,9 @@ func (e *engine) onTimestampReply(from uint32, r *wire.TimestampReply, now time.
 
 // requestSequence sends the median of 2f+1 certified timestamps with its
 // proof (steps 3 and 4). The body goes along for replicas that missed it.
+// The proof's root signatures are verified here as one batch; a replica
+// whose certificate fails is counted invalid and dropped, and the client
+// waits for another.
 func (e *engine) requestSequence(at *attempt, now time.Time) {
 	proof := &wire.SequenceProof{Certs: make([]*wire.TimestampCert, 0, e.c.quorum)}
 	vals := make([]int64, 0, e.c.quorum)
@@ -93,6 +101,20 @@ func (e *engine) requestSequence(at *attempt, now time.Time) {
 			proof.Certs = append(proof.Certs, c)
 			vals = append(vals, c.Ts)
 		}
+	}
+	if err := e.c.verifier.VerifyCerts(at.digest[:], proof.Certs); err != nil {
+		for _, c := range proof.Certs {
+			if e.c.verifier.VerifyCerts(at.digest[:], []*wire.TimestampCert{c}) != nil {
+				e.invalid(c.Replica, "bad timestamp certificate: "+err.Error(), "digest", at.digest.Short())
+				at.certs[c.Replica] = nil
+				at.badCerts.Set(int(c.Replica))
+				at.nCerts--
+			}
+		}
+		if at.nCerts >= e.c.quorum {
+			e.requestSequence(at, now)
+		}
+		return
 	}
 	at.ts = tsproof.Median(vals, e.c.f)
 	raw := at.tsReq.GetTimestampRequest().GetBatch()
