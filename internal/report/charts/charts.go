@@ -62,7 +62,10 @@ func Write(rep *report.Report, dir string) ([]string, error) {
 		charts = append(charts, struct {
 			name string
 			draw func(*report.Report) (*plot.Plot, error)
-		}{Fairness, fairnessChart})
+		}{Fairness, fairnessChart}, struct {
+			name string
+			draw func(*report.Report) (*plot.Plot, error)
+		}{FairnessOutOfOrder, fairnessOutOfOrderChart})
 	}
 	if hasResources(rep) {
 		charts = append(charts, []struct {

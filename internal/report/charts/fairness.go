@@ -14,8 +14,12 @@ import (
 )
 
 // Fairness is the chart of the fraction of pairs executed in send order
-// against Δ, one line per run.
-const Fairness = "fairness"
+// against Δ, one line per run; FairnessOutOfOrder the fraction of pairs
+// out of order on a log scale, where 1e-5 and 1e-3 look different.
+const (
+	Fairness           = "fairness"
+	FairnessOutOfOrder = "fairness_out_of_order"
+)
 
 // hasFairness reports whether any run of rep has a fraction to draw.
 func hasFairness(rep *report.Report) bool {
@@ -37,6 +41,49 @@ func hasFairness(rep *report.Report) bool {
 func fairnessChart(rep *report.Report) (*plot.Plot, error) {
 	p := newPlot("Fairness: pairs of commands of different clients sent more than Δ apart, fraction executed in send order",
 		"Δ between the two sends (ms)", "fraction in send order")
+	lowest, deltas, err := fairnessLines(rep, p, func(f float64) (float64, bool) { return f, true })
+	if err != nil {
+		return nil, err
+	}
+	p.X.Tick.Marker = deltaTicks(deltas)
+	p.X.Min, p.X.Max = -0.25, math.Max(float64(len(deltas))-0.75, 0.25)
+	// The interesting range is near 1.
+	p.Y.Min, p.Y.Max = math.Max(0, lowest-math.Max(0.002, (1-lowest)/4)), 1+math.Max(0.0005, (1-lowest)/20)
+	p.Y.Tick.Marker = plainTicks{}
+	return p, nil
+}
+
+// fairnessOutOfOrderChart draws 1 - fraction on a log axis; points with
+// every pair in order have no place on it and are left out.
+func fairnessOutOfOrderChart(rep *report.Report) (*plot.Plot, error) {
+	p := newPlot("Fairness: fraction of pairs sent more than Δ apart executed out of send order (log scale; all in order: no point)",
+		"Δ between the two sends (ms)", "fraction out of send order")
+	lo, hi := math.Inf(1), math.Inf(-1)
+	_, deltas, err := fairnessLines(rep, p, func(f float64) (float64, bool) {
+		out := 1 - f
+		if out <= 0 {
+			return 0, false
+		}
+		lo, hi = min(lo, out), max(hi, out)
+		return out, true
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.X.Tick.Marker = deltaTicks(deltas)
+	p.X.Min, p.X.Max = -0.25, math.Max(float64(len(deltas))-0.75, 0.25)
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	if math.IsInf(lo, 0) {
+		lo, hi = 1e-6, 1e-1
+	}
+	padLog(&p.Y, lo, hi, 3)
+	return p, nil
+}
+
+// fairnessLines adds one line per run of y(fraction) at each Δ (points
+// for which y says no are left out) and returns the lowest fraction and
+// the Δ values in the order of the x axis.
+func fairnessLines(rep *report.Report, p *plot.Plot, y func(float64) (float64, bool)) (float64, []float64, error) {
 	var deltas []float64
 	lowest := 1.0
 	for i, r := range rep.Runs {
@@ -48,15 +95,18 @@ func fairnessChart(rep *report.Report) (*plot.Plot, error) {
 			if pt.Fraction == nil {
 				continue
 			}
-			pts = append(pts, plotter.XY{X: float64(deltaIndex(&deltas, pt.DeltaMs)), Y: *pt.Fraction})
-			lowest = min(lowest, *pt.Fraction)
+			x := float64(deltaIndex(&deltas, pt.DeltaMs))
+			if v, ok := y(*pt.Fraction); ok {
+				pts = append(pts, plotter.XY{X: x, Y: v})
+				lowest = min(lowest, *pt.Fraction)
+			}
 		}
 		if len(pts) == 0 {
 			continue
 		}
 		line, points, err := plotter.NewLinePoints(pts)
 		if err != nil {
-			return nil, err
+			return 0, nil, err
 		}
 		style(line, i, false)
 		points.GlyphStyle.Color, points.GlyphStyle.Radius = runColor(i), vg.Points(3)
@@ -66,13 +116,7 @@ func fairnessChart(rep *report.Report) (*plot.Plot, error) {
 			p.Legend.Add(fmt.Sprintf("%d %s", i+1, rep.FairnessLabel(r)), line, points)
 		}
 	}
-	p.X.Tick.Marker = deltaTicks(deltas)
-	p.X.Min, p.X.Max = -0.25, math.Max(float64(len(deltas))-0.75, 0.25)
-	// The interesting range is near 1: start a tenth below the lowest
-	// fraction, on a tenth.
-	p.Y.Min, p.Y.Max = math.Max(0, math.Floor(lowest*10)/10-0.1), 1.005
-	p.Y.Tick.Marker = plainTicks{}
-	return p, nil
+	return lowest, deltas, nil
 }
 
 // deltaIndex is the position of delta among the Δ values seen so far,

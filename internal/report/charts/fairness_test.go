@@ -55,8 +55,24 @@ func TestWriteDrawsFairness(t *testing.T) {
 	if _, err := Write(rep, out); err != nil {
 		t.Fatal(err)
 	}
-	checkPNG(t, filepath.Join(out, Fairness+".png"))
-	checkSVG(t, filepath.Join(out, Fairness+".svg"))
+	for _, name := range []string{Fairness, FairnessOutOfOrder} {
+		checkPNG(t, filepath.Join(out, name+".png"))
+		checkSVG(t, filepath.Join(out, name+".svg"))
+	}
+}
+
+// A run with every pair in order has no point on the log chart, which is
+// still drawn.
+func TestWriteFairnessAllInOrder(t *testing.T) {
+	rep, err := report.Load([]string{fairRun(t, false)}, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	if _, err := Write(rep, out); err != nil {
+		t.Fatal(err)
+	}
+	checkPNG(t, filepath.Join(out, FairnessOutOfOrder+".png"))
 }
 
 // Runs without pairs to compare (one client) get no fairness chart.
