@@ -40,8 +40,8 @@ other average.
 
 With --json, stdout holds one JSON line (per run, a timeline of per-second
 buckets too); with --markdown, one Markdown table row per run. With --plot OUTDIR, charts are written there as PNG and SVG:
-latency_cdf, throughput, latency_over_time, fairness (when a run has pairs
-to compare), replica_rss and replica_cpu (when a run has a resources.json)
+latency_cdf, throughput, latency_over_time, fairness and
+fairness_out_of_order (when a run has pairs to compare), replica_rss and replica_cpu (when a run has a resources.json)
 and, when both modes are among the runs, pompe_vs_hotstuff.
 
 Runs of 'pompe local' record their replicas' resource use in
