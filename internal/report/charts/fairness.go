@@ -72,7 +72,7 @@ func fairnessOutOfOrderChart(rep *report.Report) (*plot.Plot, error) {
 	}
 	p.X.Tick.Marker = deltaTicks(deltas)
 	p.X.Min, p.X.Max = -0.25, math.Max(float64(len(deltas))-0.75, 0.25)
-	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, shortLogTicks{}
 	if math.IsInf(lo, 0) {
 		lo, hi = 1e-6, 1e-1
 	}
@@ -137,6 +137,19 @@ func (d deltaTicks) Ticks(_, _ float64) []plot.Tick {
 	ticks := make([]plot.Tick, len(d))
 	for i, v := range d {
 		ticks[i] = plot.Tick{Value: float64(i), Label: strconv.FormatFloat(v, 'f', -1, 64)}
+	}
+	return ticks
+}
+
+// shortLogTicks are log ticks labelled 1e-05 rather than 9.999...e-06.
+type shortLogTicks struct{}
+
+func (shortLogTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'g', 3, 64)
+		}
 	}
 	return ticks
 }
