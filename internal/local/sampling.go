@@ -37,9 +37,11 @@ func (r *runner) newSampler(ci *testnet.ClusterInfo, metricsAddrs []string, fr *
 		targets[i] = replicaTarget{metricsAddr: metricsAddrs[i], dataDir: h.DataDir()}
 	}
 	pid := func(i int) int {
-		p := r.procs[i]
+		var p *replicaProcess
 		if fr != nil {
 			p = fr.proc(i) // restarts replace processes while faults run
+		} else {
+			p = r.procs[i]
 		}
 		if p == nil || p.hasExited() {
 			return 0
