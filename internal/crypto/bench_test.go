@@ -1,6 +1,7 @@
 package crypto
 
 import (
+	"crypto/sha256"
 	"testing"
 
 	"github.com/pompe-bft/pompe/internal/bounded"
@@ -68,3 +69,16 @@ func benchQuorum(b *testing.B, cached bool) {
 
 func BenchmarkVerifyQuorumCold(b *testing.B)   { benchQuorum(b, false) }
 func BenchmarkVerifyQuorumCached(b *testing.B) { benchQuorum(b, true) }
+
+func BenchmarkVerifyBatch12(b *testing.B) { benchVerifyBatch(b, 12) }
+func BenchmarkVerifyBatch32(b *testing.B) { benchVerifyBatch(b, 32) }
+
+// BenchmarkSHA256PerKiB is the hashing floor: batch digests, Merkle leaves
+// and block hashes all cost this per KiB hashed.
+func BenchmarkSHA256PerKiB(b *testing.B) {
+	buf := make([]byte, 1024)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		_ = sha256.Sum256(buf)
+	}
+}

@@ -1,0 +1,52 @@
+package execution
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/outbox"
+	"github.com/pompe-bft/pompe/internal/wire"
+	"github.com/pompe-bft/pompe/pkg/app/kvstore"
+)
+
+// benchBlocks makes blocks of one batch of cmds 64-byte key-value puts each,
+// as the load generator submits them.
+func benchBlocks(blocks, cmds int) []outbox.ExecBlock {
+	out := make([]outbox.ExecBlock, blocks)
+	seq := uint64(0)
+	for h := range out {
+		b := &wire.Batch{Submitter: alice[:], Nonce: uint64(h)}
+		for range cmds {
+			seq++
+			key := fmt.Appendf(nil, "key-%08d", seq%4096)
+			b.Commands = append(b.Commands, &wire.Command{ClientId: alice[:], Seq: seq, Payload: kvstore.EncodePut(key, make([]byte, 48))})
+		}
+		out[h] = mkBlock(uint64(h+1), outbox.ExecBatch{Digest: batch.DigestOf(wire.Marshal(b)), Batch: b})
+	}
+	return out
+}
+
+// BenchmarkExecuteBlock executes blocks of one batch of 1 or 1000 puts on
+// the key-value store: deduplication, the application, the Executed reply
+// and the log entries, without snapshots. Reported per block.
+func BenchmarkExecuteBlock(b *testing.B) {
+	for _, cmds := range []int{1, 1000} {
+		b.Run(fmt.Sprintf("cmds=%d", cmds), func(b *testing.B) {
+			blocks := benchBlocks(256, cmds)
+			b.ReportAllocs()
+			i := 0
+			var e *Executor
+			for b.Loop() {
+				if i%len(blocks) == 0 {
+					b.StopTimer()
+					kv, _ := kvstore.New(kvstore.Limits{})
+					e = newExec(b, Config{SnapshotEveryBlocks: 1 << 40}, kv, nil)
+					b.StartTimer()
+				}
+				e.Execute(blocks[i%len(blocks) : i%len(blocks)+1])
+				i++
+			}
+		})
+	}
+}
