@@ -28,6 +28,12 @@ const maxVotesPerVoter = 2
 type Envelope struct {
 	To  int
 	Msg *wire.Message
+	// Early marks a message that depends on no unsynced write (a request,
+	// or data checked by its receiver against a digest or certificate): a
+	// driver may send it before syncing the writes of its Ready, once
+	// earlier Readies marked Barrier are durable. Drivers that ignore it
+	// stay safe.
+	Early bool
 }
 
 // Ready is what the core hands its caller after a batch of inputs.

@@ -129,7 +129,7 @@ func (n *Node) handleReady() error {
 	if rd.Violation != nil {
 		n.log.Error("safety violation detected", "err", rd.Violation)
 	}
-	out := outgoing{messages: rd.Messages, client: rd.Client}
+	out := outgoing{messages: rd.Messages, client: rd.Client, barrier: rd.Barrier}
 	if !rd.Writes.Empty() {
 		err := n.checkDisk()
 		if err == nil {
@@ -143,11 +143,16 @@ func (n *Node) handleReady() error {
 	}
 	for _, rs := range rd.Resend {
 		if m, ok := n.exec.Reply(rs.Client, rs.Digest); ok {
-			out.client = append(out.client, outbox.ClientEnvelope{To: rs.Client, Msg: m})
+			out.client = append(out.client, outbox.ClientEnvelope{To: rs.Client, Msg: m, Early: true})
 		}
 	}
 	if len(rd.Committed) > 0 {
 		res := n.exec.Execute(rd.Committed)
+		// Execution results follow from certified blocks alone, not from
+		// this replica's unsynced writes: they go early.
+		for i := range res.Replies {
+			res.Replies[i].Early = true
+		}
 		out.client = append(out.client, res.Replies...)
 		n.writeLog(res.Log)
 		// The log reaches the kernel before a snapshot can move replay past

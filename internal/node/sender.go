@@ -8,9 +8,11 @@ import (
 )
 
 // outgoing is what one loop turn wants sent, and whether the writes of that
-// turn (already applied without sync) must be synced first.
+// turn (already applied without sync) must be synced first. Early client
+// messages need only the turn's Barrier writes (and earlier ones) synced.
 type outgoing struct {
 	sync     bool
+	barrier  bool
 	messages []hotstuff.Envelope
 	client   []outbox.ClientEnvelope
 }
@@ -50,6 +52,14 @@ func (n *Node) sender(q <-chan outgoing, failed chan<- error, done chan<- struct
 		for _, o := range batch {
 			needSync = needSync || o.sync
 		}
+		// Every turn before this batch is durable: early messages go now,
+		// up to the first turn whose writes they may depend on.
+		for _, o := range batch {
+			if o.barrier {
+				break
+			}
+			n.sendEarly(o)
+		}
 		if needSync {
 			t := time.Now()
 			err := n.checkDisk()
@@ -69,6 +79,9 @@ func (n *Node) sender(q <-chan outgoing, failed chan<- error, done chan<- struct
 		}
 		for _, o := range batch {
 			for _, e := range o.messages {
+				if e.Msg == nil {
+					continue // sent before the sync
+				}
 				if e.To == hotstuff.Broadcast {
 					n.tr.Broadcast(e.Msg)
 				} else {
@@ -76,8 +89,32 @@ func (n *Node) sender(q <-chan outgoing, failed chan<- error, done chan<- struct
 				}
 			}
 			for _, e := range o.client {
+				if e.Msg == nil {
+					continue // sent before the sync
+				}
 				n.tr.SendClient(e.To, e.Msg)
 			}
+		}
+	}
+}
+
+// sendEarly sends the early messages of one turn and blanks them, so the
+// pass after the sync skips them.
+func (n *Node) sendEarly(o outgoing) {
+	for i := range o.messages {
+		if e := &o.messages[i]; e.Early && e.Msg != nil {
+			if e.To == hotstuff.Broadcast {
+				n.tr.Broadcast(e.Msg)
+			} else {
+				n.tr.Send(uint32(e.To), e.Msg)
+			}
+			e.Msg = nil
+		}
+	}
+	for i := range o.client {
+		if e := &o.client[i]; e.Early && e.Msg != nil {
+			n.tr.SendClient(e.To, e.Msg)
+			e.Msg = nil
 		}
 	}
 }

@@ -176,7 +176,9 @@ func (o *Orderer) startRound(view uint64, parent *hotstuff.Block) *round {
 	r := &round{view: view, parent: parent.Hash, tParent: tp, boundary: t, askedAt: o.now, replies: make(map[uint32]*wire.CollectReply)}
 	o.round = r
 	c := &wire.Collect{View: view, Parent: append([]byte(nil), parent.Hash[:]...), Boundary: t}
-	o.out.Send(hotstuff.Broadcast, &wire.Message{Body: &wire.Message_Collect{Collect: c}})
+	// A collect is a request: it leaves before this turn's writes (the
+	// leader's own promise among them) are synced.
+	o.out.SendEarly(hotstuff.Broadcast, &wire.Message{Body: &wire.Message_Collect{Collect: c}})
 	_ = o.onCollect(o.cfg.Self, c)
 	return r
 }
@@ -239,7 +241,7 @@ func (o *Orderer) retryRound() {
 		rep, ok := r.replies[id]
 		switch {
 		case !ok && id != o.cfg.Self:
-			o.out.Send(i, &wire.Message{Body: &wire.Message_Collect{Collect: c}})
+			o.out.SendEarly(i, &wire.Message{Body: &wire.Message_Collect{Collect: c}})
 		case ok && !o.completeReply(rep):
 			o.requestProofs(id, rep)
 		}
@@ -297,7 +299,7 @@ func (o *Orderer) requestProofs(from uint32, rep *wire.CollectReply) {
 		}
 	}
 	if len(ask) > 0 {
-		o.out.Send(int(from), &wire.Message{Body: &wire.Message_SequencedRequest{SequencedRequest: &wire.SequencedRequest{Digests: ask}}})
+		o.out.SendEarly(int(from), &wire.Message{Body: &wire.Message_SequencedRequest{SequencedRequest: &wire.SequencedRequest{Digests: ask}}})
 	}
 }
 
@@ -326,7 +328,8 @@ func (o *Orderer) onSequencedRequest(from uint32, r *wire.SequencedRequest) {
 		}
 	}
 	if len(resp.Batches) > 0 {
-		o.out.Send(int(from), &wire.Message{Body: &wire.Message_SequencedResponse{SequencedResponse: resp}})
+		// Each batch carries its own proof, which the receiver checks.
+		o.out.SendEarly(int(from), &wire.Message{Body: &wire.Message_SequencedResponse{SequencedResponse: resp}})
 	}
 }
 

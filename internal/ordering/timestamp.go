@@ -72,6 +72,9 @@ func (o *Orderer) nextTimestamp() int64 {
 	if ts > o.hwm {
 		o.hwm = ts + hwmStepUs
 		o.out.Writes.Put([]byte{prefixHWM}, i64(o.hwm))
+		// Timestamp replies leave before other writes are synced, but
+		// never before the mark that covers them.
+		o.out.Barrier = true
 	}
 	return ts
 }
@@ -102,8 +105,10 @@ func (o *Orderer) closeWindow() {
 	o.window = o.window[:0]
 }
 
+// sendTimestamp sends a certificate early: a timestamp depends on no
+// durable state but the high-water mark, a Barrier write.
 func (o *Orderer) sendTimestamp(to crypto.ClientID, d batch.Digest, cert *wire.TimestampCert) {
-	o.out.SendClient(to, &wire.ClientMessage{Body: &wire.ClientMessage_TimestampReply{TimestampReply: &wire.TimestampReply{Digest: d[:], Cert: cert}}})
+	o.out.SendClientEarly(to, &wire.ClientMessage{Body: &wire.ClientMessage_TimestampReply{TimestampReply: &wire.TimestampReply{Digest: d[:], Cert: cert}}})
 }
 
 // gcBodies drops timestamped bodies that were never sequenced: those whose

@@ -16,6 +16,11 @@ import (
 type ClientEnvelope struct {
 	To  crypto.ClientID
 	Msg *wire.ClientMessage
+	// Early marks a message that depends on no write except those of
+	// effects marked Barrier: the driver may send it once every earlier or
+	// same Ready with Barrier is durable, without waiting for the sync of
+	// other writes. Drivers that ignore it (send after the sync) stay safe.
+	Early bool
 }
 
 // ExecBatch is one batch of a committed block, in execution order.
@@ -47,6 +52,9 @@ type Outbox struct {
 	Client    []ClientEnvelope
 	Committed []ExecBlock
 	Resend    []Resend
+	// Barrier: Writes hold state that Early messages of this and later
+	// Readies depend on (a raised timestamp high-water mark).
+	Barrier bool
 }
 
 // Send queues a message to replica to (or hotstuff.Broadcast).
@@ -54,7 +62,19 @@ func (o *Outbox) Send(to int, m *wire.Message) {
 	o.Messages = append(o.Messages, hotstuff.Envelope{To: to, Msg: m})
 }
 
+// SendEarly queues a message to replica to (or hotstuff.Broadcast) that
+// depends on no unsynced write (see hotstuff.Envelope.Early).
+func (o *Outbox) SendEarly(to int, m *wire.Message) {
+	o.Messages = append(o.Messages, hotstuff.Envelope{To: to, Msg: m, Early: true})
+}
+
 // SendClient queues a message to a client.
 func (o *Outbox) SendClient(to crypto.ClientID, m *wire.ClientMessage) {
 	o.Client = append(o.Client, ClientEnvelope{To: to, Msg: m})
+}
+
+// SendClientEarly queues a message to a client that depends only on writes
+// marked Barrier (see ClientEnvelope.Early).
+func (o *Outbox) SendClientEarly(to crypto.ClientID, m *wire.ClientMessage) {
+	o.Client = append(o.Client, ClientEnvelope{To: to, Msg: m, Early: true})
 }

@@ -45,7 +45,10 @@ type Ready struct {
 	Committed []outbox.ExecBlock
 	// Resend lists executed batches whose Executed reply a client asked for
 	// again; the driver answers from the executor's reply cache.
-	Resend    []outbox.Resend
+	Resend []outbox.Resend
+	// Barrier: Writes hold state that Early client messages of this and
+	// later Readies depend on; see outbox.ClientEnvelope.Early.
+	Barrier   bool
 	Violation error
 }
 
@@ -207,6 +210,7 @@ func (r *Replica) Ready() Ready {
 		Client:    r.out.Client,
 		Committed: r.out.Committed,
 		Resend:    r.out.Resend,
+		Barrier:   r.out.Barrier,
 		Violation: crd.Violation,
 	}
 	rd.Writes.Append(&r.out.Writes)
