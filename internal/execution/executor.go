@@ -23,6 +23,19 @@ type Config struct {
 	// SnapshotEveryBlocks is how often (in executed blocks) a snapshot record
 	// is written. It must stay well below the consensus retention.
 	SnapshotEveryBlocks uint64
+	// SnapshotBytesPerCommand, when set, spaces snapshots by the state's
+	// size: after SnapshotEveryBlocks blocks a snapshot is due only once the
+	// commands executed since the last one, times this, reach the size of
+	// the last record (or SnapshotMaxBlocks blocks have passed). A snapshot
+	// serializes the whole state on the replica's loop and writes it to the
+	// log that every later sync flushes, so with a large state a fixed
+	// block interval spends more on snapshots than on executing, and stalls
+	// the replica each time. 0 keeps the fixed interval.
+	SnapshotBytesPerCommand int
+	// SnapshotMaxBlocks bounds the interval when SnapshotBytesPerCommand is
+	// set (default 10 * SnapshotEveryBlocks); it must stay well below the
+	// consensus retention, which replay after a restart needs.
+	SnapshotMaxBlocks uint64
 	// ReplyCacheEntries bounds the Executed replies kept for clients that
 	// ask again.
 	ReplyCacheEntries int
@@ -30,15 +43,19 @@ type Config struct {
 
 // Executor applies committed blocks to an application.
 type Executor struct {
-	cfg       Config
-	app       app.Application
-	dedup     dedup
-	height    uint64
-	lastSnap  uint64
-	cmds      []app.Command
-	executed  uint64
-	duplicate uint64
-	replies   *bounded.Map[batch.Digest, cachedReply] // recent Executed replies by batch
+	cfg      Config
+	app      app.Application
+	dedup    dedup
+	height   uint64
+	lastSnap uint64
+	// lastSnapBytes and executedAtSnap describe the newest snapshot, for
+	// SnapshotBytesPerCommand.
+	lastSnapBytes  int
+	executedAtSnap uint64
+	cmds           []app.Command
+	executed       uint64
+	duplicate      uint64
+	replies        *bounded.Map[batch.Digest, cachedReply] // recent Executed replies by batch
 }
 
 // Result is what executing some blocks produced.
@@ -53,6 +70,9 @@ type Result struct {
 func New(cfg Config, a app.Application, store storage.Store) (*Executor, error) {
 	if cfg.SnapshotEveryBlocks == 0 {
 		cfg.SnapshotEveryBlocks = 500
+	}
+	if cfg.SnapshotMaxBlocks < cfg.SnapshotEveryBlocks {
+		cfg.SnapshotMaxBlocks = 10 * cfg.SnapshotEveryBlocks
 	}
 	if cfg.ReplyCacheEntries <= 0 {
 		cfg.ReplyCacheEntries = 1 << 16
@@ -87,13 +107,26 @@ func (e *Executor) Execute(blocks []outbox.ExecBlock) Result {
 		}
 		e.executeBlock(b, &res)
 		e.height = b.Height
-		if e.height-e.lastSnap >= e.cfg.SnapshotEveryBlocks {
+		if e.snapshotDue() {
 			if err := e.snapshot(&res.Writes); err == nil {
 				e.lastSnap = e.height
 			}
 		}
 	}
 	return res
+}
+
+// snapshotDue reports whether the executed height calls for a snapshot.
+func (e *Executor) snapshotDue() bool {
+	blocks := e.height - e.lastSnap
+	if blocks < e.cfg.SnapshotEveryBlocks {
+		return false
+	}
+	per := e.cfg.SnapshotBytesPerCommand
+	if per <= 0 || blocks >= e.cfg.SnapshotMaxBlocks {
+		return true
+	}
+	return (e.executed-e.executedAtSnap)*uint64(per) >= uint64(e.lastSnapBytes)
 }
 
 type placed struct {
@@ -193,10 +226,12 @@ func (e *Executor) snapshot(w *storage.Batch) error {
 	rec = append(rec, dd...)
 	rec = append(rec, st...)
 	w.Put(keySnapshot, rec)
+	e.lastSnapBytes, e.executedAtSnap = len(rec), e.executed
 	return nil
 }
 
 func (e *Executor) restore(rec []byte) error {
+	size := len(rec)
 	h, k := binary.Uvarint(rec)
 	if k <= 0 {
 		return errors.New("execution: corrupt snapshot record")
@@ -220,6 +255,7 @@ func (e *Executor) restore(rec []byte) error {
 		return fmt.Errorf("execution: restore application: %w", err)
 	}
 	e.dedup, e.height, e.lastSnap, e.executed = d, h, h, executed
+	e.lastSnapBytes, e.executedAtSnap = size, executed
 	return nil
 }
 

@@ -133,7 +133,7 @@ func Open(home string, opts Options) (*Node, error) {
 			return fail(err)
 		}
 	}
-	n.exec, err = execution.New(execution.Config{SnapshotEveryBlocks: 200}, application, n.store)
+	n.exec, err = execution.New(snapshotConfig(h.Config.Storage.RetentionBlocks), application, n.store)
 	if err != nil {
 		return fail(err)
 	}
@@ -240,6 +240,19 @@ func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logg
 
 // Run serves until ctx ends, then shuts down cleanly. It returns an error if
 // the replica had to stop (storage failure) or could not start.
+// snapshotConfig spaces execution snapshots by the state's size: a
+// snapshot of S bytes is followed by the next after S/64 commands, within
+// 200 blocks and a quarter of the retention (replay after a restart needs
+// every block since the snapshot), at most 2000. Serializing the state then
+// costs a bounded amount per command instead of growing with the state.
+func snapshotConfig(retentionBlocks int) execution.Config {
+	maxBlocks := uint64(2000)
+	if retentionBlocks > 0 {
+		maxBlocks = max(1, min(maxBlocks, uint64(retentionBlocks)/4))
+	}
+	return execution.Config{SnapshotEveryBlocks: min(200, maxBlocks), SnapshotBytesPerCommand: 64, SnapshotMaxBlocks: maxBlocks}
+}
+
 func (n *Node) Run(ctx context.Context) error {
 	defer n.closeAll()
 	stopProfile, err := n.startProfile()
