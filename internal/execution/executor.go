@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/pompe-bft/pompe/internal/batch"
-	"github.com/pompe-bft/pompe/internal/bounded"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/outbox"
 	"github.com/pompe-bft/pompe/internal/runlog"
@@ -37,8 +36,10 @@ type Config struct {
 	// consensus retention, which replay after a restart needs.
 	SnapshotMaxBlocks uint64
 	// ReplyCacheEntries bounds the Executed replies kept for clients that
-	// ask again.
-	ReplyCacheEntries int
+	// ask again; ReplyCacheCommands bounds the commands their results cover
+	// (default 1<<18: seconds of replies at any batch size).
+	ReplyCacheEntries  int
+	ReplyCacheCommands int
 }
 
 // Executor applies committed blocks to an application.
@@ -55,7 +56,7 @@ type Executor struct {
 	cmds           []app.Command
 	executed       uint64
 	duplicate      uint64
-	replies        *bounded.Map[batch.Digest, cachedReply] // recent Executed replies by batch
+	replies        *replyCache // recent Executed replies by batch
 }
 
 // Result is what executing some blocks produced.
@@ -74,10 +75,13 @@ func New(cfg Config, a app.Application, store storage.Store) (*Executor, error) 
 	if cfg.SnapshotMaxBlocks < cfg.SnapshotEveryBlocks {
 		cfg.SnapshotMaxBlocks = 10 * cfg.SnapshotEveryBlocks
 	}
+	if cfg.ReplyCacheCommands <= 0 {
+		cfg.ReplyCacheCommands = 1 << 18
+	}
 	if cfg.ReplyCacheEntries <= 0 {
 		cfg.ReplyCacheEntries = 1 << 16
 	}
-	e := &Executor{cfg: cfg, app: a, dedup: make(dedup), replies: bounded.NewMap[batch.Digest, cachedReply](cfg.ReplyCacheEntries)}
+	e := &Executor{cfg: cfg, app: a, dedup: make(dedup), replies: newReplyCache(cfg.ReplyCacheEntries, cfg.ReplyCacheCommands)}
 	rec, err := store.Get(keySnapshot)
 	if errors.Is(err, storage.ErrNotFound) {
 		return e, nil
@@ -198,9 +202,7 @@ func (e *Executor) executeBlock(b outbox.ExecBlock, res *Result) {
 		msg := &wire.ClientMessage{Body: &wire.ClientMessage_Executed{Executed: &wire.Executed{
 			Digest: eb.Digest[:], Height: b.Height, Position: uint32(bi), Ts: eb.TS, Results: out[bi],
 		}}}
-		if !e.replies.Has(eb.Digest) {
-			e.replies.Put(eb.Digest, cachedReply{to: to, msg: msg})
-		}
+		e.replies.put(eb.Digest, cachedReply{to: to, msg: msg}, len(out[bi]))
 		res.Replies = append(res.Replies, outbox.ClientEnvelope{To: to, Msg: msg})
 	}
 }
@@ -261,14 +263,9 @@ func (e *Executor) restore(rec []byte) error {
 
 // Reply returns the cached Executed reply of batch d if client submitted it.
 func (e *Executor) Reply(client crypto.ClientID, d batch.Digest) (*wire.ClientMessage, bool) {
-	r, ok := e.replies.Get(d)
+	r, ok := e.replies.get(d)
 	if !ok || r.to != client {
 		return nil, false
 	}
 	return r.msg, true
-}
-
-type cachedReply struct {
-	to  crypto.ClientID
-	msg *wire.ClientMessage
 }
