@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/pompe-bft/pompe/internal/byzantine"
 	"io"
 	"math"
 	"runtime"
@@ -62,7 +63,9 @@ replays it, and exits 1 if any seed fails.
 
 Faults (--faults, comma-separated): none, net (drops, duplicates, partitions),
 crash (crash-restarts), byz (f Byzantine replicas, kind chosen by seed), all,
-or a Byzantine behaviour: silent, equivocate, doublevote, garbage.`,
+or a Byzantine behaviour: ` + byzantine.Names() + `
+(hotstuff mode takes only the consensus ones: silent, equivocate,
+doublevote, garbage, reverse-order).`,
 		Example: `  pompe sim --seeds 100
   pompe sim --seeds 500 --faults all --nodes 7 --json
   pompe sim --seeds 1 --first-seed 4242 --faults net`,
