@@ -94,6 +94,7 @@ func (o *Orderer) closeWindow() {
 	}
 	count := uint32(len(leaves))
 	sig := o.cfg.Signer.Sign(crypto.DomainTSRoot, crypto.U32(o.cfg.Self), tree.Root[:], crypto.U32(count))
+	o.cfg.Verifier.Signed(o.cfg.Self, tree.Root[:], count, sig)
 	root := tree.Root[:]
 	for i, w := range o.window {
 		cert := &wire.TimestampCert{Replica: o.cfg.Self, Ts: w.ts, Root: root, LeafCount: count, Index: uint32(i), Path: tree.Paths[i], Sig: sig}

@@ -207,3 +207,24 @@ func BenchmarkVerifyProofCachedRoots(b *testing.B) {
 		}
 	}
 }
+
+// A root recorded as signed here is trusted for that exact signature only:
+// a different signature on the same root is still checked (and refused).
+func TestSignedRootsTrustedExactly(t *testing.T) {
+	c, rs := setup(t, 4)
+	d := []byte("digest-of-batch-000000000000000x")
+	own := certify(c, rs[0], d, 10, 3)
+	v := NewVerifier(c, 16)
+	v.Signed(own.Replica, own.Root, own.LeafCount, own.Sig)
+	if !v.roots.Has(keyOf(own.Replica, own.Root, own.LeafCount, own.Sig)) {
+		t.Fatal("signed root not cached")
+	}
+	if err := v.VerifyCerts(d, []*wire.TimestampCert{own}); err != nil {
+		t.Fatalf("own certificate: %v", err)
+	}
+	forged := proto.Clone(own).(*wire.TimestampCert)
+	forged.Sig[0] ^= 1
+	if err := v.VerifyCerts(d, []*wire.TimestampCert{forged}); err == nil {
+		t.Fatal("a different signature on a signed root was accepted")
+	}
+}
