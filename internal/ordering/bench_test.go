@@ -286,3 +286,27 @@ func routeCollect(b *testing.B, h *harness, ords []*Orderer, outs []*outbox.Outb
 		*outs[i] = outbox.Outbox{}
 	}
 }
+
+// BenchmarkCarries is the question the consensus core asks of its newest
+// blocks after nearly every input: does this slot hold batches? The slot
+// here holds 100 proven batches.
+func BenchmarkCarries(b *testing.B) {
+	h := newHarness(b, 4, 1)
+	batches := proven(b, h, 100, 1)
+	s := &wire.Slot{Boundary: h.now}
+	for _, sb := range batches {
+		d := digestOf(sb.raw)
+		s.Batches = append(s.Batches, &wire.SlotBatch{Digest: d[:], Ts: sb.ts})
+		for _, c := range sb.proof.Certs {
+			s.Roots = append(s.Roots, &wire.RootSig{Replica: c.Replica, Root: c.Root, LeafCount: c.LeafCount, Sig: c.Sig})
+		}
+	}
+	payload := wire.Marshal(s)
+	o, _ := benchOrderer(b, h, 0, 256, 1)
+	b.ReportAllocs()
+	for b.Loop() {
+		if !o.Carries(payload) {
+			b.Fatal("slot with batches does not carry")
+		}
+	}
+}

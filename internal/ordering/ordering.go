@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/pompe-bft/pompe/internal/batch"
@@ -203,11 +204,33 @@ func (o *Orderer) recover() error {
 // Pending reports sequenced batches waiting for a committed block.
 func (o *Orderer) Pending() bool { return len(o.sequenced) > 0 || len(o.queue) > 0 }
 
-// Carries reports whether a slot payload holds batches.
+// Carries reports whether a slot payload holds batches. The core asks it
+// of the newest blocks after nearly every input (whether to keep the view
+// timer armed, whether a leader must propose), so it reads only the top
+// level of the encoding instead of decoding every proof of the slot; a
+// payload whose top level does not parse carries nothing.
 func (o *Orderer) Carries(payload []byte) bool {
-	s, err := decodeSlot(payload)
-	return err == nil && len(s.Batches) > 0
+	found := false
+	for len(payload) > 0 {
+		num, typ, n := protowire.ConsumeTag(payload)
+		if n < 0 {
+			return false
+		}
+		payload = payload[n:]
+		if num == slotBatchesField && typ == protowire.BytesType {
+			found = true
+		}
+		n = protowire.ConsumeFieldValue(num, typ, payload)
+		if n < 0 {
+			return false
+		}
+		payload = payload[n:]
+	}
+	return found
 }
+
+// slotBatchesField is the field number of wire.Slot.batches.
+const slotBatchesField = 2
 
 // WakeAt is when the layer next needs a Tick (0: none).
 func (o *Orderer) WakeAt() int64 {
