@@ -26,6 +26,9 @@ type Judgement struct {
 	// throughput was back to RecoveryFraction of the pre-fault rate, in
 	// 1 s windows; -1 if it never was.
 	RecoveryS float64 `json:"recovery_s"`
+	// RecoveryHalfS is the same for half the pre-fault rate: a coarser
+	// figure that noise in short runs on a loaded machine does not blur.
+	RecoveryHalfS float64 `json:"recovery_half_s"`
 	// PreFaultPerS is the executed rate before the first fault.
 	PreFaultPerS float64 `json:"pre_fault_per_s"`
 	// Examples describe a few lost commands.
@@ -76,7 +79,7 @@ func JudgeReplicas(runDir string, replicas []int, loadStart time.Time, window ti
 	if err != nil {
 		return Judgement{}, err
 	}
-	j := Judgement{RecoveryS: -1}
+	j := Judgement{RecoveryS: -1, RecoveryHalfS: -1}
 	startUs := loadStart.UnixMicro()
 	faultStartUs, faultEndUs := startUs, startUs
 	if len(applied) > 0 {
@@ -114,13 +117,15 @@ func JudgeReplicas(runDir string, replicas []int, loadStart time.Time, window ti
 		execs[i] = c.execUs
 	}
 	slices.Sort(execs)
-	j.PreFaultPerS, j.RecoveryS = recovery(execs, startUs, startUs+window.Microseconds(), faultStartUs, faultEndUs)
+	endUs := startUs + window.Microseconds()
+	j.PreFaultPerS, j.RecoveryS = recovery(execs, startUs, endUs, faultStartUs, faultEndUs, RecoveryFraction)
+	_, j.RecoveryHalfS = recovery(execs, startUs, endUs, faultStartUs, faultEndUs, 0.5)
 	return j, nil
 }
 
 // recovery measures the executed rate before the faults and how long after
 // faultEndUs a 1 s window first reached RecoveryFraction of it.
-func recovery(execs []int64, startUs, endUs, faultStartUs, faultEndUs int64) (preRate, recoveryS float64) {
+func recovery(execs []int64, startUs, endUs, faultStartUs, faultEndUs int64, fraction float64) (preRate, recoveryS float64) {
 	count := func(from, to int64) int {
 		return sort.Search(len(execs), func(i int) bool { return execs[i] >= to }) -
 			sort.Search(len(execs), func(i int) bool { return execs[i] >= from })
@@ -133,7 +138,7 @@ func recovery(execs []int64, startUs, endUs, faultStartUs, faultEndUs int64) (pr
 		return 0, -1
 	}
 	preRate = float64(count(from, faultStartUs)) / (float64(faultStartUs-from) / 1e6)
-	need := RecoveryFraction * preRate * bucketUs / 1e6
+	need := fraction * preRate * bucketUs / 1e6
 	for t := faultEndUs; t+bucketUs <= endUs; t += stepUs {
 		if float64(count(t, t+bucketUs)) >= need {
 			return round3(preRate), round3(float64(t-faultEndUs) / 1e6)

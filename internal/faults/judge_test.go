@@ -111,7 +111,7 @@ func TestRecovery(t *testing.T) {
 	add(0, 4, 100)
 	add(6, 7, 50)
 	add(7, 12, 100)
-	pre, rec := recovery(execs, start, start+12*s, start+4*s, start+6*s)
+	pre, rec := recovery(execs, start, start+12*s, start+4*s, start+6*s, RecoveryFraction)
 	if pre < 99 || pre > 101 {
 		t.Fatalf("pre-fault rate %v, want 100", pre)
 	}
@@ -119,7 +119,11 @@ func TestRecovery(t *testing.T) {
 	if rec < 0.5 || rec > 0.8 {
 		t.Fatalf("recovery %v s, want about 0.6-0.7", rec)
 	}
-	if _, rec := recovery(execs[:400], start, start+12*s, start+4*s, start+6*s); rec != -1 {
+	// Half the rate: the 50/s second itself is enough from its start.
+	if _, half := recovery(execs, start, start+12*s, start+4*s, start+6*s, 0.5); half != 0 {
+		t.Fatalf("recovery to half %v s, want 0", half)
+	}
+	if _, rec := recovery(execs[:400], start, start+12*s, start+4*s, start+6*s, RecoveryFraction); rec != -1 {
 		t.Fatalf("no executions after the fault, recovery %v, want -1", rec)
 	}
 }
