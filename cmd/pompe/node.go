@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -80,6 +82,10 @@ func runNode(ctx context.Context, home string, opts node.Options) error {
 	n, err := node.Open(home, opts)
 	if err != nil {
 		return err
+	}
+	// GOMEMLIMIT, when set, has already been applied by the runtime.
+	if mib := n.Home().Config.Node.MemoryLimitMiB; mib > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(mib) << 20)
 	}
 	return n.Run(ctx)
 }

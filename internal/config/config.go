@@ -19,12 +19,20 @@ type Config struct {
 	Emulation EmulationConfig `toml:"emulation" doc:"Network emulation for experiments: delay, jitter and loss added to outgoing peer traffic."`
 }
 
+// DefaultMemoryLimitMiB keeps a loaded replica's resident memory under
+// 300 MiB: pebble's memtables and block cache (80 MiB at most) live
+// outside the Go heap.
+const DefaultMemoryLimitMiB = 176
+
 // NodeConfig identifies the replica and sets up logging.
 type NodeConfig struct {
 	ID        int    `toml:"id" doc:"Replica index in genesis.toml. -1 finds it from node_key.toml; any other value must match the key."`
 	DataDir   string `toml:"data_dir" doc:"Store directory, relative to the home directory unless absolute."`
 	LogLevel  string `toml:"log_level" doc:"Least severe level logged: debug, info, warn or error."`
 	LogFormat string `toml:"log_format" doc:"Log line format: text or json."`
+	// MemoryLimitMiB is applied by the pompe node process, not by the
+	// package, since a Go memory limit is process-wide.
+	MemoryLimitMiB int `toml:"memory_limit_mib" doc:"Soft limit of the replica process's Go memory, in MiB: the garbage collector works harder as the heap nears it instead of letting it double. 0: no limit. The GOMEMLIMIT environment variable, when set, wins."`
 }
 
 // P2PConfig bounds connections and their queues.
@@ -110,7 +118,7 @@ func (e *EmulationConfig) Link(peer int) LinkEmulation {
 func Default() Config {
 	ms := func(n int) Duration { return Duration(time.Duration(n) * time.Millisecond) }
 	return Config{
-		Node: NodeConfig{ID: -1, DataDir: "data", LogLevel: "info", LogFormat: "text"},
+		Node: NodeConfig{ID: -1, DataDir: "data", LogLevel: "info", LogFormat: "text", MemoryLimitMiB: DefaultMemoryLimitMiB},
 		P2P: P2PConfig{
 			MaxFrameBytes:     wire.DefaultMaxFrameBytes,
 			PeerQueueFrames:   8192,

@@ -82,6 +82,9 @@ func (c *Config) Validate() error {
 	}
 	v.oneOf("node.log_level", n.LogLevel, "debug", "info", "warn", "error")
 	v.oneOf("node.log_format", n.LogFormat, "text", "json")
+	if n.MemoryLimitMiB < 0 || n.MemoryLimitMiB > 1<<20 {
+		v.bad("node.memory_limit_mib", n.MemoryLimitMiB, "must be 0 (no limit) or a size in MiB up to 1048576")
+	}
 
 	p := &c.P2P
 	v.listenAddress("p2p.listen_peer", p.ListenPeer, true)

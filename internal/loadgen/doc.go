@@ -1,7 +1,9 @@
 // Package loadgen drives a running cluster with many clients (pkg/client)
 // for a fixed window and measures it. Each client either keeps a fixed
 // number of batches outstanding (closed loop) or submits at a fixed rate
-// (open loop); every command is a key-value put on a key of its own.
+// (open loop); every command is a key-value put. Clients write distinct
+// keys and each cycles through its share of Options.KeySpace, so the
+// application's state stays bounded in long runs.
 //
 // Per client it writes the reference prototype's latency logs,
 // clientN.order.log and clientN.exec.log (one line per command:

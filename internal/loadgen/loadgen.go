@@ -85,7 +85,7 @@ func New(ctx context.Context, opts Options) (*Generator, error) {
 }
 
 func (g *Generator) newWorker(k int) (*worker, error) {
-	w := &worker{g: g, index: k, payloads: newPayloads(k, g.opts.PayloadBytes), wake: make(chan struct{}, 1)}
+	w := &worker{g: g, index: k, payloads: newPayloads(k, g.opts.PayloadBytes, g.opts.KeySpace/len(g.opts.ClientKeys)), wake: make(chan struct{}, 1)}
 	var err error
 	if w.records, err = runlog.CreateClientRecords(filepath.Join(g.opts.OutDir, runlog.ClientRecordsName(k))); err != nil {
 		return w, fmt.Errorf("loadgen: %w", err)

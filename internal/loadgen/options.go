@@ -41,6 +41,10 @@ type Options struct {
 	// PayloadBytes is the encoded size of each command (a put whose value is
 	// sized to fit); at least MinPayloadBytes.
 	PayloadBytes int
+	// KeySpace is how many distinct keys the clients write, shared out
+	// evenly (0: DefaultKeySpace). Each client cycles through its share,
+	// so the application's state stays bounded however long the run.
+	KeySpace int
 
 	// ConnectTimeout bounds the wait for each client's first connections.
 	ConnectTimeout time.Duration
@@ -60,13 +64,18 @@ type Options struct {
 
 // Defaults and bounds of Options.
 const (
-	DefaultInflight       = 1
+	DefaultInflight = 1
+	// DefaultKeySpace keeps a replica's key-value state near 10 MiB with
+	// the default payload, so long runs measure the protocol, not a growing
+	// application.
+	DefaultKeySpace       = 1 << 17
 	DefaultBatchCommands  = 1
 	DefaultBatchMaxDelay  = 2 * time.Millisecond
 	DefaultPayloadBytes   = 64
 	DefaultConnectTimeout = 15 * time.Second
 
 	MaxClients         = 10_000
+	MaxKeySpace        = 1 << 30
 	MaxInflight        = 10_000
 	MaxRatePerClient   = 10_000_000
 	MaxDuration        = 24 * time.Hour
@@ -97,6 +106,9 @@ func (o Options) withDefaults() Options {
 	if o.ConnectTimeout == 0 {
 		o.ConnectTimeout = DefaultConnectTimeout
 	}
+	if o.KeySpace == 0 {
+		o.KeySpace = DefaultKeySpace
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -125,6 +137,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("loadgen: payload of %d bytes, want %d..%d (a put with its own key)", o.PayloadBytes, MinPayloadBytes, MaxPayloadBytes)
 	case o.ConnectTimeout < 0:
 		return fmt.Errorf("loadgen: connect timeout %v is negative", o.ConnectTimeout)
+	case o.KeySpace < 0 || o.KeySpace > MaxKeySpace:
+		return fmt.Errorf("loadgen: key space of %d keys, want 0 (default) to %d", o.KeySpace, MaxKeySpace)
 	}
 	if !o.Genesis.Mode.Valid() {
 		return fmt.Errorf("loadgen: genesis mode %q is neither %q nor %q", o.Genesis.Mode, config.ModePompe, config.ModeHotStuff)

@@ -16,13 +16,15 @@ func commandKey(dst []byte, client int, n uint64) []byte {
 type payloads struct {
 	client int
 	next   uint64
+	keys   uint64 // distinct keys this client cycles through
 	value  []byte
 	key    []byte
 }
 
 // newPayloads sizes the value so that every put encodes to exactly
 // sizeBytes (or the nearest size below that the varint lengths allow).
-func newPayloads(client, sizeBytes int) *payloads {
+// It writes keys distinct from every other client's, keys of them in turn.
+func newPayloads(client, sizeBytes, keys int) *payloads {
 	key := commandKey(nil, client, 0)
 	n := max(sizeBytes-len(kvstore.EncodePut(key, nil)), 0)
 	for n > 0 && len(kvstore.EncodePut(key, make([]byte, n))) > sizeBytes {
@@ -32,11 +34,11 @@ func newPayloads(client, sizeBytes int) *payloads {
 	for i := range value {
 		value[i] = 'a' + byte(i%26)
 	}
-	return &payloads{client: client, value: value}
+	return &payloads{client: client, value: value, keys: uint64(max(keys, 1))}
 }
 
 func (p *payloads) nextPut() []byte {
-	p.key = commandKey(p.key[:0], p.client, p.next)
+	p.key = commandKey(p.key[:0], p.client, p.next%p.keys)
 	p.next++
 	return kvstore.EncodePut(p.key, p.value)
 }

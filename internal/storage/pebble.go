@@ -16,10 +16,12 @@ import (
 // sized for a replica: a steady stream of small synced batches, a working
 // set of recent blocks, and old blocks pruned by range deletions.
 type PebbleOptions struct {
-	// MemTableBytes is the size of one memtable (default 64 MiB). Larger
+	// MemTableBytes is the size of one memtable (default 16 MiB; at most 4
+	// are held, which bounds their memory at 64 MiB). Larger
 	// memtables absorb bursts and let pruned keys die before reaching disk.
 	MemTableBytes uint64
-	// CacheBytes is the block cache size (default 64 MiB).
+	// CacheBytes is the block cache size (default 16 MiB: a replica reads
+	// back little, mostly blocks that lagging peers fetch).
 	CacheBytes int64
 	// MaxCompactions bounds concurrent compactions (default 2).
 	MaxCompactions int
@@ -32,8 +34,8 @@ type PebbleOptions struct {
 }
 
 const (
-	defaultMemTableBytes  = 64 << 20
-	defaultCacheBytes     = 64 << 20
+	defaultMemTableBytes  = 16 << 20
+	defaultCacheBytes     = 16 << 20
 	defaultMaxCompactions = 2
 )
 
