@@ -1,19 +1,3 @@
-	local rc attempt
-	# A run without a summary could not start (a port taken meanwhile by
-	# another process): it is tried once more. A run with one never is.
-	for attempt in 1 2; do
-		rc=0
-		rm -rf "$out"
-		"$bin" local --json --out "$out" "$@" >"$out.json" 2>"$out.txt" || rc=$?
-		tail -n 5 "$out.txt" | sed 's/^/   /'
-		rm -rf "$out"/testnet/node*/data
-		if [[ -s $out.json || $attempt -eq 2 ]]; then
-			break
-		fi
-		cp "$out.txt" "$out.attempt1.txt"
-		retried+=("$label")
-		echo "   no summary (exit $rc); trying once more"
-	done
 #!/usr/bin/env bash
 # The performance targets, measured with `pompe local` in about 5 minutes:
 # three loads of 30 s, an idle cluster for 60 s, and the replicas' memory
