@@ -37,7 +37,7 @@ exp_chart order_latency_batch --x batch --y order_latency_ms.p50 --series mode -
 	echo "Claim: batching lets Pompe reach throughput comparable to (or above) the baseline's, while its"
 	echo "ordering phase adds latency. The reference's artifact (4+4 machines, one region): Pompe 1,479 cmd/s"
 	echo "at batch 1 and 160,060 cmd/s at batch 700; HotStuff 526 cmd/s at batch 1 and 92,933 cmd/s at"
-	echo "batch 2000 (REFERENCE.md)."
+	echo "batch 2000 (the reference prototype's published numbers)."
 	echo
 	echo "n = $NODES replicas. Latencies in ms from a command's first send (ordering: 2f+1 sequence acks, Pompe"
 	echo "only; execution: f+1 matching results). CPU µs/cmd: CPU time of all replicas together per executed"

@@ -34,7 +34,7 @@ exp_chart cpu_nodes --x nodes --y replica_cpu_us_per_cmd --series mode \
 	exp_header "(b) Throughput and latency as n grows"
 	echo "Claim: both protocols lose throughput as n grows (more messages and signatures per decision);"
 	echo "Pompe's ordering phase adds O(n) timestamp and sequencing work per batch on top. The reference's"
-	echo "artifact, batch 1, n = 4 to 16: Pompe 1,579 to 690 cmd/s, HotStuff 581 to 270 cmd/s (REFERENCE.md)."
+	echo "artifact, batch 1, n = 4 to 16: Pompe 1,579 to 690 cmd/s, HotStuff 581 to 270 cmd/s (the reference prototype's published numbers)."
 	echo "Here n grows on one machine, so every added replica also takes CPU from the others and from the"
 	echo "clients: the decline mixes protocol cost with CPU contention."
 	echo

@@ -54,7 +54,7 @@ exp_differences() {
 	- WAN runs emulate the four regions' one-way delays and jitter (wan/four-regions.toml) in user
 	  space, in the link emulator of the transport; the paper's replicas ran in real regions.
 	- Every signature is produced and verified and every safety write is synced to disk; the
-	  paper's prototype skipped verification and persistence (see /work/shared/REFERENCE.md).
+	  paper's prototype skipped verification and persistence.
 	- Runs are $DURATION long (the paper's were 30 s or more), $CLIENTS closed-loop clients with
 	  $INFLIGHT batches in flight each, $PAYLOAD-byte put commands.
 	EOT
