@@ -7,37 +7,16 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/pompe-bft/pompe/internal/runlog"
 )
 
-// ResourceSample is one sample of one replica. CPU and network figures
-// survive restarts: a restarted replica's counters continue from the
-// values its previous process reached.
-type ResourceSample struct {
-	// TS is the time since the measured window began, in seconds.
-	TS float64 `json:"t_s"`
-	// CPUCores is the CPU time used since the previous sample per second
-	// of wall time (1 = one core busy).
-	CPUCores float64 `json:"cpu_cores"`
-	// RSSMiB is the resident memory; 0 while the replica is not running.
-	RSSMiB float64 `json:"rss_mib"`
-	// Goroutines is 0 when the replica's metrics endpoint did not answer
-	// (a paused or stopped replica).
-	Goroutines int `json:"goroutines"`
-	// NetSentBytes is what the replica wrote to peers and clients since
-	// the window began.
-	NetSentBytes uint64 `json:"net_sent_bytes"`
-	// DiskMiB is the disk space of the replica's data directory;
-	// ExecLogMiB the part of it its execution log takes, a record of every
-	// executed command that grows with the run by design.
-	DiskMiB    float64 `json:"disk_mib"`
-	ExecLogMiB float64 `json:"exec_log_mib"`
-}
-
-// ReplicaResources is one replica's series of samples.
-type ReplicaResources struct {
-	Replica int              `json:"replica"`
-	Samples []ResourceSample `json:"samples"`
-}
+// ResourceSample and ReplicaResources are the run-record types of
+// resources.json.
+type (
+	ResourceSample   = runlog.ResourceSample
+	ReplicaResources = runlog.ReplicaSeries
+)
 
 // ResourceRound is one round of samples, one per replica (index =
 // replica), taken Elapsed after the window began.
@@ -69,8 +48,8 @@ type ResourceReport struct {
 }
 
 // ResourcesFileName is the file of a run directory that holds the
-// ResourceReport.
-const ResourcesFileName = "resources.json"
+// replicas' resource use.
+const ResourcesFileName = runlog.ResourcesFileName
 
 // resourceReport sums up the sampler's window for executed commands.
 func (s *sampler) resourceReport(executed uint64) ResourceReport {

@@ -8,32 +8,24 @@ import (
 	"os"
 	"path/filepath"
 	"text/tabwriter"
+
+	"github.com/pompe-bft/pompe/internal/runlog"
 )
 
 // ResourcesFileName is the file in which `pompe local` records the
-// replicas' resource use, next to the client records.
-const ResourcesFileName = "resources.json"
+// replicas' resource use.
+const ResourcesFileName = runlog.ResourcesFileName
 
 // maxResourcesBytes bounds resources.json: a long run's series are
 // bounded by the sampler, a few MiB at most.
 const maxResourcesBytes = 64 << 20
 
-// ResourceSample is one sample of one replica (the fields of resources.json).
-type ResourceSample struct {
-	TS           float64 `json:"t_s"`
-	CPUCores     float64 `json:"cpu_cores"`
-	RSSMiB       float64 `json:"rss_mib"`
-	Goroutines   int     `json:"goroutines"`
-	NetSentBytes uint64  `json:"net_sent_bytes"`
-	DiskMiB      float64 `json:"disk_mib"`
-	ExecLogMiB   float64 `json:"exec_log_mib"`
-}
-
-// ReplicaSeries is one replica's samples.
-type ReplicaSeries struct {
-	Replica int              `json:"replica"`
-	Samples []ResourceSample `json:"samples"`
-}
+// ResourceSample and ReplicaSeries are the run-record types of
+// resources.json.
+type (
+	ResourceSample = runlog.ResourceSample
+	ReplicaSeries  = runlog.ReplicaSeries
+)
 
 // Resources is what a run's resources.json says of its replicas: CPU,
 // memory and network figures over the measured window, and per-replica

@@ -10,7 +10,6 @@ import (
 	"strconv"
 
 	"github.com/pompe-bft/pompe/internal/local"
-	"github.com/pompe-bft/pompe/internal/report"
 	"github.com/pompe-bft/pompe/internal/report/charts"
 )
 
@@ -39,7 +38,7 @@ func (r *Result) write(dir string) error {
 	if len(r.replicas) == 0 {
 		return nil
 	}
-	_, err = charts.WriteReplicaSeries(reportSeries(r.replicas), filepath.Join(dir, PlotsDirName))
+	_, err = charts.WriteReplicaSeries(r.replicas, filepath.Join(dir, PlotsDirName))
 	return err
 }
 
@@ -66,18 +65,6 @@ func writeCSV(path string, replicas []local.ReplicaResources) error {
 		return fmt.Errorf("soak: %w", err)
 	}
 	return nil
-}
-
-// reportSeries converts the series for the charts.
-func reportSeries(replicas []local.ReplicaResources) []report.ReplicaSeries {
-	out := make([]report.ReplicaSeries, len(replicas))
-	for i, r := range replicas {
-		out[i] = report.ReplicaSeries{Replica: r.Replica, Samples: make([]report.ResourceSample, len(r.Samples))}
-		for j, s := range r.Samples {
-			out[i].Samples[j] = report.ResourceSample(s)
-		}
-	}
-	return out
 }
 
 // WriteTable prints the verdict for people.
