@@ -13,11 +13,11 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/pompe-bft/pompe/internal/report/charts"
 )
 
 const (
-	chartWidth  = 7 * vg.Inch
-	chartHeight = 4.5 * vg.Inch
 	// maxSeries bounds the lines of one chart; more would be unreadable.
 	maxSeries = 16
 )
@@ -156,7 +156,7 @@ func drawChart(runs []summary, spec chartSpec, dir, name string) (bool, error) {
 		return false, err
 	}
 	for _, ext := range []string{"png", "svg"} {
-		if err := save(p, filepath.Join(dir, name+"."+ext), ext); err != nil {
+		if err := charts.Save(p, filepath.Join(dir, name+"."+ext), ext); err != nil {
 			return false, err
 		}
 	}

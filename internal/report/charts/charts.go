@@ -81,7 +81,7 @@ func Write(rep *report.Report, dir string) ([]string, error) {
 		}
 		for _, ext := range formats {
 			path := filepath.Join(dir, c.name+"."+ext)
-			if err := save(p, path, ext); err != nil {
+			if err := Save(p, path, ext); err != nil {
 				return files, fmt.Errorf("charts: %s: %w", path, err)
 			}
 			files = append(files, path)

@@ -122,7 +122,7 @@ func WriteReplicaSeries(replicas []report.ReplicaSeries, dir string) ([]string, 
 		}
 		for _, ext := range formats {
 			path := filepath.Join(dir, c.name+"."+ext)
-			if err := save(p, path, ext); err != nil {
+			if err := Save(p, path, ext); err != nil {
 				return files, fmt.Errorf("charts: %s: %w", path, err)
 			}
 			files = append(files, path)

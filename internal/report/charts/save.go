@@ -12,9 +12,10 @@ import (
 // legendGap separates the data area from a legend drawn beside it.
 const legendGap = 12
 
-// save writes p in format to path with its legend to the right of the
-// data, where it cannot hide a line.
-func save(p *plot.Plot, path, format string) (err error) {
+// Save writes p in format ("png" or "svg") to path with its legend to the
+// right of the data, where it cannot hide a line: the charts of pompe
+// report and of the experiments share it.
+func Save(p *plot.Plot, path, format string) (err error) {
 	legend := p.Legend
 	p.Legend = plot.NewLegend()
 	defer func() { p.Legend = legend }()
