@@ -73,7 +73,9 @@ func newSampler(every time.Duration, targets []replicaTarget, pid func(int) int,
 	timeout := min(every*3/4, 2*time.Second)
 	return &sampler{
 		every: every, targets: targets, pid: pid, onRound: onRound,
-		hc:     &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true}},
+		// No gzip: compressing the page would cost the replica more CPU
+		// than everything else an idle replica does.
+		hc:     &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, DisableCompression: true}},
 		tracks: make([]replicaTrack, len(targets)),
 		stride: 1,
 	}

@@ -35,7 +35,9 @@ func (n *Node) loop(ctx context.Context) error {
 	if err := n.replay(); err != nil {
 		return err
 	}
+	idleTicks := 0
 	for {
+		ticked := false
 		select {
 		case <-ctx.Done():
 			return nil
@@ -53,6 +55,7 @@ func (n *Node) loop(ctx context.Context) error {
 			n.stepClient(m)
 		case <-timer.C:
 			n.r.Tick(n.now())
+			ticked = true
 		}
 		start := time.Now()
 		inputs := 1
@@ -81,7 +84,12 @@ func (n *Node) loop(ctx context.Context) error {
 			return err
 		}
 		n.m.turnSeconds.Observe(time.Since(start).Seconds())
-		n.resetTimer(timer)
+		if ticked && inputs == 1 {
+			idleTicks++
+		} else {
+			idleTicks = 0
+		}
+		n.resetTimer(timer, idleTicks)
 	}
 }
 
@@ -102,8 +110,18 @@ func (n *Node) stepClient(m transport.ClientInbound) {
 	}
 }
 
-func (n *Node) resetTimer(t *time.Timer) {
-	d := n.tick
+// idleBackoffTicks is how many turns with nothing but a tick pass before
+// the tick period doubles, up to maxIdleTickShift doublings: an idle
+// replica then wakes about 12 times a second instead of 100, and any input
+// brings the period straight back (inputs never wait for the timer; only
+// timeouts and retries of an otherwise idle replica are coarser).
+const (
+	idleBackoffTicks = 20
+	maxIdleTickShift = 3
+)
+
+func (n *Node) resetTimer(t *time.Timer, idleTicks int) {
+	d := n.tick << min(idleTicks/idleBackoffTicks, maxIdleTickShift)
 	if w := n.r.WakeAt(); w > 0 {
 		if until := time.Duration(w-n.now()) * time.Microsecond; until < d {
 			d = until
