@@ -128,7 +128,7 @@ func Default() Config {
 			DialBackoffMax:    ms(5000),
 		},
 		Consensus: ConsensusConfig{
-			ViewTimeout:     ms(1000),
+			ViewTimeout:     ms(500),
 			ViewTimeoutMax:  ms(10_000),
 			FixedLeader:     -1,
 			LeaderTermViews: 8,

@@ -46,7 +46,7 @@ func TestEveryKeyIsDocumented(t *testing.T) {
 			}
 		}
 	}
-	for _, row := range []string{"| `consensus.view_timeout` | `\"1s\"` |", "| `storage.sync` | `true` |", "| `node.id` | `-1` |"} {
+	for _, row := range []string{"| `consensus.view_timeout` | `\"500ms\"` |", "| `storage.sync` | `true` |", "| `node.id` | `-1` |"} {
 		if !strings.Contains(s, row) {
 			t.Errorf("missing %q", row)
 		}
