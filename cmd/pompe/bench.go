@@ -79,13 +79,8 @@ their directories adds up their rates.`,
 			if cmd.Flags().Changed("inflight") && cmd.Flags().Changed("rate") {
 				return usageError{errors.New("--inflight (closed loop) and --rate (open loop) exclude each other")}
 			}
-			for _, p := range []struct {
-				flag string
-				v    int
-			}{{"batch", f.batch}, {"payload", f.payload}, {"inflight", f.inflight}} {
-				if err := positive(p.flag, p.v); err != nil {
-					return err
-				}
+			if err := positiveFlags(intFlag{"batch", f.batch}, intFlag{"payload", f.payload}, intFlag{"inflight", f.inflight}); err != nil {
+				return err
 			}
 			if f.clients < 0 {
 				return usageError{fmt.Errorf("--clients %d: want at least 1 (0: every testnet client from --client-offset on)", f.clients)}

@@ -34,6 +34,22 @@ func parseIndexList(flag, s string) ([]int, error) {
 }
 
 // positive checks that an integer flag is at least 1.
+// intFlag is an integer flag's name and value, for positiveFlags.
+type intFlag struct {
+	name string
+	v    int
+}
+
+// positiveFlags checks that every flag is at least 1.
+func positiveFlags(flags ...intFlag) error {
+	for _, f := range flags {
+		if err := positive(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func positive(flag string, v int) error {
 	if v < 1 {
 		return usageError{fmt.Errorf("--%s %d: want at least 1", flag, v)}

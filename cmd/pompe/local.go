@@ -60,13 +60,8 @@ the table go to stderr.`,
 			if err != nil {
 				return err
 			}
-			for _, p := range []struct {
-				flag string
-				v    int
-			}{{"nodes", opts.Nodes}, {"batch", opts.Batch}, {"payload", opts.PayloadBytes}, {"inflight", opts.Inflight}} {
-				if err := positive(p.flag, p.v); err != nil {
-					return err
-				}
+			if err := positiveFlags(intFlag{"nodes", opts.Nodes}, intFlag{"batch", opts.Batch}, intFlag{"payload", opts.PayloadBytes}, intFlag{"inflight", opts.Inflight}); err != nil {
+				return err
 			}
 			if opts.Clients < 0 {
 				return usageError{fmt.Errorf("--clients %d: want 0 (an idle cluster) or more", opts.Clients)}

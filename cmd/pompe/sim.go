@@ -99,13 +99,8 @@ func (sf simFlags) options() (sim.Options, error) {
 	if sf.firstSeed > math.MaxInt64-int64(sf.seeds) {
 		return sim.Options{}, usageError{fmt.Errorf("--first-seed %d: the seeds overflow", sf.firstSeed)}
 	}
-	for _, p := range []struct {
-		flag string
-		v    int
-	}{{"nodes", sf.nodes}, {"clients", sf.clients}, {"workers", sf.workers}} {
-		if err := positive(p.flag, p.v); err != nil {
-			return sim.Options{}, err
-		}
+	if err := positiveFlags(intFlag{"nodes", sf.nodes}, intFlag{"clients", sf.clients}, intFlag{"workers", sf.workers}); err != nil {
+		return sim.Options{}, err
 	}
 	if sf.duration < time.Second {
 		return sim.Options{}, usageError{fmt.Errorf("--duration %v: want at least 1s of simulated time", sf.duration)}

@@ -56,13 +56,8 @@ replica_disk, PNG and SVG).`,
 			if err != nil {
 				return err
 			}
-			for _, p := range []struct {
-				flag string
-				v    int
-			}{{"nodes", opts.Nodes}, {"clients", opts.Clients}, {"batch", opts.Batch}, {"inflight", opts.Inflight}} {
-				if err := positive(p.flag, p.v); err != nil {
-					return err
-				}
+			if err := positiveFlags(intFlag{"nodes", opts.Nodes}, intFlag{"clients", opts.Clients}, intFlag{"batch", opts.Batch}, intFlag{"inflight", opts.Inflight}); err != nil {
+				return err
 			}
 			for _, d := range []struct {
 				flag string
