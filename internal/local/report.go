@@ -123,7 +123,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	r.FaultReport.writeTable(w)
 	r.Byzantine.writeTable(w)
-	r.ResourceReport.writeTable(w)
+	writeResourceTable(w, &r.ResourceReport)
 	for _, e := range r.ReplicaErrors {
 		fmt.Fprintf(w, "replica problem: %s\n", e)
 	}

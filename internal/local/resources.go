@@ -25,27 +25,8 @@ type ResourceRound struct {
 	Samples []ResourceSample
 }
 
-// ResourceReport is the replicas' resource use over the measured window,
-// as the summary reports it and resources.json holds it. Per-command
-// figures are 0 when nothing was executed; memory figures are those of the
-// largest replica.
-type ResourceReport struct {
-	// ReplicaCPUCores is the mean CPU use per replica, in cores.
-	ReplicaCPUCores float64 `json:"replica_cpu_cores"`
-	// ReplicaCPUUsPerCmd is the CPU time of all replicas per executed
-	// command, in microseconds.
-	ReplicaCPUUsPerCmd float64 `json:"replica_cpu_us_per_cmd"`
-	ReplicaRSSMaxMiB   float64 `json:"replica_rss_max_mib"`
-	ReplicaRSSStartMiB float64 `json:"replica_rss_start_mib"`
-	ReplicaRSSEndMiB   float64 `json:"replica_rss_end_mib"`
-	// NetBytesPerCmd counts what all replicas sent, to peers and clients,
-	// TLS included; NetPeerBytesPerCmd only replica-to-replica traffic.
-	NetBytesPerCmd     float64 `json:"net_bytes_per_cmd"`
-	NetPeerBytesPerCmd float64 `json:"net_peer_bytes_per_cmd"`
-	// ResourcesNote says why figures are missing, if some are.
-	ResourcesNote string             `json:"resources_note,omitempty"`
-	Resources     []ReplicaResources `json:"resources"`
-}
+// ResourceReport is the replicas' resource use over the measured window.
+type ResourceReport = runlog.Resources
 
 // ResourcesFileName is the file of a run directory that holds the
 // replicas' resource use.
@@ -89,8 +70,8 @@ func (s *sampler) resourceReport(executed uint64) ResourceReport {
 	return rr
 }
 
-// writeTable prints the resource figures in one or two lines.
-func (rr *ResourceReport) writeTable(w io.Writer) {
+// writeResourceTable prints the resource figures in one or two lines.
+func writeResourceTable(w io.Writer, rr *ResourceReport) {
 	if len(rr.Resources) == 0 {
 		return
 	}

@@ -30,17 +30,7 @@ type (
 // Resources is what a run's resources.json says of its replicas: CPU,
 // memory and network figures over the measured window, and per-replica
 // series.
-type Resources struct {
-	ReplicaCPUCores    float64         `json:"replica_cpu_cores"`
-	ReplicaCPUUsPerCmd float64         `json:"replica_cpu_us_per_cmd"`
-	ReplicaRSSMaxMiB   float64         `json:"replica_rss_max_mib"`
-	ReplicaRSSStartMiB float64         `json:"replica_rss_start_mib"`
-	ReplicaRSSEndMiB   float64         `json:"replica_rss_end_mib"`
-	NetBytesPerCmd     float64         `json:"net_bytes_per_cmd"`
-	NetPeerBytesPerCmd float64         `json:"net_peer_bytes_per_cmd"`
-	Note               string          `json:"resources_note,omitempty"`
-	Replicas           []ReplicaSeries `json:"resources"`
-}
+type Resources = runlog.Resources
 
 // loadResources reads the first resources.json among dirs; nil when none
 // has one.

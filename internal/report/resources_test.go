@@ -29,8 +29,8 @@ func TestResourcesOfALocalRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := rep.Runs[0].Resources
-	if res == nil || res.ReplicaCPUUsPerCmd != 6312.4 || res.ReplicaRSSMaxMiB != 42.2 || len(res.Replicas) != 1 ||
-		res.Replicas[0].Samples[1].Goroutines != 41 {
+	if res == nil || res.ReplicaCPUUsPerCmd != 6312.4 || res.ReplicaRSSMaxMiB != 42.2 || len(res.Resources) != 1 ||
+		res.Resources[0].Samples[1].Goroutines != 41 {
 		t.Fatalf("resources %+v", res)
 	}
 	if rep.Runs[1].Resources != nil {

@@ -34,3 +34,25 @@ type ReplicaSeries struct {
 	Replica int              `json:"replica"`
 	Samples []ResourceSample `json:"samples"`
 }
+
+// Resources is the replicas' resource use over a run's measured window, as
+// the `pompe local` summary reports it and resources.json holds it.
+// Per-command figures are 0 when nothing was executed; memory figures are
+// those of the largest replica.
+type Resources struct {
+	// ReplicaCPUCores is the mean CPU use per replica, in cores.
+	ReplicaCPUCores float64 `json:"replica_cpu_cores"`
+	// ReplicaCPUUsPerCmd is the CPU time of all replicas per executed
+	// command, in microseconds.
+	ReplicaCPUUsPerCmd float64 `json:"replica_cpu_us_per_cmd"`
+	ReplicaRSSMaxMiB   float64 `json:"replica_rss_max_mib"`
+	ReplicaRSSStartMiB float64 `json:"replica_rss_start_mib"`
+	ReplicaRSSEndMiB   float64 `json:"replica_rss_end_mib"`
+	// NetBytesPerCmd counts what all replicas sent, to peers and clients,
+	// TLS included; NetPeerBytesPerCmd only replica-to-replica traffic.
+	NetBytesPerCmd     float64 `json:"net_bytes_per_cmd"`
+	NetPeerBytesPerCmd float64 `json:"net_peer_bytes_per_cmd"`
+	// ResourcesNote says why figures are missing, if some are.
+	ResourcesNote string          `json:"resources_note,omitempty"`
+	Resources     []ReplicaSeries `json:"resources"`
+}

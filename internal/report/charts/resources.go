@@ -24,7 +24,7 @@ const (
 
 func hasResources(rep *report.Report) bool {
 	for _, r := range rep.Runs {
-		if r.Resources != nil && len(r.Resources.Replicas) > 0 {
+		if r.Resources != nil && len(r.Resources.Resources) > 0 {
 			return true
 		}
 	}
@@ -47,7 +47,7 @@ func reportSeries(rep *report.Report) []seriesSet {
 		if len(rep.Runs) > 1 {
 			label = fmt.Sprintf("%d %s, ", i+1, r.Label)
 		}
-		sets = append(sets, seriesSet{label: label, replicas: r.Resources.Replicas})
+		sets = append(sets, seriesSet{label: label, replicas: r.Resources.Resources})
 	}
 	return sets
 }
