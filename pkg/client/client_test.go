@@ -552,7 +552,10 @@ func TestTimeoutStartsNewAttempts(t *testing.T) {
 
 func TestBaselineResend(t *testing.T) {
 	fc := newFakeCluster(t, config.ModeHotStuff, 4, nil)
-	fc.dropSubmits = 4
+	// Twice the replicas: a replica whose connection is set up while the
+	// first broadcast goes out can receive it twice, and every copy of the
+	// first broadcast must be dropped for a resend to be needed.
+	fc.dropSubmits = 8
 	c := newClient(t, fc, func(cfg *Config) { cfg.RetryTimeout = 100 * time.Millisecond })
 	o := do(t, c, "x")
 	checkOutcome(t, config.ModeHotStuff, o, 1, "x")
