@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -110,27 +109,12 @@ var errTooManyCommands = errors.New("report: too many commands for the fairness 
 // batch position is all a record holds: a batch has one submitter, so two
 // commands of different clients never share it.
 func readExecuted(path string, f func(runlog.ClientRecord) error) error {
-	file, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("report: %w", err)
-	}
-	defer file.Close()
-	r := runlog.NewClientRecordReader(file)
-	for {
-		rec, err := r.Next()
-		if errors.Is(err, io.EOF) || errors.Is(err, runlog.ErrTruncated) {
+	return eachClientRecord(path, func(rec runlog.ClientRecord) error {
+		if rec.ExecutedUs == 0 || rec.Height == 0 {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("report: %s: %w", path, err)
-		}
-		if rec.ExecutedUs == 0 || rec.Height == 0 {
-			continue
-		}
-		if err := f(rec); err != nil {
-			return err
-		}
-	}
+		return f(rec)
+	})
 }
 
 // WriteFairness prints one fairness block per run that has a measure:

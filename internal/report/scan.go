@@ -55,6 +55,15 @@ func (s *source) scan(f func(sample)) error {
 }
 
 func scanRecords(path string, f func(sample)) error {
+	return eachClientRecord(path, func(rec runlog.ClientRecord) error {
+		recordSamples(rec, f)
+		return nil
+	})
+}
+
+// eachClientRecord streams the records of one client records file to f,
+// stopping at f's first error.
+func eachClientRecord(path string, f func(runlog.ClientRecord) error) error {
 	file, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("report: %w", err)
@@ -71,7 +80,9 @@ func scanRecords(path string, f func(sample)) error {
 		if err != nil {
 			return fmt.Errorf("report: %s: %w", path, err)
 		}
-		recordSamples(rec, f)
+		if err := f(rec); err != nil {
+			return err
+		}
 	}
 }
 
