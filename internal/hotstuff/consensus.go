@@ -18,11 +18,15 @@ func (c *Core) onProposal(from uint32, p *wire.Proposal) error {
 	if err != nil {
 		return err
 	}
-	if b.Proposer != from || c.Leader(b.View) != from {
-		return fmt.Errorf("hotstuff: proposal for view %d from %d, leader is %d", b.View, from, c.Leader(b.View))
+	if b.Proposer != from {
+		return fmt.Errorf("hotstuff: proposal for view %d names proposer %d but comes from %d", b.View, b.Proposer, from)
 	}
 	if b.View < c.view {
 		return nil // stale; the view has moved on
+	}
+	if _, known := c.blocks[b.Parent]; known && c.Leader(b.View) != from {
+		// With the parent unknown the check waits for it (admitProposal).
+		return fmt.Errorf("hotstuff: proposal for view %d from %d, leader is %d", b.View, from, c.Leader(b.View))
 	}
 	if b.Parent != b.JustifyHash() {
 		return errors.New("hotstuff: proposal does not extend the block its QC certifies")
@@ -46,22 +50,26 @@ func (c *Core) onProposal(from uint32, p *wire.Proposal) error {
 	if b.View != c.view {
 		return nil
 	}
-	if c.proposalView == b.View && c.proposalHash != b.Hash {
-		// An equivocating leader: keep the first proposal of the view only,
-		// so a flood of conflicting ones costs no memory or disk.
-		c.debug("ignoring a second proposal for the view", "from", from, "block", b.Hash)
-		return nil
-	}
-	c.proposalView, c.proposalHash = b.View, b.Hash
-	c.insertBlock(b, from)
+	c.insertBlock(b, from, true)
 	return nil
 }
 
-// insertBlock adds a block whose hash is vouched for (by a proposal from the
-// right leader, or by a verified QC chain). A block whose parent is unknown
-// waits as an orphan while the parent is fetched.
-func (c *Core) insertBlock(b *Block, hint uint32) {
-	if _, ok := c.blocks[b.Hash]; ok {
+// insertBlock adds a block whose hash is vouched for (by a signed proposal,
+// or by a verified QC chain). A block whose parent is unknown waits as an
+// orphan while the parent is fetched. proposed marks a block that came in a
+// proposal that passed onProposal's checks; it is admitted as the view's
+// proposal only if its proposer leads the view and it is the first such
+// block of the view, and only such blocks are ever voted for.
+func (c *Core) insertBlock(b *Block, hint uint32, proposed bool) {
+	if nd, ok := c.blocks[b.Hash]; ok {
+		// Known already (fetched, or recovered): the proposal makes it
+		// votable if it is admissible.
+		if proposed && !nd.proposed && c.admitProposal(b) {
+			nd.proposed = true
+			if nd.state == vValid {
+				c.tryVote(nd)
+			}
+		}
 		return
 	}
 	if b.Height <= c.committedHeight {
@@ -70,12 +78,13 @@ func (c *Core) insertBlock(b *Block, hint uint32) {
 	parent, ok := c.blocks[b.Parent]
 	if !ok {
 		if c.orphanCount < c.cfg.MaxOrphans {
-			for _, o := range c.orphans[b.Parent] {
-				if o.Hash == b.Hash {
+			for i, o := range c.orphans[b.Parent] {
+				if o.b.Hash == b.Hash {
+					c.orphans[b.Parent][i].proposed = o.proposed || proposed
 					return
 				}
 			}
-			c.orphans[b.Parent] = append(c.orphans[b.Parent], b)
+			c.orphans[b.Parent] = append(c.orphans[b.Parent], orphan{b: b, proposed: proposed})
 			c.orphanCount++
 		}
 		c.fetch(b.Parent, hint)
@@ -85,7 +94,13 @@ func (c *Core) insertBlock(b *Block, hint uint32) {
 		c.debug("drop block with bad height or view", "block", b.Hash)
 		return
 	}
-	c.blocks[b.Hash] = &node{b: b}
+	if proposed && !c.admitProposal(b) {
+		// Not stored: a non-leader's or a second proposal of the view costs
+		// no memory or disk.
+		return
+	}
+	c.blocks[b.Hash] = &node{b: b, proposed: proposed}
+	c.idleTimeouts = 0
 	delete(c.fetching, b.Hash)
 	putBlock(&c.rd.Writes, b)
 	c.waiting = append(c.waiting, b.Hash)
@@ -97,9 +112,30 @@ func (c *Core) insertBlock(b *Block, hint uint32) {
 		delete(c.orphans, b.Hash)
 		c.orphanCount -= len(kids)
 		for _, k := range kids {
-			c.insertBlock(k, hint)
+			c.insertBlock(k.b, hint, k.proposed)
 		}
 	}
+}
+
+// admitProposal decides whether b, from a signed proposal whose parent is
+// known, is the proposal of its view: its proposer must lead the view, and
+// it must be the first such block of the view this replica admits (an
+// equivocating leader gets one block per replica, and a flood of conflicting
+// proposals costs nothing).
+func (c *Core) admitProposal(b *Block) bool {
+	if leader := c.Leader(b.View); b.Proposer != leader {
+		c.debug("ignoring a proposal from a replica that does not lead the view", "proposer", b.Proposer, "leader", leader, "block", b.Hash)
+		return false
+	}
+	if c.proposalView == b.View && c.proposalHash != b.Hash {
+		c.debug("ignoring a second proposal for the view", "proposer", b.Proposer, "block", b.Hash)
+		return false
+	}
+	if b.View < c.proposalView {
+		return false
+	}
+	c.proposalView, c.proposalHash = b.View, b.Hash
+	return true
 }
 
 // retryValidation validates blocks in chain order: a block is judged only
@@ -149,9 +185,15 @@ func (c *Core) retryValidation() {
 // tryVote votes for a validated block of the current view if the voting
 // rule allows: a view above the last voted one, and a QC at least as new as
 // the lock (so the block extends the locked block, or the lock is outdated).
+// Only an admitted proposal of the view's leader is voted for: never a block
+// that was only fetched (or recovered from storage), since nothing proves
+// its proposer sent it.
 func (c *Core) tryVote(nd *node) {
 	b := nd.b
 	if b.View != c.view || b.View <= c.lastVoted || nd.state != vValid {
+		return
+	}
+	if !nd.proposed || b.Proposer != c.Leader(b.View) {
 		return
 	}
 	if b.Justify.View < c.lockedQC.View {
@@ -313,6 +355,7 @@ func (c *Core) commit(b *Block) {
 	}
 	c.rd.Writes.Put(keyCursor, wire.Marshal(&wire.CommitCursor{Height: c.committedHeight, Hash: c.committedHash[:]}))
 	c.failures = 0
+	c.idleTimeouts = 0
 	c.prune()
 }
 

@@ -128,6 +128,18 @@ type node struct {
 	b         *Block
 	state     vstate
 	committed bool
+	// proposed: the block arrived in a proposal signed by its proposer that
+	// passed the proposal checks (certificate that opens the view, first
+	// proposal of the view). Only such blocks are voted for: a fetched block
+	// carries no proposer signature and no timeout certificate, so anyone
+	// could have made it up.
+	proposed bool
+}
+
+// orphan is a block waiting for its parent to be fetched.
+type orphan struct {
+	b        *Block
+	proposed bool
 }
 
 type voteKey struct {
@@ -166,6 +178,7 @@ type Core struct {
 	// Pacemaker.
 	deadline     int64 // 0: no view timer armed
 	failures     int   // consecutive timed-out views
+	idleTimeouts int   // timeouts in a row for rules' work only, no block seen (maxIdleTimeouts)
 	timedOut     uint64
 	proposedView uint64
 	votes        map[voteKey]map[uint32][]byte
@@ -174,7 +187,7 @@ type Core struct {
 	proposalHash Hash
 	timeouts     map[uint64]map[uint32][]byte
 	waiting      []Hash // blocks whose validation said Wait
-	orphans      map[Hash][]*Block
+	orphans      map[Hash][]orphan
 	orphanCount  int
 	fetching     map[Hash]*fetchState
 	announce     bool // a commit of payload still has to reach the others
@@ -203,7 +216,7 @@ func New(cfg Config, store Reader) (*Core, error) {
 		votes:    make(map[voteKey]map[uint32][]byte),
 		voted:    make(map[uint64][]uint8),
 		timeouts: make(map[uint64]map[uint32][]byte),
-		orphans:  make(map[Hash][]*Block),
+		orphans:  make(map[Hash][]orphan),
 		fetching: make(map[Hash]*fetchState),
 	}
 	c.genesis = genesisBlock(c.cluster)

@@ -112,7 +112,7 @@ func (c *Core) onBlockResponse(from uint32, r *wire.BlockResponse) error {
 		chain = append(chain, b)
 	}
 	for i := len(chain) - 1; i >= 0; i-- {
-		c.insertBlock(chain[i], from)
+		c.insertBlock(chain[i], from, false)
 	}
 	return nil
 }

@@ -12,6 +12,9 @@ import (
 // expiries until the view changes (messages may be lost).
 func (c *Core) localTimeout() {
 	v := c.view
+	if !c.announce && !c.chainWaiting() {
+		c.idleTimeouts++
+	}
 	if c.timedOut < v {
 		c.timedOut = v
 		c.failures++
@@ -167,7 +170,7 @@ func (c *Core) maybePropose() {
 	}
 	c.debug("propose", "height", b.Height, "block", b.Hash)
 	c.send(Broadcast, &wire.Message{Body: &wire.Message_Proposal{Proposal: p}})
-	c.insertBlock(b, c.cfg.ID)
+	c.insertBlock(b, c.cfg.ID, true)
 	c.retryValidation()
 	c.cfg.Rules.Proposed(b)
 }

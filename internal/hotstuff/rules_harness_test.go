@@ -23,6 +23,9 @@ type testRules struct {
 	maxItems int
 	// validations counts Validate calls.
 	validations int
+	// phantom makes Pending report work that Build never finds, like
+	// entries left over from before a restart.
+	phantom bool
 }
 
 func newTestRules() *testRules {
@@ -117,7 +120,7 @@ func (r *testRules) Committed(b *Block) {
 	}
 }
 
-func (r *testRules) Pending() bool { return len(r.pending) > 0 }
+func (r *testRules) Pending() bool { return len(r.pending) > 0 || r.phantom }
 
 // Proposed implements PayloadRules; the test rules prepare nothing.
 func (r *testRules) Proposed(*Block) {}

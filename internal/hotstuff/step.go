@@ -39,7 +39,7 @@ func (c *Core) Step(now int64, from uint32, m *wire.Message) error {
 func (c *Core) Tick(now int64) {
 	c.now = now
 	if c.deadline != 0 && now >= c.deadline {
-		if c.waiting4Progress() || c.timedOut >= c.view {
+		if c.wantsTimer() {
 			c.localTimeout()
 		} else {
 			c.deadline = 0 // idle: nothing to time out for
@@ -53,6 +53,7 @@ func (c *Core) Tick(now int64) {
 // rules learned something (a batch body arrived, a collect finished).
 func (c *Core) Poke(now int64) {
 	c.now = now
+	c.idleTimeouts = 0 // the rules learned something: their work may be new
 	c.progress()
 }
 
@@ -106,20 +107,38 @@ func (c *Core) armTimer() {
 	if c.deadline != 0 {
 		return
 	}
-	if c.waiting4Progress() || c.timedOut >= c.view {
+	if c.wantsTimer() {
 		c.deadline = c.now + c.viewTimeout()
 	}
 }
 
-// waiting4Progress reports whether this replica expects the cluster to make
-// progress: it holds pending work, or payload on its chain that it has not
-// committed. Unlike hasWork it ignores payload this replica already
-// committed: a leader keeps proposing one block longer than its followers
-// need to see, and followers must not time out a correct leader for that.
-func (c *Core) waiting4Progress() bool {
-	if c.cfg.Rules.Pending() || c.announce {
+// maxIdleTimeouts returns how many timeouts a replica sends, in a row and
+// with no block arriving in between, when the only reason is work its
+// payload rules report: work that no leader turns into a block (for example
+// entries left over from before a restart that the cluster already dealt
+// with) must not keep view timers running in an idle cluster. 2n timeouts
+// give every leader at least one view to pick the work up. New inputs (Poke,
+// a new block, a commit) start the count again; a replica that stopped still
+// joins the timeouts of f+1 others (addTimeout).
+func (c *Core) maxIdleTimeouts() int { return 2 * c.n }
+
+// wantsTimer reports whether the view timer should run.
+func (c *Core) wantsTimer() bool {
+	if c.announce || c.chainWaiting() {
 		return true
 	}
+	if !c.cfg.Rules.Pending() && c.timedOut < c.view {
+		return false
+	}
+	return c.idleTimeouts < c.maxIdleTimeouts()
+}
+
+// chainWaiting reports payload on the chain of the highest QC that this
+// replica has not committed: the cluster owes it progress. Unlike hasWork it
+// ignores payload this replica already committed: a leader keeps proposing
+// one block longer than its followers need to see, and followers must not
+// time out a correct leader for that.
+func (c *Core) chainWaiting() bool {
 	h := c.qcHash(c.highQC)
 	for i := 0; i < 64; i++ {
 		nd, ok := c.blocks[h]
