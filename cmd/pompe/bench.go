@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -73,27 +72,6 @@ their directories adds up their rates.`,
   pompe report ./b100`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if f.testnetDir == "" {
-				return usageError{errors.New("--testnet is required")}
-			}
-			if cmd.Flags().Changed("inflight") && cmd.Flags().Changed("rate") {
-				return usageError{errors.New("--inflight (closed loop) and --rate (open loop) exclude each other")}
-			}
-			if err := positiveFlags(intFlag{"batch", f.batch}, intFlag{"payload", f.payload}, intFlag{"inflight", f.inflight}); err != nil {
-				return err
-			}
-			if f.clients < 0 {
-				return usageError{fmt.Errorf("--clients %d: want at least 1 (0: every testnet client from --client-offset on)", f.clients)}
-			}
-			if f.offset < 0 {
-				return usageError{fmt.Errorf("--client-offset %d: want 0 or more", f.offset)}
-			}
-			if f.duration <= 0 {
-				return usageError{fmt.Errorf("--duration %v: want a positive duration", f.duration)}
-			}
-			if f.rate < 0 {
-				return usageError{fmt.Errorf("--rate %g: want 0 (closed loop) or more", f.rate)}
-			}
 			return runBench(cmd.Context(), f, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}

@@ -132,10 +132,10 @@ func TestOneLine(t *testing.T) {
 }
 
 // A failing seed is printed with its violations and its replay command,
-// and fails the run: more Byzantine replicas than f is refused by the
+// and fails the run (one replica tolerates f = 0): more Byzantine replicas than f is refused by the
 // simulator as a violation.
 func TestSimReportsFailingSeeds(t *testing.T) {
-	code, out, _ := runCLI(t, "sim", "--seeds", "2", "--first-seed", "5", "--nodes", "3", "--faults", "byz", "--workers", "1", "--json")
+	code, out, _ := runCLI(t, "sim", "--seeds", "2", "--first-seed", "5", "--nodes", "1", "--faults", "byz", "--workers", "1", "--json")
 	if code != exitFailure {
 		t.Fatalf("exit %d, want %d: %s", code, exitFailure, out)
 	}
@@ -146,7 +146,7 @@ func TestSimReportsFailingSeeds(t *testing.T) {
 	if sum.Violations != 2 || len(sum.FailingSeeds) != 2 || sum.FailingSeeds[0] != 5 {
 		t.Errorf("summary %+v", sum)
 	}
-	if !strings.Contains(out, "replay: pompe sim --seeds 1 --first-seed 5 --faults byz --nodes 3") {
+	if !strings.Contains(out, "replay: pompe sim --seeds 1 --first-seed 5 --faults byz --nodes 1") {
 		t.Errorf("no replay command in\n%s", out)
 	}
 }

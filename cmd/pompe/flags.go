@@ -1,12 +1,322 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/loadgen"
 )
+
+// Flag validation lives here, in one place for every command: the root
+// command's PersistentPreRunE calls validateFlags before any command runs,
+// so a bad value is refused with exit code 2 and the flag's name before
+// anything starts (no testnet is written, no replica is launched).
+//
+//   - Every duration flag must not be negative.
+//   - flagRules lists, per command, the rule each flag's value must meet.
+//   - crossFlagRules lists, per command, the rules that relate flags.
+//
+// Rules are keyed by the command's path below "pompe" ("testnet",
+// "client put"); a command also gets the rules of its parents, so rules on
+// persistent flags are written once. A test checks that every rule names a
+// command and a flag that exist, so a renamed flag cannot silently lose
+// its rule.
+
+// flagRule is the rule one flag's value must meet. check returns what is
+// wanted ("want at least 1") when the value fails it.
+type flagRule struct {
+	flag  string
+	check func(fs *pflag.FlagSet, name string) string
+}
+
+// flagRules: per command path, the rules of its flags.
+var flagRules = map[string][]flagRule{
+	"testnet": {
+		{"out", required},
+		{"nodes", replicaCount},
+		{"clients", atLeast(0)},
+		{"base-peer-port", portNumber},
+		{"base-client-port", portNumber},
+	},
+	"local": {
+		{"nodes", replicaCount},
+		{"clients", atLeast(0)},
+		{"batch", atLeast(1)},
+		{"payload", payloadBytes},
+		{"inflight", atLeast(1)},
+		{"rate", nonNegativeFloat},
+		{"duration", positiveDuration},
+		{"ready-timeout", positiveDuration},
+		{"stop-grace", positiveDuration},
+	},
+	"soak": {
+		{"out", requiredBecause("the soak writes its verdict, samples and charts there")},
+		{"nodes", replicaCount},
+		{"clients", atLeast(1)},
+		{"batch", atLeast(1)},
+		{"inflight", atLeast(1)},
+		{"rate", nonNegativeFloat},
+		{"duration", positiveDuration},
+		{"sample", positiveDuration},
+		{"fault-cycle", positiveDuration},
+	},
+	"sim": {
+		{"seeds", between(1, maxSimSeeds)},
+		{"nodes", replicaCount},
+		{"clients", atLeast(1)},
+		{"workers", atLeast(1)},
+		{"duration", atLeastDuration(time.Second, "of simulated time")},
+	},
+	"bench": {
+		{"testnet", required},
+		{"clients", atLeast(0)},
+		{"client-offset", atLeast(0)},
+		{"batch", atLeast(1)},
+		{"payload", payloadBytes},
+		{"inflight", atLeast(1)},
+		{"rate", nonNegativeFloat},
+		{"duration", positiveDuration},
+	},
+	"client": {
+		{"client", atLeast(0)},
+		{"timeout", positiveDuration},
+	},
+	"check": {
+		{"max-examples", atLeast(0)},
+	},
+	"cluster bench": {
+		{"batch", atLeast(0)},
+		{"inflight", atLeast(0)},
+		{"rate", nonNegativeFloat},
+	},
+}
+
+// crossFlagRules: per command path, rules that relate several flags.
+var crossFlagRules = map[string][]func(fs *pflag.FlagSet) error{
+	"testnet": {testnetPortRoom},
+	"bench":   {exclusive("inflight", "rate", "--inflight (closed loop) and --rate (open loop) exclude each other")},
+}
+
+// exclusive refuses two flags set together.
+func exclusive(a, b, why string) func(fs *pflag.FlagSet) error {
+	return func(fs *pflag.FlagSet) error {
+		if fs.Changed(a) && fs.Changed(b) {
+			return errors.New(why)
+		}
+		return nil
+	}
+}
+
+// required: the flag must be given a non-empty value.
+func required(fs *pflag.FlagSet, name string) string { return requiredBecause("")(fs, name) }
+
+func requiredBecause(why string) func(*pflag.FlagSet, string) string {
+	return func(fs *pflag.FlagSet, name string) string {
+		if strings.TrimSpace(fs.Lookup(name).Value.String()) != "" {
+			return ""
+		}
+		if why == "" {
+			return "is required"
+		}
+		return "is required: " + why
+	}
+}
+
+// validateFlags applies every rule that concerns cmd.
+func validateFlags(cmd *cobra.Command) error {
+	fs := cmd.Flags()
+	var errs []error
+	fs.VisitAll(func(f *pflag.Flag) {
+		var ds []time.Duration
+		switch f.Value.Type() {
+		case "duration":
+			d, _ := fs.GetDuration(f.Name)
+			ds = []time.Duration{d}
+		case "durationSlice":
+			ds, _ = fs.GetDurationSlice(f.Name)
+		}
+		for _, d := range ds {
+			if d < 0 {
+				errs = append(errs, fmt.Errorf("--%s %v: want a duration that is not negative", f.Name, d))
+				break
+			}
+		}
+	})
+	for c := cmd; c != nil; c = c.Parent() {
+		path := commandKey(c)
+		for _, r := range flagRules[path] {
+			if fs.Lookup(r.flag) == nil {
+				continue
+			}
+			if want := r.check(fs, r.flag); want != "" {
+				if v := fs.Lookup(r.flag).Value.String(); v != "" {
+					errs = append(errs, fmt.Errorf("--%s %s: %s", r.flag, v, want))
+				} else {
+					errs = append(errs, fmt.Errorf("--%s %s", r.flag, want))
+				}
+			}
+		}
+		for _, rule := range crossFlagRules[path] {
+			if err := rule(fs); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return usageError{errors.Join(dedupe(errs)...)}
+}
+
+// commandKey is a command's path below the root: "client put".
+func commandKey(c *cobra.Command) string {
+	var parts []string
+	for ; c != nil && c.HasParent(); c = c.Parent() {
+		parts = append([]string{c.Name()}, parts...)
+	}
+	return strings.Join(parts, " ")
+}
+
+func dedupe(errs []error) []error {
+	seen := map[string]bool{}
+	var out []error
+	for _, e := range errs {
+		if !seen[e.Error()] {
+			seen[e.Error()] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// intValue reads an integer flag of any width.
+func intValue(fs *pflag.FlagSet, name string) int64 {
+	v, _ := strconv.ParseInt(fs.Lookup(name).Value.String(), 10, 64)
+	return v
+}
+
+func atLeast(min int64) func(*pflag.FlagSet, string) string {
+	return func(fs *pflag.FlagSet, name string) string {
+		if intValue(fs, name) < min {
+			return fmt.Sprintf("want at least %d", min)
+		}
+		return ""
+	}
+}
+
+// replicaCount: n = 3f+1, so that any two quorums of 2f+1 replicas share a
+// correct one (crypto.FaultsTolerated is the rule everywhere).
+func replicaCount(fs *pflag.FlagSet, name string) string {
+	if _, err := crypto.FaultsTolerated(int(intValue(fs, name))); err != nil {
+		return "the number of replicas " + err.Error() + ", so that two quorums of 2f+1 always share a correct replica"
+	}
+	return ""
+}
+
+// payloadBytes: an encoded put of the load generator's own keys, from the
+// smallest (empty value) to the largest value the store accepts.
+func payloadBytes(fs *pflag.FlagSet, name string) string {
+	if v := intValue(fs, name); v < int64(loadgen.MinPayloadBytes) || v > int64(loadgen.MaxPayloadBytes) {
+		return fmt.Sprintf("want %d..%d bytes (an encoded put of a load generator key)", loadgen.MinPayloadBytes, loadgen.MaxPayloadBytes)
+	}
+	return ""
+}
+
+func between(lo, hi int64) func(*pflag.FlagSet, string) string {
+	return func(fs *pflag.FlagSet, name string) string {
+		if v := intValue(fs, name); v < lo || v > hi {
+			return fmt.Sprintf("want %d..%d", lo, hi)
+		}
+		return ""
+	}
+}
+
+func portNumber(fs *pflag.FlagSet, name string) string {
+	if v := intValue(fs, name); v < 1 || v > 65535 {
+		return "want a port number in 1..65535"
+	}
+	return ""
+}
+
+func nonNegativeFloat(fs *pflag.FlagSet, name string) string {
+	if v, _ := fs.GetFloat64(name); !(v >= 0) {
+		return "want 0 or more"
+	}
+	return ""
+}
+
+func positiveDuration(fs *pflag.FlagSet, name string) string {
+	if d, _ := fs.GetDuration(name); d <= 0 {
+		return "want a positive duration"
+	}
+	return ""
+}
+
+func atLeastDuration(min time.Duration, what string) func(*pflag.FlagSet, string) string {
+	return func(fs *pflag.FlagSet, name string) string {
+		if d, _ := fs.GetDuration(name); d < min {
+			return fmt.Sprintf("want at least %v %s", min, what)
+		}
+		return ""
+	}
+}
+
+// testnetPortRoom: consecutive ports from each base must fit below 65536
+// and must not overlap (unless --free-ports or --hosts place them).
+func testnetPortRoom(fs *pflag.FlagSet) error {
+	if free, _ := fs.GetBool("free-ports"); free {
+		return nil
+	}
+	if k8s, _ := fs.GetBool("k8s"); k8s {
+		return nil
+	}
+	if hosts, _ := fs.GetString("hosts"); hosts != "" {
+		return nil
+	}
+	n, _ := fs.GetInt("nodes")
+	peer, _ := fs.GetInt("base-peer-port")
+	cli, _ := fs.GetInt("base-client-port")
+	if n < 1 || peer < 1 || cli < 1 || peer > 65535 || cli > 65535 {
+		return nil // refused by the flags' own rules
+	}
+	for _, p := range []struct {
+		name string
+		base int
+	}{{"base-peer-port", peer}, {"base-client-port", cli}} {
+		if p.base+n-1 > 65535 {
+			return fmt.Errorf("--%s %d: %d replicas need ports up to %d, above 65535", p.name, p.base, n, p.base+n-1)
+		}
+	}
+	if lo, hi := min(peer, cli), max(peer, cli); hi < lo+n {
+		return fmt.Errorf("--base-peer-port %d and --base-client-port %d: the %d consecutive ports from each overlap", peer, cli, n)
+	}
+	return nil
+}
+
+// ruleCommands lists the command paths that have rules, for the test that
+// checks every rule against the real command tree.
+func ruleCommands() []string {
+	var out []string
+	for k := range flagRules {
+		out = append(out, k)
+	}
+	for k := range crossFlagRules {
+		if _, dup := flagRules[k]; !dup {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
 
 // parseMode checks a --mode value.
 func parseMode(s string) (config.Mode, error) {
@@ -31,28 +341,4 @@ func parseIndexList(flag, s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
-}
-
-// positive checks that an integer flag is at least 1.
-// intFlag is an integer flag's name and value, for positiveFlags.
-type intFlag struct {
-	name string
-	v    int
-}
-
-// positiveFlags checks that every flag is at least 1.
-func positiveFlags(flags ...intFlag) error {
-	for _, f := range flags {
-		if err := positive(f.name, f.v); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func positive(flag string, v int) error {
-	if v < 1 {
-		return usageError{fmt.Errorf("--%s %d: want at least 1", flag, v)}
-	}
-	return nil
 }

@@ -60,19 +60,7 @@ the table go to stderr.`,
 			if err != nil {
 				return err
 			}
-			if err := positiveFlags(intFlag{"nodes", opts.Nodes}, intFlag{"batch", opts.Batch}, intFlag{"payload", opts.PayloadBytes}, intFlag{"inflight", opts.Inflight}); err != nil {
-				return err
-			}
-			if opts.Clients < 0 {
-				return usageError{fmt.Errorf("--clients %d: want 0 (an idle cluster) or more", opts.Clients)}
-			}
 			opts.NoLoad = opts.Clients == 0
-			if duration <= 0 {
-				return usageError{fmt.Errorf("--duration %v: want a positive duration", duration)}
-			}
-			if opts.RatePerClient < 0 {
-				return usageError{fmt.Errorf("--rate %g: want 0 (closed loop) or more", opts.RatePerClient)}
-			}
 			opts.Mode, opts.Duration = m, duration
 			stopProfile, err := startLocalProfile(profileDir)
 			if err != nil {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -24,6 +26,8 @@ A cluster that stays up:
   pompe client --testnet ./tn put greeting hello`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		// The one place every command's flags are checked (flags.go).
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return validateFlags(cmd) },
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -41,5 +45,31 @@ A cluster that stays up:
 		newReportCmd(),
 		newClusterCmd(),
 	)
+	refuseUnknownVerbs(root)
 	return root
+}
+
+// refuseUnknownVerbs makes every command that only groups verbs (client,
+// cluster) refuse a missing or unknown verb with a usage error, where cobra
+// would print the help and exit 0.
+func refuseUnknownVerbs(c *cobra.Command) {
+	for _, sub := range c.Commands() {
+		refuseUnknownVerbs(sub)
+	}
+	if !c.HasParent() || !c.HasSubCommands() || c.Runnable() {
+		return
+	}
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		var verbs []string
+		for _, sub := range cmd.Commands() {
+			if sub.IsAvailableCommand() {
+				verbs = append(verbs, sub.Name())
+			}
+		}
+		if len(args) == 0 {
+			return usageError{fmt.Errorf("%s needs a command: one of %s", cmd.CommandPath(), strings.Join(verbs, ", "))}
+		}
+		return usageError{fmt.Errorf("unknown command %q for %q: want one of %s", args[0], cmd.CommandPath(), strings.Join(verbs, ", "))}
+	}
 }

@@ -93,17 +93,8 @@ doublevote, garbage, reverse-order).`,
 
 // options checks the flags and returns the options shared by every seed.
 func (sf simFlags) options() (sim.Options, error) {
-	if sf.seeds < 1 || sf.seeds > maxSimSeeds {
-		return sim.Options{}, usageError{fmt.Errorf("--seeds %d: want 1..%d", sf.seeds, maxSimSeeds)}
-	}
 	if sf.firstSeed > math.MaxInt64-int64(sf.seeds) {
 		return sim.Options{}, usageError{fmt.Errorf("--first-seed %d: the seeds overflow", sf.firstSeed)}
-	}
-	if err := positiveFlags(intFlag{"nodes", sf.nodes}, intFlag{"clients", sf.clients}, intFlag{"workers", sf.workers}); err != nil {
-		return sim.Options{}, err
-	}
-	if sf.duration < time.Second {
-		return sim.Options{}, usageError{fmt.Errorf("--duration %v: want at least 1s of simulated time", sf.duration)}
 	}
 	mode := replica.Mode(sf.mode)
 	if mode != replica.ModeBaseline && mode != replica.ModePompe {

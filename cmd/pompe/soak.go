@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -55,20 +53,6 @@ replica_disk, PNG and SVG).`,
 			m, err := parseMode(mode)
 			if err != nil {
 				return err
-			}
-			if err := positiveFlags(intFlag{"nodes", opts.Nodes}, intFlag{"clients", opts.Clients}, intFlag{"batch", opts.Batch}, intFlag{"inflight", opts.Inflight}); err != nil {
-				return err
-			}
-			for _, d := range []struct {
-				flag string
-				v    time.Duration
-			}{{"duration", opts.Duration}, {"sample", opts.Sample}, {"fault-cycle", opts.FaultCycle}} {
-				if d.v <= 0 {
-					return usageError{fmt.Errorf("--%s %v: want a positive duration", d.flag, d.v)}
-				}
-			}
-			if opts.OutDir == "" {
-				return usageError{errors.New("--out DIR is required: the soak writes its verdict, samples and charts there")}
 			}
 			opts.Mode = m
 			return runSoak(cmd.Context(), opts, cmd.OutOrStdout(), cmd.ErrOrStderr())

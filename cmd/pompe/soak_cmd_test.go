@@ -10,7 +10,7 @@ func TestSoakAndIdleUsage(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"soak"}, "--out DIR is required"},
+		{[]string{"soak"}, "--out is required"},
 		{[]string{"soak", "--out", "x", "--sample", "0s"}, "--sample 0s"},
 		{[]string{"soak", "--out", "x", "--clients", "0"}, "--clients 0"},
 		{[]string{"soak", "--out", "x", "--mode", "raft"}, `--mode "raft"`},

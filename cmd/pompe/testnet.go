@@ -39,9 +39,6 @@ the pods of a Kubernetes StatefulSet and writes its manifests to OUT/k8s/.`,
 				return err
 			}
 			opts.Mode = m
-			if opts.OutDir == "" {
-				return usageError{fmt.Errorf("--out is required")}
-			}
 			if err := applyTestnetExtraFlags(cmd, &extra, &opts); err != nil {
 				return err
 			}

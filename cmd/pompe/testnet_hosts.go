@@ -2,9 +2,11 @@ package main
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/testnet"
 )
 
@@ -36,6 +38,9 @@ func applyTestnetExtraFlags(cmd *cobra.Command, x *testnetExtraFlags, opts *test
 		opts.Hosts = hosts
 		if !cmd.Flags().Changed("nodes") {
 			opts.N = len(hosts)
+			if _, err := crypto.FaultsTolerated(opts.N); err != nil {
+				return usageError{fmt.Errorf("--hosts %s lists %d hosts and --nodes defaults to that: %v; set --nodes (several replicas then share a host)", x.hostsFile, opts.N, err)}
+			}
 		}
 	}
 	opts.ListenAll = x.listenAll

@@ -55,7 +55,9 @@ func TestTestnetHostsErrors(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.txt")
 	bad := filepath.Join(dir, "bad.txt")
-	os.WriteFile(good, []byte("10.0.0.1 mars\n10.0.0.2\n"), 0o644)
+	two := filepath.Join(dir, "two.txt")
+	os.WriteFile(good, []byte("10.0.0.1 mars\n10.0.0.2\n10.0.0.3\n10.0.0.4\n"), 0o644)
+	os.WriteFile(two, []byte("10.0.0.1\n10.0.0.2\n"), 0o644)
 	os.WriteFile(bad, []byte("10.0.0.1 a b c\n"), 0o644)
 	tests := []struct {
 		name string
@@ -65,6 +67,7 @@ func TestTestnetHostsErrors(t *testing.T) {
 		{"bad line", []string{"--hosts", bad}, "line 1"},
 		{"missing file", []string{"--hosts", filepath.Join(dir, "none")}, "no such file"},
 		{"with distinct ips", []string{"--hosts", good, "--distinct-ips"}, "--distinct-ips"},
+		{"two hosts make n = 2", []string{"--hosts", two}, "--nodes defaults to that: n must be 3f+1"},
 		{"unknown region", []string{"--hosts", good, "--wan", "../../wan/four-regions.toml"}, `"mars"`},
 	}
 	for i, tc := range tests {

@@ -44,8 +44,12 @@ type ReplicaInfo struct {
 // N is the number of replicas.
 func (g *Genesis) N() int { return len(g.Replicas) }
 
-// F is the number of faulty replicas tolerated, (n-1)/3.
-func (g *Genesis) F() int { return (len(g.Replicas) - 1) / 3 }
+// F is the number of faulty replicas tolerated: n = 3f+1. For a genesis that
+// Validate refuses because n is not 3f+1 it is 0; nothing may rely on it then.
+func (g *Genesis) F() int {
+	f, _ := crypto.FaultsTolerated(len(g.Replicas))
+	return f
+}
 
 // Validate checks the cluster definition.
 func (g *Genesis) Validate() error {
@@ -61,6 +65,8 @@ func (g *Genesis) Validate() error {
 	}
 	if len(g.Replicas) == 0 {
 		errs = append(errs, errors.New("replicas: at least one [[replicas]] entry is needed"))
+	} else if _, err := crypto.FaultsTolerated(len(g.Replicas)); err != nil {
+		errs = append(errs, fmt.Errorf("replicas: %d [[replicas]] entries: %v, so that any two quorums of 2f+1 share a correct replica", len(g.Replicas), err))
 	}
 	keys := map[string]int{}
 	addrs := map[string]string{}

@@ -54,7 +54,7 @@ func TestGenesisValidate(t *testing.T) {
 }
 
 func TestGenesisCommittee(t *testing.T) {
-	tests := []struct{ n, f int }{{1, 0}, {4, 1}, {5, 1}, {7, 2}, {16, 5}}
+	tests := []struct{ n, f int }{{1, 0}, {4, 1}, {7, 2}, {10, 3}, {16, 5}}
 	for _, tc := range tests {
 		g, keys := testGenesis(t, tc.n)
 		c, err := g.Committee()
@@ -70,6 +70,32 @@ func TestGenesisCommittee(t *testing.T) {
 		for i, k := range keys {
 			if j, ok := c.IndexOf(k.Public()); !ok || int(j) != i {
 				t.Fatalf("replica %d found at %d (%v)", i, j, ok)
+			}
+		}
+	}
+}
+
+// TestGenesisSizeRule: a genesis whose n is not 3f+1 is refused by
+// Validate, by Committee and by ParseGenesis, with the rule in the error.
+func TestGenesisSizeRule(t *testing.T) {
+	for _, tc := range []struct {
+		n  int
+		ok bool
+	}{{1, true}, {2, false}, {3, false}, {4, true}, {5, false}, {6, false}, {7, true}, {8, false}, {10, true}, {16, true}} {
+		g, _ := testGenesis(t, tc.n)
+		data, err := EncodeGenesis(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, parseErr := ParseGenesis(data)
+		_, comErr := g.Committee()
+		for what, err := range map[string]error{"Validate": g.Validate(), "Committee": comErr, "ParseGenesis": parseErr} {
+			if tc.ok {
+				if err != nil {
+					t.Errorf("n=%d: %s: %v", tc.n, what, err)
+				}
+			} else if err == nil || !strings.Contains(err.Error(), "n must be 3f+1") {
+				t.Errorf("n=%d: %s = %v; want the 3f+1 rule", tc.n, what, err)
 			}
 		}
 	}

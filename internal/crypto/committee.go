@@ -29,15 +29,38 @@ type Committee struct {
 // CertCacheEntries bounds the cache of verified certificates.
 const CertCacheEntries = 4096
 
+// SizeRule states the only committee sizes there are, for error messages.
+const SizeRule = "n must be 3f+1 (1, 4, 7, 10, 13, ...)"
+
+// FaultsTolerated returns f for a committee of n = 3f+1 replicas, and an
+// error naming the rule for any other n. It is the single place where f is
+// derived from n: quorums (2f+1), the median index (f) and proof sizes all
+// come from it through a Committee.
+//
+// Any other n is refused rather than rounded down: with f = (n-1)/3 and a
+// quorum of 2f+1, n = 6 has the two disjoint quorums {0,1,2} and {3,4,5},
+// so two conflicting certificates for one view would both verify, and at
+// n = 2 or 3 a single replica would be a quorum.
+func FaultsTolerated(n int) (int, error) {
+	if n <= 0 || (n-1)%3 != 0 {
+		return 0, fmt.Errorf("%s: got n = %d", SizeRule, n)
+	}
+	return (n - 1) / 3, nil
+}
+
 // NewCommittee builds a committee of n = len(pubs) replicas; n must be 3f+1
-// for some f >= 0 (extra replicas beyond 3f+1 are allowed and counted in n).
+// for some f >= 0 (see FaultsTolerated).
 func NewCommittee(cluster []byte, pubs []PublicKey) (*Committee, error) {
 	if len(pubs) == 0 {
 		return nil, errors.New("crypto: committee has no replicas")
 	}
+	f, err := FaultsTolerated(len(pubs))
+	if err != nil {
+		return nil, fmt.Errorf("crypto: committee of %d replicas: %w", len(pubs), err)
+	}
 	c := &Committee{
 		cluster: append([]byte(nil), cluster...),
-		f:       (len(pubs) - 1) / 3,
+		f:       f,
 		certs:   bounded.NewSyncSet[[32]byte](CertCacheEntries),
 	}
 	seen := make(map[string]int, len(pubs))

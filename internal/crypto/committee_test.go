@@ -7,17 +7,18 @@ import (
 )
 
 func TestNewCommittee(t *testing.T) {
-	k1, k2 := seededKey(t, 1).Public(), seededKey(t, 2).Public()
+	k1, k2, k3, k4 := seededKey(t, 1).Public(), seededKey(t, 2).Public(), seededKey(t, 3).Public(), seededKey(t, 4).Public()
 	cases := []struct {
 		name string
 		pubs []PublicKey
 		want string // "" means success
 	}{
 		{"one replica", []PublicKey{k1}, ""},
-		{"two distinct", []PublicKey{k1, k2}, ""},
+		{"four distinct", []PublicKey{k1, k2, k3, k4}, ""},
+		{"two distinct", []PublicKey{k1, k2}, "n must be 3f+1"},
 		{"empty", nil, "no replicas"},
-		{"duplicate key", []PublicKey{k1, k2, k1}, "replicas 0 and 2 share a public key"},
-		{"short key", []PublicKey{k1, k2[:31]}, "replica 1 public key is 31 bytes"},
+		{"duplicate key", []PublicKey{k1, k2, k3, k1}, "replicas 0 and 3 share a public key"},
+		{"short key", []PublicKey{k1, k2[:31], k3, k4}, "replica 1 public key is 31 bytes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -36,10 +37,68 @@ func TestNewCommittee(t *testing.T) {
 }
 
 func TestCommitteeSizes(t *testing.T) {
-	for _, tc := range []struct{ n, f, q int }{{1, 0, 1}, {4, 1, 3}, {5, 1, 3}, {7, 2, 5}, {10, 3, 7}} {
+	for _, tc := range []struct{ n, f, q int }{{1, 0, 1}, {4, 1, 3}, {7, 2, 5}, {10, 3, 7}, {16, 5, 11}, {31, 10, 21}, {100, 33, 67}} {
 		c := newTestCluster(t, tc.n).committee
 		if c.N() != tc.n || c.F() != tc.f || c.Quorum() != tc.q {
 			t.Errorf("n=%d: N=%d F=%d Quorum=%d, want f=%d q=%d", tc.n, c.N(), c.F(), c.Quorum(), tc.f, tc.q)
+		}
+	}
+}
+
+// TestCommitteeSizeRule: only n = 3f+1 builds a committee. Any other n
+// would let two quorums of 2f+1 be disjoint (n = 6) or make one replica a
+// quorum (n = 2, 3), so it is refused with the rule in the error.
+func TestCommitteeSizeRule(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		f    int
+		want bool
+	}{
+		{0, 0, false}, {-4, 0, false},
+		{1, 0, true}, {2, 0, false}, {3, 0, false},
+		{4, 1, true}, {5, 0, false}, {6, 0, false},
+		{7, 2, true}, {8, 0, false}, {9, 0, false},
+		{10, 3, true}, {11, 0, false}, {15, 0, false},
+		{16, 5, true}, {31, 10, true}, {100, 33, true}, {101, 0, false},
+	} {
+		f, err := FaultsTolerated(tc.n)
+		if tc.want {
+			if err != nil || f != tc.f {
+				t.Errorf("FaultsTolerated(%d) = %d, %v; want %d", tc.n, f, err, tc.f)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), "n must be 3f+1") {
+			t.Errorf("FaultsTolerated(%d) = %d, %v; want the 3f+1 rule", tc.n, f, err)
+		}
+		if tc.n <= 0 {
+			continue
+		}
+		pubs := make([]PublicKey, tc.n)
+		for i := range pubs {
+			pubs[i] = seededKey(t, byte(i+1)).Public()
+		}
+		c, err := NewCommittee([]byte("c"), pubs)
+		if tc.want {
+			if err != nil || c.F() != tc.f || c.Quorum() != 2*tc.f+1 {
+				t.Errorf("NewCommittee(n=%d): %v", tc.n, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), "n must be 3f+1") {
+			t.Errorf("NewCommittee(n=%d) = %v; want the 3f+1 rule", tc.n, err)
+		}
+	}
+}
+
+// TestQuorumsIntersectInACorrectReplica: for every accepted n, two quorums
+// share at least f+1 replicas, so at least one correct one.
+func TestQuorumsIntersectInACorrectReplica(t *testing.T) {
+	for n := 1; n <= 100; n++ {
+		f, err := FaultsTolerated(n)
+		if err != nil {
+			continue
+		}
+		if q := 2*f + 1; 2*q-n < f+1 {
+			t.Errorf("n=%d f=%d: two quorums of %d share only %d replicas", n, f, q, 2*q-n)
 		}
 	}
 }

@@ -25,7 +25,7 @@ func TestParseByzantine(t *testing.T) {
 		{spec: "omit:2", nodes: 4, mode: config.ModePompe, bad: true},        // more than f
 		{spec: "omit:0", nodes: 4, mode: config.ModePompe, bad: true},        // not positive
 		{spec: "omit:x", nodes: 4, mode: config.ModePompe, bad: true},        // not a number
-		{spec: "silent", nodes: 3, mode: config.ModePompe, bad: true},        // f = 0
+		{spec: "silent", nodes: 1, mode: config.ModePompe, bad: true},        // f = 0
 		{spec: "lying", nodes: 4, mode: config.ModePompe, bad: true},         // unknown kind
 		{spec: "reverse-ts", nodes: 4, mode: config.ModeHotStuff, bad: true}, // no timestamps in hotstuff mode
 	}

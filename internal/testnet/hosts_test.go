@@ -147,9 +147,10 @@ func TestGenerateOnHostsRejects(t *testing.T) {
 		want string
 	}{
 		{"free ports", Options{Hosts: one, FreePorts: true}, "FreePorts"},
-		{"ports overlap", Options{Hosts: one, N: 20, BasePeerPort: 7000, BaseClientPort: 7010}, "overlap"},
-		{"port overflow", Options{Hosts: []Host{{Address: "h", PeerPort: 65535}}, N: 2}, "outside"},
+		{"ports overlap", Options{Hosts: one, N: 19, BasePeerPort: 7000, BaseClientPort: 7010}, "overlap"},
+		{"port overflow", Options{Hosts: []Host{{Address: "h", PeerPort: 65535}}, N: 4}, "outside"},
 		{"bad host", Options{Hosts: []Host{{Address: "a b"}}}, "neither"},
+		{"n from hosts not 3f+1", Options{Hosts: []Host{{Address: "a"}, {Address: "b"}, {Address: "c"}}}, "n must be 3f+1"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

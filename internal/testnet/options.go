@@ -7,6 +7,7 @@ import (
 	"net"
 
 	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/crypto"
 )
 
 // Options describes the cluster to generate.
@@ -97,6 +98,9 @@ func (o Options) validate() error {
 	}
 	if o.N < 1 || o.N > MaxReplicas {
 		return fmt.Errorf("testnet: N = %d, want 1..%d", o.N, MaxReplicas)
+	}
+	if _, err := crypto.FaultsTolerated(o.N); err != nil {
+		return fmt.Errorf("testnet: %d replicas: %w", o.N, err)
 	}
 	if o.Clients < 0 || o.Clients > MaxClients {
 		return fmt.Errorf("testnet: Clients = %d, want 0..%d", o.Clients, MaxClients)

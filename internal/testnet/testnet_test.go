@@ -34,6 +34,8 @@ func TestGenerateAndLoad(t *testing.T) {
 		{"16 replicas distinct ips", Options{N: 16, Clients: 2, DistinctIPs: true, BasePeerPort: 31000, BaseClientPort: 31100}},
 		{"16 replicas distinct ips free ports", Options{N: 16, DistinctIPs: true, FreePorts: true}},
 		{"single replica", Options{N: 1, Clients: 1}},
+		{"7 replicas", Options{N: 7, FreePorts: true}},
+		{"10 replicas", Options{N: 10, FreePorts: true}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -161,7 +163,11 @@ func TestGenerateRejects(t *testing.T) {
 		{"mode", Options{Mode: "paxos"}, "paxos"},
 		{"non-loopback ip", Options{BaseIP: "10.0.0.1"}, "loopback"},
 		{"bad ip", Options{BaseIP: "localhost"}, "loopback"},
-		{"too many distinct ips", Options{N: 300, DistinctIPs: true}, "254"},
+		{"too many distinct ips", Options{N: 301, DistinctIPs: true}, "254"},
+		{"2 replicas", Options{N: 2}, "n must be 3f+1"},
+		{"3 replicas", Options{N: 3}, "n must be 3f+1"},
+		{"5 replicas", Options{N: 5}, "n must be 3f+1"},
+		{"6 replicas", Options{N: 6}, "n must be 3f+1"},
 		{"overlapping ports", Options{N: 10, BasePeerPort: 30000, BaseClientPort: 30005}, "overlap"},
 		{"port overflow", Options{N: 10, BasePeerPort: 65530}, "65536"},
 		{"bad override", Options{Override: func(c *config.Config) { c.Consensus.FixedLeader = 9 }}, "consensus.fixed_leader = 9"},

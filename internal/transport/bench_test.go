@@ -77,7 +77,7 @@ func BenchmarkFrameOverTCP(b *testing.B) {
 // transports: encoding, queueing, coalesced TLS writes, reading, decoding.
 func BenchmarkTransportSend(b *testing.B) {
 	const window = 1024
-	c := newCluster(b, 2, 2, nil)
+	c := newCluster(b, 4, 2, nil)
 	m := benchMessage()
 	in := c.ts[1].Inbound()
 	b.ReportAllocs()

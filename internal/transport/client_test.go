@@ -81,7 +81,7 @@ func TestClientIdentifiedByKeyAndGetsReplies(t *testing.T) {
 }
 
 func TestClientRefusesWrongReplicaKey(t *testing.T) {
-	c := newCluster(t, 2, 1, nil)
+	c := newCluster(t, 4, 1, nil)
 	_, err := DialReplica(testCtx(t), c.ts[0].ClientAddr().String(), newClientKey(t),
 		c.committee.PublicKey(1), ClientDialOptions{})
 	if err == nil {

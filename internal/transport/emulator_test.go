@@ -98,7 +98,7 @@ func TestNilEmulatorIsPerfect(t *testing.T) {
 
 func TestEmulatedDelayKeepsOrder(t *testing.T) {
 	emu := NewLinkEmulator(7)
-	c := newCluster(t, 2, 2, func(i int, cfg *Config) {
+	c := newCluster(t, 4, 2, func(i int, cfg *Config) {
 		if i == 0 {
 			cfg.Emulator = emu
 		}
@@ -120,7 +120,7 @@ func TestEmulatedDelayKeepsOrder(t *testing.T) {
 
 func TestPartitionDeliversNothingAndHeals(t *testing.T) {
 	emu := NewLinkEmulator(7)
-	c := newCluster(t, 2, 2, func(i int, cfg *Config) {
+	c := newCluster(t, 4, 2, func(i int, cfg *Config) {
 		if i == 0 {
 			cfg.Emulator = emu
 		}

@@ -30,7 +30,7 @@ func expectClosedByServer(t *testing.T, conn *tls.Conn) {
 
 func TestMalformedFramesCloseOnlyThatConnection(t *testing.T) {
 	// Replica 2 is in the committee but not running: the test speaks for it.
-	c := newCluster(t, 3, 2, func(_ int, cfg *Config) {
+	c := newCluster(t, 4, 2, func(_ int, cfg *Config) {
 		cfg.MaxFrameBytes = smallFrameBytes
 		cfg.ClientMaxFrameBytes = smallFrameBytes
 	})
@@ -101,7 +101,7 @@ func TestMalformedFramesCloseOnlyThatConnection(t *testing.T) {
 }
 
 func TestOutsiderPeerIsRefused(t *testing.T) {
-	c := newCluster(t, 2, 2, nil)
+	c := newCluster(t, 4, 2, nil)
 	tr := c.ts[0]
 	outsider := newClientKey(t)
 
@@ -119,13 +119,13 @@ func TestOutsiderPeerIsRefused(t *testing.T) {
 	// A whole transport whose committee lists the outsider in replica 1's
 	// place: it dials replica 0, which refuses it.
 	rogueCommittee, err := crypto.NewCommittee([]byte("transport-test"),
-		[]crypto.PublicKey{c.committee.PublicKey(0), outsider.Public()})
+		[]crypto.PublicKey{c.committee.PublicKey(0), outsider.Public(), c.committee.PublicKey(2), c.committee.PublicKey(3)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	rogue, err := New(Config{
 		Self: 1, Key: outsider, Committee: rogueCommittee,
-		PeerAddrs:      []string{c.addrs[0], freeAddr(t, "127.0.0.99")},
+		PeerAddrs:      []string{c.addrs[0], freeAddr(t, "127.0.0.99"), c.addrs[2], c.addrs[3]},
 		DialBackoffMin: 5 * time.Millisecond, DialBackoffMax: 50 * time.Millisecond,
 		Logger: testLogger(t),
 	})
@@ -156,7 +156,7 @@ func TestOutsiderPeerIsRefused(t *testing.T) {
 }
 
 func TestDialerRefusesWrongServerKey(t *testing.T) {
-	c := newCluster(t, 2, 1, nil)
+	c := newCluster(t, 4, 1, nil)
 	_, err := DialRawPeer(testCtx(t), c.ts[0].PeerAddr().String(), c.keys[1], c.committee.PublicKey(1))
 	if err == nil {
 		t.Fatal("dialer accepted a server with the wrong key")
@@ -181,7 +181,7 @@ func TestSlowHandshakeIsCutOff(t *testing.T) {
 }
 
 func TestReplacedInboundConnection(t *testing.T) {
-	c := newCluster(t, 3, 1, nil)
+	c := newCluster(t, 4, 1, nil)
 	tr := c.ts[0]
 	dial := func() *tls.Conn {
 		conn, err := DialRawPeer(testCtx(t), tr.PeerAddr().String(), c.keys[2], c.committee.PublicKey(0))

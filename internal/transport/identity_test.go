@@ -113,8 +113,8 @@ func handshakePair(t *testing.T, server, client *tls.Config) (serverErr, clientE
 }
 
 func TestTLSConfigMatrix(t *testing.T) {
-	keys, committee := testKeys(t, 3)
-	certs := make([]tls.Certificate, 3)
+	keys, committee := testKeys(t, 4)
+	certs := make([]tls.Certificate, len(keys))
 	for i, k := range keys {
 		var err error
 		if certs[i], err = SelfSignedCert(k); err != nil {

@@ -71,7 +71,7 @@ func TestFullMeshEveryDirection(t *testing.T) {
 }
 
 func TestReconnectAfterPeerRestart(t *testing.T) {
-	c := newCluster(t, 2, 2, nil)
+	c := newCluster(t, 4, 2, nil)
 	c.ts[0].Send(1, vote(0, 1))
 	recvWhere(t, c.ts[1].Inbound(), func(in Inbound) bool { return in.From == 0 })
 	if err := c.ts[1].Close(); err != nil {
@@ -108,7 +108,7 @@ func TestReconnectAfterPeerRestart(t *testing.T) {
 
 func TestDeadPeerQueueStaysBounded(t *testing.T) {
 	const bound, sends = 16, 1000
-	c := newCluster(t, 3, 1, func(_ int, cfg *Config) { cfg.PeerQueueFrames = bound })
+	c := newCluster(t, 4, 1, func(_ int, cfg *Config) { cfg.PeerQueueFrames = bound })
 	for v := range sends {
 		c.ts[0].Send(1, vote(0, uint64(v)))
 		c.ts[0].Broadcast(vote(0, uint64(v)))
@@ -136,7 +136,7 @@ func TestDeadPeerQueueStaysBounded(t *testing.T) {
 // traffic to the others.
 func TestStalledPeerDoesNotStallOthers(t *testing.T) {
 	const bound = 8
-	c := newCluster(t, 3, 3, func(i int, cfg *Config) {
+	c := newCluster(t, 4, 3, func(i int, cfg *Config) {
 		cfg.PeerQueueFrames = bound
 		cfg.InboundQueue = 1
 	})
@@ -158,7 +158,7 @@ func TestStalledPeerDoesNotStallOthers(t *testing.T) {
 }
 
 func TestSendToUnknownReplicaIsDropped(t *testing.T) {
-	c := newCluster(t, 2, 1, nil)
+	c := newCluster(t, 4, 1, nil)
 	c.ts[0].Send(7, vote(0, 1)) // must neither panic nor block
 	c.ts[0].Send(0, vote(0, 2))
 	in := recvWhere(t, c.ts[0].Inbound(), func(Inbound) bool { return true })
@@ -204,7 +204,7 @@ func TestConfigValidation(t *testing.T) {
 }
 
 func TestLifecycle(t *testing.T) {
-	c := newCluster(t, 2, 1, nil)
+	c := newCluster(t, 4, 1, nil)
 	tr := c.ts[0]
 	if err := tr.Start(); err == nil {
 		t.Fatal("second Start succeeded")

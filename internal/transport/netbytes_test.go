@@ -8,7 +8,7 @@ import (
 // counted apart and that the counts cover at least the frames carried
 // (TLS adds records and handshakes on top).
 func TestNetBytesCountSocketsByKind(t *testing.T) {
-	c := newCluster(t, 2, 2, nil)
+	c := newCluster(t, 4, 2, nil)
 	a, b := c.ts[0], c.ts[1]
 	a.Send(1, vote(0, 7))
 	recvWhere(t, b.Inbound(), func(in Inbound) bool { return viewOf(in.Msg) == 7 })
