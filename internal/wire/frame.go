@@ -37,34 +37,76 @@ func AppendFrame(dst []byte, m proto.Message) ([]byte, error) {
 	return dst, nil
 }
 
-// ReadFrame reads one frame body into buf (grown as needed, up to max bytes)
-// and returns it. The returned slice aliases buf.
+// frameGrowStart is the first allocation for a frame body too large for the
+// caller's buffer. The buffer then doubles as bytes arrive, so a peer that
+// announces a large frame and stalls holds at most twice what it sent, never
+// the announced length.
+const frameGrowStart = 64 << 10
+
+// ReadFrame reads one frame body into buf (grown as bytes arrive, up to max
+// bytes) and returns it. The returned slice aliases buf.
 func ReadFrame(r io.Reader, buf []byte, max int) ([]byte, error) {
+	n, err := ReadFrameLength(r, max)
+	if err != nil {
+		return buf, err
+	}
+	return ReadFrameBody(r, buf, n)
+}
+
+// ReadFrameLength reads a frame's length prefix and checks it against max.
+func ReadFrameLength(r io.Reader, max int) (int, error) {
 	var hdr [frameHeaderBytes]byte
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
-		return buf, err
+		return 0, err
 	}
 	n := binary.BigEndian.Uint32(hdr[:])
 	if uint64(n) > uint64(max) {
-		return buf, fmt.Errorf("%w: %d > %d bytes", ErrFrameTooLarge, n, max)
+		return 0, fmt.Errorf("%w: %d > %d bytes", ErrFrameTooLarge, n, max)
 	}
-	if cap(buf) < int(n) {
-		buf = make([]byte, n)
-	}
-	buf = buf[:n]
-	if _, err := io.ReadFull(r, buf); err != nil {
-		if errors.Is(err, io.EOF) {
-			err = io.ErrUnexpectedEOF
+	return int(n), nil
+}
+
+// ReadFrameBody reads the n body bytes of a frame whose length prefix was
+// read. It reuses buf when large enough; otherwise it allocates
+// frameGrowStart bytes and doubles only as data actually arrives.
+func ReadFrameBody(r io.Reader, buf []byte, n int) ([]byte, error) {
+	if cap(buf) >= n {
+		buf = buf[:n]
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return buf, truncated(err)
 		}
-		return buf, fmt.Errorf("wire: truncated frame: %w", err)
+		return buf, nil
+	}
+	buf = make([]byte, 0, min(n, frameGrowStart))
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			grown := make([]byte, len(buf), min(n, 2*cap(buf)))
+			copy(grown, buf)
+			buf = grown
+		}
+		got, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+got]
+		if err != nil && len(buf) < n {
+			return buf, truncated(err)
+		}
 	}
 	return buf, nil
+}
+
+func truncated(err error) error {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return fmt.Errorf("wire: truncated frame: %w", err)
 }
 
 // DecodeMessage decodes a replica-to-replica frame body. A message with no
 // body set is an error: it carries nothing a replica could act on.
 func DecodeMessage(b []byte) (*Message, error) {
 	m := new(Message)
+	if err := CheckElements(b, m.ProtoReflect().Descriptor(), MaxMessageElements); err != nil {
+		return nil, err
+	}
 	if err := proto.Unmarshal(b, m); err != nil {
 		return nil, fmt.Errorf("wire: decode message: %w", err)
 	}
@@ -77,6 +119,9 @@ func DecodeMessage(b []byte) (*Message, error) {
 // DecodeClientMessage decodes a client-replica frame body.
 func DecodeClientMessage(b []byte) (*ClientMessage, error) {
 	m := new(ClientMessage)
+	if err := CheckElements(b, m.ProtoReflect().Descriptor(), MaxClientMessageElements); err != nil {
+		return nil, err
+	}
 	if err := proto.Unmarshal(b, m); err != nil {
 		return nil, fmt.Errorf("wire: decode client message: %w", err)
 	}
@@ -89,6 +134,9 @@ func DecodeClientMessage(b []byte) (*ClientMessage, error) {
 // DecodeBatch decodes a serialized batch.
 func DecodeBatch(b []byte) (*Batch, error) {
 	m := new(Batch)
+	if err := CheckElements(b, m.ProtoReflect().Descriptor(), MaxBatchElements); err != nil {
+		return nil, err
+	}
 	if err := proto.Unmarshal(b, m); err != nil {
 		return nil, fmt.Errorf("wire: decode batch: %w", err)
 	}
