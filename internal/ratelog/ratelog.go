@@ -94,8 +94,8 @@ func (l *Logger) Log(level slog.Level, key, msg string, attrs ...any) bool {
 }
 
 // reportDue decides, with l.mu held, whether the total held back since the
-// last report is due, and forgets keys idle for a whole interval (their
-// held-back lines are in that total).
+// last report is due, and forgets keys that wrote nothing for two
+// intervals (their held-back lines are in a total already reported).
 func (l *Logger) reportDue(now time.Time) (bool, uint64) {
 	if l.lastReport.IsZero() {
 		l.lastReport = now
@@ -105,7 +105,7 @@ func (l *Logger) reportDue(now time.Time) (bool, uint64) {
 	}
 	l.lastReport = now
 	for k, st := range l.keys {
-		if now.Sub(st.last) >= l.interval {
+		if now.Sub(st.last) >= 2*l.interval {
 			delete(l.keys, k)
 		}
 	}
