@@ -45,6 +45,23 @@ type P2PConfig struct {
 	MaxClients        int      `toml:"max_clients" doc:"Concurrent client connections accepted; more are refused."`
 	DialBackoffMin    Duration `toml:"dial_backoff_min" doc:"First wait before redialling a replica after a failed dial."`
 	DialBackoffMax    Duration `toml:"dial_backoff_max" doc:"Cap of the exponential redial wait."`
+
+	MaxClientFrameBytes    int      `toml:"max_client_frame_bytes" doc:"Largest message accepted from a client, in bytes: just above a full batch (4 MiB) with its proof."`
+	MaxClientsPerIP        int      `toml:"max_clients_per_ip" doc:"Established client connections from one IP address; more are refused after their handshake."`
+	MaxClientsPerPrefix    int      `toml:"max_clients_per_prefix" doc:"Established client connections from one /24 (IPv4) or /64 (IPv6); more are refused after their handshake."`
+	ClientIdleTimeout      Duration `toml:"client_idle_timeout" doc:"A client connection that sends nothing for this long is closed (the client library redials)."`
+	FrameTimeout           Duration `toml:"frame_timeout" doc:"Time a started message has to arrive, plus its length at 256 KiB/s; a connection that misses it is closed."`
+	FirstByteTimeout       Duration `toml:"first_byte_timeout" doc:"An accepted connection that sends nothing for this long is closed before TLS."`
+	HandshakeTimeout       Duration `toml:"handshake_timeout" doc:"An accepted connection must finish TLS within this time."`
+	MaxPendingHandshakes   int      `toml:"max_pending_handshakes" doc:"Connections still in TLS per listener; more are refused at once."`
+	MaxPendingPerIP        int      `toml:"max_pending_per_ip" doc:"Connections still in TLS from one IP address, per listener."`
+	MaxPendingPerPrefix    int      `toml:"max_pending_per_prefix" doc:"Connections still in TLS from one /24 (IPv4) or /64 (IPv6), per listener."`
+	ReservedPeerHandshakes int      `toml:"reserved_peer_handshakes" doc:"Handshake slots on the peer listener reserved for each replica at a genesis peer IP, outside the shared budget, so floods cannot keep replicas out of the mesh."`
+	ClientInboundBytes     int      `toml:"client_inbound_bytes" doc:"Bytes of client messages received and not yet handled; at the bound, client connections stop being read until the replica catches up."`
+	ClientInboundShare     int      `toml:"client_inbound_share" doc:"Of client_inbound_bytes, what one source IP may hold; beyond it only that source's connections wait."`
+	PeerInboundBytes       int      `toml:"peer_inbound_bytes" doc:"Bytes of replica messages received and not yet handled; each replica may hold an equal share."`
+	BadProofLimit          int      `toml:"bad_proof_limit" doc:"Bad sequence proofs from one source IP within bad_proof_window that disconnect its client and refuse the IP for a while (1 s, doubling per offence up to a minute)."`
+	BadProofWindow         Duration `toml:"bad_proof_window" doc:"Window over which bad_proof_limit counts."`
 }
 
 // ConsensusConfig sets the pacemaker and block limits.
@@ -126,6 +143,23 @@ func Default() Config {
 			MaxClients:        4096,
 			DialBackoffMin:    ms(200),
 			DialBackoffMax:    ms(5000),
+
+			MaxClientFrameBytes:    4<<20 + 256<<10,
+			MaxClientsPerIP:        256,
+			MaxClientsPerPrefix:    1024,
+			ClientIdleTimeout:      ms(5 * 60 * 1000),
+			FrameTimeout:           ms(10_000),
+			FirstByteTimeout:       ms(2000),
+			HandshakeTimeout:       ms(3000),
+			MaxPendingHandshakes:   256,
+			MaxPendingPerIP:        16,
+			MaxPendingPerPrefix:    64,
+			ReservedPeerHandshakes: 4,
+			ClientInboundBytes:     64 << 20,
+			ClientInboundShare:     16 << 20,
+			PeerInboundBytes:       256 << 20,
+			BadProofLimit:          8,
+			BadProofWindow:         ms(10_000),
 		},
 		Consensus: ConsensusConfig{
 			ViewTimeout:     ms(500),

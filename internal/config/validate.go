@@ -98,6 +98,29 @@ func (c *Config) Validate() error {
 	if p.DialBackoffMax < p.DialBackoffMin {
 		v.bad("p2p.dial_backoff_max", p.DialBackoffMax, "must not be below p2p.dial_backoff_min "+p.DialBackoffMin.String())
 	}
+	for _, k := range []struct {
+		name string
+		v    int
+	}{
+		{"p2p.max_client_frame_bytes", p.MaxClientFrameBytes}, {"p2p.max_clients_per_ip", p.MaxClientsPerIP},
+		{"p2p.max_clients_per_prefix", p.MaxClientsPerPrefix}, {"p2p.max_pending_handshakes", p.MaxPendingHandshakes},
+		{"p2p.max_pending_per_ip", p.MaxPendingPerIP}, {"p2p.max_pending_per_prefix", p.MaxPendingPerPrefix},
+		{"p2p.reserved_peer_handshakes", p.ReservedPeerHandshakes}, {"p2p.client_inbound_bytes", p.ClientInboundBytes},
+		{"p2p.client_inbound_share", p.ClientInboundShare}, {"p2p.peer_inbound_bytes", p.PeerInboundBytes},
+		{"p2p.bad_proof_limit", p.BadProofLimit},
+	} {
+		v.positive(k.name, k.v)
+	}
+	for _, k := range []struct {
+		name string
+		d    Duration
+	}{
+		{"p2p.client_idle_timeout", p.ClientIdleTimeout}, {"p2p.frame_timeout", p.FrameTimeout},
+		{"p2p.first_byte_timeout", p.FirstByteTimeout}, {"p2p.handshake_timeout", p.HandshakeTimeout},
+		{"p2p.bad_proof_window", p.BadProofWindow},
+	} {
+		v.positiveDuration(k.name, k.d)
+	}
 
 	cs := &c.Consensus
 	v.positiveDuration("consensus.view_timeout", cs.ViewTimeout)

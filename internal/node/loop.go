@@ -48,11 +48,13 @@ func (n *Node) loop(ctx context.Context) error {
 				return nil
 			}
 			n.stepPeer(m.From, m.Msg)
+			m.Release()
 		case m, ok := <-cin:
 			if !ok {
 				return nil
 			}
 			n.stepClient(m)
+			m.Release()
 		case <-timer.C:
 			n.r.Tick(n.now())
 			ticked = true
@@ -67,11 +69,13 @@ func (n *Node) loop(ctx context.Context) error {
 					break drain
 				}
 				n.stepPeer(m.From, m.Msg)
+				m.Release()
 			case m, ok := <-cin:
 				if !ok {
 					break drain
 				}
 				n.stepClient(m)
+				m.Release()
 			default:
 				break drain
 			}

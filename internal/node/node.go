@@ -224,8 +224,26 @@ func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logg
 		MaxClients:        c.P2P.MaxClients,
 		DialBackoffMin:    c.P2P.DialBackoffMin.Std(),
 		DialBackoffMax:    c.P2P.DialBackoffMax.Std(),
-		Logger:            log,
-		Metrics:           reg,
+
+		ClientMaxFrameBytes:    c.P2P.MaxClientFrameBytes,
+		MaxClientsPerIP:        c.P2P.MaxClientsPerIP,
+		MaxClientsPerPrefix:    c.P2P.MaxClientsPerPrefix,
+		ClientIdleTimeout:      c.P2P.ClientIdleTimeout.Std(),
+		FrameTimeout:           c.P2P.FrameTimeout.Std(),
+		FirstByteTimeout:       c.P2P.FirstByteTimeout.Std(),
+		HandshakeTimeout:       c.P2P.HandshakeTimeout.Std(),
+		MaxPendingHandshakes:   c.P2P.MaxPendingHandshakes,
+		MaxPendingPerIP:        c.P2P.MaxPendingPerIP,
+		MaxPendingPerPrefix:    c.P2P.MaxPendingPerPrefix,
+		ReservedPeerHandshakes: c.P2P.ReservedPeerHandshakes,
+		ClientInboundBytes:     c.P2P.ClientInboundBytes,
+		ClientInboundShare:     c.P2P.ClientInboundShare,
+		PeerInboundBytes:       c.P2P.PeerInboundBytes,
+		BadProofLimit:          c.P2P.BadProofLimit,
+		BadProofWindow:         c.P2P.BadProofWindow.Std(),
+
+		Logger:  log,
+		Metrics: reg,
 	}
 	if e := c.Emulation; e.Enabled {
 		em := transport.NewLinkEmulator(e.Seed)

@@ -9,7 +9,8 @@ import (
 )
 
 // preverifyQueue bounds the messages between a pre-verification stage and
-// the loop.
+// the loop. Their bytes are bounded by the transport's inbound budgets,
+// which they hold until the loop releases them.
 const preverifyQueue = 4096
 
 // preverify sits between the transport and the loop: one goroutine for
@@ -46,8 +47,16 @@ func (n *Node) startPreverify(done <-chan struct{}) *preverify {
 	go func() {
 		defer close(p.client)
 		for m := range n.tr.ClientInbound() {
-			if ver != nil {
-				ordering.PreVerifyClient(ver, m.Msg)
+			// What ordering.PreVerifyClient does, keeping the verdict: a
+			// correct client checks every certificate before it builds a
+			// proof, so a failed proof is the client's fault, and the
+			// transport disconnects a source that keeps sending them. The
+			// verifier caches the failure, so the state machine's own check
+			// of the same proof costs no signature verification.
+			if r := m.Msg.GetSequenceRequest(); ver != nil && r != nil && r.Proof != nil {
+				if err := ver.VerifyProof(r.Digest, r.Ts, r.Proof); err != nil {
+					n.tr.ReportBadProof(m)
+				}
 			}
 			select {
 			case p.client <- m:

@@ -25,7 +25,7 @@ type ClientDialOptions struct {
 	SendQueueFrames  int           // default DefaultClientQueueFrames
 	SendQueueBytes   int           // default DefaultPeerQueueBytes
 	RecvQueueFrames  int           // capacity of Incoming; default DefaultClientQueueFrames
-	HandshakeTimeout time.Duration // default DefaultHandshakeTimeout (ctx may end it sooner)
+	HandshakeTimeout time.Duration // dial to end of TLS; default DefaultDialTimeout (ctx may end it sooner)
 	WriteTimeout     time.Duration // default DefaultWriteTimeout
 	// Emulator, when set, applies its link to replica Replica to what this
 	// connection sends.
@@ -45,7 +45,7 @@ func (o ClientDialOptions) withDefaults() ClientDialOptions {
 	def(&o.SendQueueBytes, DefaultPeerQueueBytes)
 	def(&o.RecvQueueFrames, DefaultClientQueueFrames)
 	if o.HandshakeTimeout <= 0 {
-		o.HandshakeTimeout = DefaultHandshakeTimeout
+		o.HandshakeTimeout = DefaultDialTimeout
 	}
 	if o.WriteTimeout <= 0 {
 		o.WriteTimeout = DefaultWriteTimeout
@@ -114,7 +114,7 @@ func (c *ClientConn) shutdown(err error) {
 func (c *ClientConn) readLoop() {
 	defer c.wg.Done()
 	defer close(c.incoming)
-	err := readFrames(c.tc, c.opts.MaxFrameBytes, clientBufferBytes, &c.counters, func(body []byte) error {
+	err := readFrames(c.tc, c.opts.MaxFrameBytes, clientBufferBytes, readDeadlines{}, &c.counters, func(body []byte) error {
 		m, err := wire.DecodeClientMessage(body)
 		if err != nil {
 			return err

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"log/slog"
 	"net"
 	"time"
 
@@ -11,21 +12,35 @@ import (
 
 // clientConn is one authenticated client connection on the replica side.
 type clientConn struct {
-	id      crypto.ClientID
-	raw     net.Conn
-	queue   *sendQueue
-	evicted bool // guarded by Transport.mu
+	id    crypto.ClientID
+	src   source
+	raw   net.Conn
+	queue *sendQueue
+	// Why the transport closed it (guarded by Transport.mu); nil when the
+	// connection ended on its own.
+	evicted bool
+	closing error
 }
 
-// admitClient takes a client slot if one is free.
-func (t *Transport) admitClient() bool {
+// Errors that end a client connection on the replica's decision.
+var (
+	errSlowClient = errors.New("transport: client does not read its replies (send queue full)")
+	errBadProofs  = errors.New("transport: client sent too many bad proofs")
+)
+
+// admitClient takes a client slot if one is free and the source is not
+// serving a penalty.
+func (t *Transport) admitClient(src source) (refuseReason, bool) {
+	if t.penalties.boxed(src.ip, time.Now()) {
+		return refusedPenalty, false
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.clientSlots >= t.cfg.MaxClients {
-		return false
+		return refusedMaxClients, false
 	}
 	t.clientSlots++
-	return true
+	return 0, true
 }
 
 func (t *Transport) releaseClientSlot() {
@@ -34,26 +49,54 @@ func (t *Transport) releaseClientSlot() {
 	t.mu.Unlock()
 }
 
+// countClient takes an established-connection place for src, or reports
+// which per-source bound is reached.
+func (t *Transport) countClient(src source) (refuseReason, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.clientsBy.byIP[src.ip] >= t.cfg.MaxClientsPerIP:
+		return refusedPerIP, false
+	case t.clientsBy.byPrefix[src.prefix] >= t.cfg.MaxClientsPerPrefix:
+		return refusedPerPrefix, false
+	}
+	t.clientsBy.byIP[src.ip]++
+	t.clientsBy.byPrefix[src.prefix]++
+	return 0, true
+}
+
+func (t *Transport) uncountClient(src source) {
+	t.mu.Lock()
+	decrement(t.clientsBy.byIP, src.ip)
+	decrement(t.clientsBy.byPrefix, src.prefix)
+	t.mu.Unlock()
+}
+
 // serveClient authenticates a client connection, then reads from it here
 // while a writer goroutine drains its send queue.
-func (t *Transport) serveClient(raw net.Conn) {
+func (t *Transport) serveClient(raw net.Conn, release func()) {
 	defer t.wg.Done()
 	defer t.releaseClientSlot()
 	defer t.untrack(raw)
-	tc, err := t.handshake(raw, t.clientServerTLS, t.clientPending)
+	tc, err := t.handshake(raw, t.clientServerTLS, release)
 	if err != nil {
-		t.handshakeFailures.Add(1)
-		t.logEnd("client handshake refused", err, "remote", raw.RemoteAddr())
+		t.handshakeFailed("client", raw, err)
 		return
 	}
 	pub, err := PeerKey(tc.ConnectionState())
 	if err != nil {
-		t.handshakeFailures.Add(1)
-		t.logEnd("client handshake refused", err, "remote", raw.RemoteAddr())
+		t.handshakeFailed("client", raw, err)
 		return
 	}
+	src := sourceOf(raw)
+	if reason, ok := t.countClient(src); !ok {
+		t.refuse(raw, "client", src, reason)
+		return
+	}
+	defer t.uncountClient(src)
 	cc := &clientConn{
 		id:    crypto.ClientIDOf(pub),
+		src:   src,
 		raw:   raw,
 		queue: newSendQueue(t.cfg.ClientQueueFrames, t.cfg.ClientQueueBytes),
 	}
@@ -76,23 +119,39 @@ func (t *Transport) serveClient(raw net.Conn) {
 			raw.Close()
 		}
 	}()
-	err = readFrames(tc, t.cfg.ClientMaxFrameBytes, clientBufferBytes, &t.clientCounters, func(body []byte) error {
+	deadlines := readDeadlines{conn: raw, idle: t.cfg.ClientIdleTimeout, frame: t.cfg.FrameTimeout}
+	err = readFrames(tc, t.cfg.ClientMaxFrameBytes, clientBufferBytes, deadlines, &t.clientCounters, func(body []byte) error {
+		release, ok := t.clientBudget.acquire(src.ip, len(body), t.ctx.Done())
+		if !ok {
+			return errStopped
+		}
 		m, err := wire.DecodeClientMessage(body)
 		if err != nil {
+			release()
 			return err
 		}
 		select {
-		case t.clientInbound <- ClientInbound{Client: cc.id, Msg: m}:
+		case t.clientInbound <- ClientInbound{Client: cc.id, Msg: m, release: release, conn: cc}:
 			return nil
 		case <-t.ctx.Done():
+			release()
 			return errStopped
 		}
 	})
 	t.mu.Lock()
-	if cc.evicted {
+	switch {
+	case cc.evicted:
 		err = errEvicted
+	case cc.closing != nil:
+		err = cc.closing
 	}
 	t.mu.Unlock()
+	switch {
+	case errors.Is(err, errIdle):
+		t.closedConns[closedIdle].Add(1)
+	case errors.Is(err, errFrameTimeout):
+		t.closedConns[closedFrameTimeout].Add(1)
+	}
 	reason.set(err)
 	close(stop)
 	raw.Close()
@@ -101,7 +160,65 @@ func (t *Transport) serveClient(raw net.Conn) {
 	if t.ctx.Err() == nil && !isCleanEOF(err) && !errors.Is(err, errEvicted) {
 		t.clientCounters.connErrors.Add(1)
 	}
-	t.logEnd("client connection closed", err, "client", cc.id, "remote", raw.RemoteAddr())
+	t.logClientEnd(cc, err)
+}
+
+// logClientEnd logs why a client connection ended. Ends a client can cause
+// at will (idle, slow, bad proofs, protocol errors) are rate-limited per
+// source prefix.
+func (t *Transport) logClientEnd(cc *clientConn, err error) {
+	attrs := []any{"client", cc.id, "remote", cc.raw.RemoteAddr().String(), "reason", err}
+	switch {
+	case t.ctx.Err() != nil || errors.Is(err, errStopped) || errors.Is(err, errEvicted):
+		t.log.Debug("client connection closed", attrs...)
+	case isCleanEOF(err):
+		t.log.Debug("client connection closed", attrs...)
+	default:
+		t.rlog.Log(slog.LevelInfo, cc.src.limitKey("client closed"), "client connection closed", attrs...)
+	}
+}
+
+// closeClient ends cc for reason, once.
+func (t *Transport) closeClient(cc *clientConn, why closeReason, err error) {
+	t.mu.Lock()
+	first := cc.closing == nil && !cc.evicted
+	if first {
+		cc.closing = err
+	}
+	t.mu.Unlock()
+	if first {
+		t.closedConns[why].Add(1)
+		cc.raw.Close()
+	}
+}
+
+// ReportBadProof tells the transport that m carried a proof that failed
+// verification. A correct client verifies every certificate before it
+// builds a proof, so bad proofs come from faulty or hostile clients. After
+// BadProofLimit reports within BadProofWindow from one source IP, every
+// connection of m's client is closed and the IP may not open client
+// connections for a while (1 s, doubling per offence up to a minute).
+func (t *Transport) ReportBadProof(m ClientInbound) {
+	cc := m.conn
+	if cc == nil {
+		return
+	}
+	now := time.Now()
+	if !t.badProofs.add(cc.src.ip, now) {
+		return
+	}
+	d := t.penalties.punish(cc.src.ip, now)
+	t.mu.Lock()
+	conns := append([]*clientConn(nil), t.clients[cc.id]...)
+	t.mu.Unlock()
+	if len(conns) == 0 {
+		conns = []*clientConn{cc}
+	}
+	for _, c := range conns {
+		t.closeClient(c, closedBadProofs, errBadProofs)
+	}
+	t.rlog.Log(slog.LevelWarn, cc.src.limitKey("bad proofs"), "client disconnected for bad proofs",
+		"client", cc.id, "remote", cc.raw.RemoteAddr().String(), "refused_for", d)
 }
 
 // registerClient adds cc as the client's newest connection, evicting the
@@ -166,7 +283,10 @@ func (t *Transport) SendClient(id crypto.ClientID, m *wire.ClientMessage) bool {
 		f.readyAt = time.Now().Add(delay)
 	}
 	if !cc.queue.push(f) {
+		// A client that does not read its replies is disconnected (it
+		// reconnects and asks again) rather than silently losing them.
 		t.clientCounters.droppedQueueFull.Add(1)
+		t.closeClient(cc, closedSlow, errSlowClient)
 		return false
 	}
 	return true

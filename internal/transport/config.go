@@ -18,17 +18,41 @@ const (
 	DefaultPeerQueueBytes       = 256 << 20
 	DefaultClientQueueFrames    = 1024
 	DefaultClientQueueBytes     = 4 << 20
-	DefaultClientMaxFrameBytes  = 8 << 20
+	// DefaultClientMaxFrameBytes is just above the largest legitimate
+	// client message: a batch at batch.DefaultLimits.MaxBytes (4 MiB) plus
+	// a sequence proof of 2f+1 certificates and the message's own fields.
+	DefaultClientMaxFrameBytes = 4<<20 + 256<<10
 	DefaultInboundQueue         = 4096
 	DefaultClientInboundQueue   = 4096
 	DefaultDialBackoffMin       = 50 * time.Millisecond
 	DefaultDialBackoffMax       = 5 * time.Second
-	DefaultHandshakeTimeout     = 10 * time.Second
+	DefaultFirstByteTimeout     = 2 * time.Second
+	DefaultHandshakeTimeout     = 3 * time.Second
+	DefaultDialTimeout          = 10 * time.Second
 	DefaultWriteTimeout         = 20 * time.Second
+	DefaultClientIdleTimeout    = 5 * time.Minute
+	DefaultFrameTimeout         = 10 * time.Second
 	DefaultMaxClients           = 4096
+	DefaultMaxClientsPerIP      = 256
+	DefaultMaxClientsPerPrefix  = 1024
 	DefaultMaxConnsPerClient    = 4
 	DefaultMaxPendingHandshakes = 256
+	DefaultMaxPendingPerIP      = 16
+	DefaultMaxPendingPerPrefix  = 64
+	// DefaultReservedPeerHandshakes is the pending-handshake pool of each
+	// replica at a genesis peer IP, outside the listener's shared budget.
+	DefaultReservedPeerHandshakes = 4
+	DefaultClientInboundBytes     = 64 << 20
+	DefaultClientInboundShare     = 16 << 20
+	DefaultPeerInboundBytes       = 256 << 20
+	DefaultBadProofLimit          = 8
+	DefaultBadProofWindow         = 10 * time.Second
 )
+
+// frameMinBytesPerSecond is the slowest rate at which a frame, once
+// started, must arrive: a frame of n bytes gets FrameTimeout plus n at this
+// rate to finish (a 4 MiB client frame: 26 s).
+const frameMinBytesPerSecond = 256 << 10
 
 // Config configures one replica's Transport.
 type Config struct {
@@ -57,14 +81,48 @@ type Config struct {
 	InboundQueue       int // capacity of Inbound()
 	ClientInboundQueue int // capacity of ClientInbound()
 
-	DialBackoffMin   time.Duration
-	DialBackoffMax   time.Duration
-	HandshakeTimeout time.Duration // TCP accept or dial to end of TLS handshake
-	WriteTimeout     time.Duration // one coalesced write; a peer that stops reading is disconnected
+	// Inbound byte budgets (see inboundBudget): messages received but not
+	// yet released by the consumer. Clients share ClientInboundBytes, at
+	// most ClientInboundShare per source IP; each peer may hold
+	// PeerInboundBytes/(n-1).
+	ClientInboundBytes int
+	ClientInboundShare int
+	PeerInboundBytes   int
 
-	MaxClients           int // concurrent client connections, handshaking ones included
-	MaxConnsPerClient    int // a client's extra connections evict its oldest
-	MaxPendingHandshakes int // unauthenticated connections per listener (at most 16 per source IP)
+	DialBackoffMin time.Duration
+	DialBackoffMax time.Duration
+	// FirstByteTimeout: an accepted connection must send its first byte
+	// within it. HandshakeTimeout: accept to end of TLS. DialTimeout:
+	// dial to end of TLS, outbound.
+	FirstByteTimeout time.Duration
+	HandshakeTimeout time.Duration
+	DialTimeout      time.Duration
+	WriteTimeout     time.Duration // one coalesced write; a peer that stops reading is disconnected
+	// ClientIdleTimeout closes a client connection that sends no frame for
+	// that long. FrameTimeout (plus the frame's length at 256 KiB/s) bounds
+	// the time a started frame may take to arrive, on every connection.
+	ClientIdleTimeout time.Duration
+	FrameTimeout      time.Duration
+
+	MaxClients          int // concurrent client connections, handshaking ones included
+	MaxClientsPerIP     int // established client connections from one IP
+	MaxClientsPerPrefix int // established client connections from one /24 (IPv4) or /64 (IPv6)
+	MaxConnsPerClient   int // a client's extra connections evict its oldest
+
+	// Pending (unauthenticated) connections per listener, per source IP and
+	// per source prefix. On the peer listener each genesis peer IP has a pool
+	// of ReservedPeerHandshakes per replica there, outside these bounds.
+	MaxPendingHandshakes   int
+	MaxPendingPerIP        int
+	MaxPendingPerPrefix    int
+	ReservedPeerHandshakes int
+
+	// BadProofLimit reports of bad proofs (ReportBadProof) from one source
+	// IP within BadProofWindow disconnect the client and refuse new client
+	// connections from that IP for a while (1 s, doubling per offence up to
+	// a minute).
+	BadProofLimit  int
+	BadProofWindow time.Duration
 
 	Emulator *LinkEmulator // nil: no emulation
 	Logger   *slog.Logger  // nil: discard
@@ -90,13 +148,27 @@ func (c Config) withDefaults() Config {
 	def(&c.ClientQueueBytes, DefaultClientQueueBytes)
 	def(&c.InboundQueue, DefaultInboundQueue)
 	def(&c.ClientInboundQueue, DefaultClientInboundQueue)
+	def(&c.ClientInboundBytes, DefaultClientInboundBytes)
+	def(&c.ClientInboundShare, DefaultClientInboundShare)
+	def(&c.PeerInboundBytes, DefaultPeerInboundBytes)
 	def(&c.MaxClients, DefaultMaxClients)
+	def(&c.MaxClientsPerIP, DefaultMaxClientsPerIP)
+	def(&c.MaxClientsPerPrefix, DefaultMaxClientsPerPrefix)
 	def(&c.MaxConnsPerClient, DefaultMaxConnsPerClient)
 	def(&c.MaxPendingHandshakes, DefaultMaxPendingHandshakes)
+	def(&c.MaxPendingPerIP, DefaultMaxPendingPerIP)
+	def(&c.MaxPendingPerPrefix, DefaultMaxPendingPerPrefix)
+	def(&c.ReservedPeerHandshakes, DefaultReservedPeerHandshakes)
+	def(&c.BadProofLimit, DefaultBadProofLimit)
 	defDur(&c.DialBackoffMin, DefaultDialBackoffMin)
 	defDur(&c.DialBackoffMax, DefaultDialBackoffMax)
+	defDur(&c.FirstByteTimeout, DefaultFirstByteTimeout)
 	defDur(&c.HandshakeTimeout, DefaultHandshakeTimeout)
+	defDur(&c.DialTimeout, DefaultDialTimeout)
 	defDur(&c.WriteTimeout, DefaultWriteTimeout)
+	defDur(&c.ClientIdleTimeout, DefaultClientIdleTimeout)
+	defDur(&c.FrameTimeout, DefaultFrameTimeout)
+	defDur(&c.BadProofWindow, DefaultBadProofWindow)
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}

@@ -3,6 +3,7 @@ package transport
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -86,14 +87,70 @@ func runWriter(stop <-chan struct{}, q *sendQueue, conn net.Conn, writeTimeout t
 	}
 }
 
+// Errors that end a connection because a deadline passed.
+var (
+	errIdle         = errors.New("transport: no frame within the idle timeout")
+	errFrameTimeout = errors.New("transport: frame not finished within its deadline")
+)
+
+// readDeadlines bounds how long a reader waits. idle (0: forever) is the
+// wait for the next frame to start; frame plus the frame's length at
+// frameMinBytesPerSecond is the time a started frame has to arrive.
+type readDeadlines struct {
+	conn  net.Conn // nil: no deadlines (tests, client side)
+	idle  time.Duration
+	frame time.Duration
+}
+
+func (d readDeadlines) beforeFrame() error {
+	if d.conn == nil {
+		return nil
+	}
+	var at time.Time
+	if d.idle > 0 {
+		at = time.Now().Add(d.idle)
+	}
+	return d.conn.SetReadDeadline(at)
+}
+
+func (d readDeadlines) afterHeader(n int) error {
+	if d.conn == nil || d.frame <= 0 {
+		return nil
+	}
+	budget := d.frame + time.Duration(n)*time.Second/frameMinBytesPerSecond
+	return d.conn.SetReadDeadline(time.Now().Add(budget))
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
 // readFrames reads frames from r and hands each body to handle until an
-// error. The body is only valid during the call.
-func readFrames(r io.Reader, maxBytes, bufferBytes int, c *linkCounters, handle func(body []byte) error) error {
+// error. The body is only valid during the call. The body buffer grows as
+// bytes arrive (wire.ReadFrameBody), never to an announced length up front.
+func readFrames(r io.Reader, maxBytes, bufferBytes int, d readDeadlines, c *linkCounters, handle func(body []byte) error) error {
 	br := bufio.NewReaderSize(r, bufferBytes)
 	var buf []byte
 	for {
-		body, err := wire.ReadFrame(br, buf, maxBytes)
+		if err := d.beforeFrame(); err != nil {
+			return err
+		}
+		n, err := wire.ReadFrameLength(br, maxBytes)
 		if err != nil {
+			if isTimeout(err) {
+				return fmt.Errorf("%w (%v)", errIdle, d.idle)
+			}
+			return err
+		}
+		if err := d.afterHeader(n); err != nil {
+			return err
+		}
+		body, err := wire.ReadFrameBody(br, buf, n)
+		if err != nil {
+			if isTimeout(err) {
+				return fmt.Errorf("%w: %d of %d bytes arrived", errFrameTimeout, len(body), n)
+			}
 			return err
 		}
 		c.framesReceived.Add(1)

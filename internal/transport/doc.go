@@ -12,9 +12,22 @@
 // Sending never blocks the caller and never grows memory without bound:
 // each link has a bounded queue, and a full queue drops the frame and counts
 // it (consensus tolerates message loss; it does not tolerate a replica that
-// stalls on a dead peer). Receiving applies back-pressure instead: a reader
-// blocks while the inbound channel is full, which stops reading from TCP.
+// stalls on a dead peer); a client whose queue overflows is disconnected.
+// Receiving applies back-pressure instead: received messages hold bytes of
+// an inbound budget (a total and a share per peer or client source IP) until
+// the consumer releases them, and a reader over its share stops reading from
+// TCP.
 //
-// A malformed frame (too large, truncated, undecodable) closes the one
-// connection it arrived on, with one logged reason, and nothing else.
+// Every resource a remote can make the replica hold is bounded in count and
+// bytes, per source and in total (docs/resources.md): pending handshakes
+// (per listener, IP and /24 or /64 prefix, with a pool reserved for genesis
+// peer IPs), established client connections (per IP and prefix), read
+// buffers (grown as bytes arrive), and the time a connection may stay silent
+// before its first byte, its handshake, its next frame (clients) or the rest
+// of a started frame.
+//
+// A malformed frame (too large, truncated, undecodable, too many fields)
+// closes the one connection it arrived on, with one logged reason, and
+// nothing else. Log lines a remote can trigger are rate-limited per source
+// prefix (internal/ratelog).
 package transport

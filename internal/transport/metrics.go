@@ -14,6 +14,7 @@ type collector struct {
 	framesSent, bytesSent, framesReceived, bytesReceived *prometheus.Desc
 	dropped, reconnects, connErrors, queuedFrames        *prometheus.Desc
 	linkUp, clientConns, handshakeFailures, refused      *prometheus.Desc
+	closed, inboundBytes                                 *prometheus.Desc
 }
 
 func newCollector(t *Transport) *collector {
@@ -35,14 +36,16 @@ func newCollector(t *Transport) *collector {
 		linkUp:            desc("outbound_up", "1 when the outbound connection to a peer is established.", link),
 		clientConns:       desc("client_connections", "Open client connections.", nil),
 		handshakeFailures: desc("handshake_failures_total", "Refused or failed TLS handshakes.", nil),
-		refused:           desc("refused_connections_total", "Connections closed at once because a limit was reached.", nil),
+		refused:           desc("refused_connections_total", "Connections closed at once because a limit was reached, by reason.", []string{"reason"}),
+		closed:            desc("closed_connections_total", "Established connections the replica closed, by reason (idle, frame_timeout, slow_client, bad_proofs).", []string{"reason"}),
+		inboundBytes:      desc("inbound_bytes", "Bytes of received messages not yet handled, by source kind (peer, client).", []string{"kind"}),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.framesSent, c.bytesSent, c.framesReceived, c.bytesReceived, c.dropped, c.reconnects,
-		c.connErrors, c.queuedFrames, c.linkUp, c.clientConns, c.handshakeFailures, c.refused,
+		c.connErrors, c.queuedFrames, c.linkUp, c.clientConns, c.handshakeFailures, c.refused, c.closed, c.inboundBytes,
 	} {
 		ch <- d
 	}
@@ -80,5 +83,12 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emitLink("clients", s.Clients)
 	gauge(c.clientConns, float64(s.ClientConns))
 	counter(c.handshakeFailures, s.HandshakeFailures)
-	counter(c.refused, s.RefusedConns)
+	for reason, n := range s.RefusedBy {
+		counter(c.refused, n, reason)
+	}
+	for reason, n := range s.ClosedBy {
+		counter(c.closed, n, reason)
+	}
+	gauge(c.inboundBytes, float64(s.PeerInboundBytes), "peer")
+	gauge(c.inboundBytes, float64(s.ClientInboundBytes), "client")
 }

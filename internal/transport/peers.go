@@ -109,9 +109,16 @@ func (t *Transport) sleep(d time.Duration) bool {
 }
 
 func (t *Transport) dialPeer(l *peerLink) (net.Conn, *tls.Conn, error) {
-	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.HandshakeTimeout)
+	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.DialTimeout)
 	defer cancel()
 	var d net.Dialer
+	// On loopback, connect from this replica's own genesis IP, so that the
+	// peer's listener recognises it and admits it from the pool reserved
+	// for genesis peers (reservedPeerIPs). Elsewhere the system's choice of
+	// source address stands.
+	if ip, ok := literalIP(t.cfg.PeerAddrs[t.cfg.Self]); ok && ip.IsLoopback() {
+		d.LocalAddr = &net.TCPAddr{IP: ip.AsSlice()}
+	}
 	conn, err := d.DialContext(ctx, "tcp", l.addr)
 	if err != nil {
 		return nil, nil, err
@@ -170,19 +177,17 @@ type inboundPeer struct {
 }
 
 // servePeer authenticates an inbound replica connection and reads from it.
-func (t *Transport) servePeer(raw net.Conn) {
+func (t *Transport) servePeer(raw net.Conn, release func()) {
 	defer t.wg.Done()
 	defer t.untrack(raw)
-	tc, err := t.handshake(raw, t.peerServerTLS, t.peerPending)
+	tc, err := t.handshake(raw, t.peerServerTLS, release)
 	if err != nil {
-		t.handshakeFailures.Add(1)
-		t.logEnd("peer handshake refused", err, "remote", raw.RemoteAddr())
+		t.handshakeFailed("peer", raw, err)
 		return
 	}
 	id, err := committeeMember(tc.ConnectionState(), t.cfg.Committee, t.cfg.Self)
 	if err != nil { // VerifyConnection already checked; kept for defence in depth
-		t.handshakeFailures.Add(1)
-		t.logEnd("peer handshake refused", err, "remote", raw.RemoteAddr())
+		t.handshakeFailed("peer", raw, err)
 		return
 	}
 	me := &inboundPeer{raw: raw}
@@ -195,18 +200,32 @@ func (t *Transport) servePeer(raw net.Conn) {
 		old.raw.Close()
 	}
 	c := &t.peerCounters[id]
-	err = readFrames(tc, t.cfg.MaxFrameBytes, peerBufferBytes, c, func(body []byte) error {
+	// Peers may be quiet for long (an idle cluster), so there is no idle
+	// timeout; a frame once started must finish.
+	deadlines := readDeadlines{conn: raw, frame: t.cfg.FrameTimeout}
+	err = readFrames(tc, t.cfg.MaxFrameBytes, peerBufferBytes, deadlines, c, func(body []byte) error {
+		// The budget is taken before decoding, so a peer over its share
+		// waits with only the raw frame in memory.
+		release, ok := t.peerBudget.acquire(id, len(body), t.ctx.Done())
+		if !ok {
+			return errStopped
+		}
 		m, err := wire.DecodeMessage(body)
 		if err != nil {
+			release()
 			return err
 		}
 		select {
-		case t.inbound <- Inbound{From: id, Msg: m}:
+		case t.inbound <- Inbound{From: id, Msg: m, release: release}:
 			return nil
 		case <-t.ctx.Done():
+			release()
 			return errStopped
 		}
 	})
+	if errors.Is(err, errFrameTimeout) {
+		t.closedConns[closedFrameTimeout].Add(1)
+	}
 	t.mu.Lock()
 	if t.inboundPeers[id] == me {
 		delete(t.inboundPeers, id)

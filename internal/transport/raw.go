@@ -17,7 +17,7 @@ func DialRawPeer(ctx context.Context, addr string, key crypto.PrivateKey, server
 	if err != nil {
 		return nil, err
 	}
-	return dialTLSConn(ctx, addr, PeerDialTLS(cert, serverPub))
+	return dialTLSConn(ctx, "", addr, PeerDialTLS(cert, serverPub))
 }
 
 // DialRawClient is DialRawPeer for the client port.
@@ -26,12 +26,35 @@ func DialRawClient(ctx context.Context, addr string, key crypto.PrivateKey, serv
 	if err != nil {
 		return nil, err
 	}
-	return dialTLSConn(ctx, addr, ClientDialTLS(cert, serverPub))
+	return dialTLSConn(ctx, "", addr, ClientDialTLS(cert, serverPub))
 }
 
-func dialTLSConn(ctx context.Context, addr string, cfg *tls.Config) (*tls.Conn, error) {
+// DialRawClientFrom is DialRawClient from the local IP localIP (empty: the
+// system's choice), for tools and tests that play many sources on one host.
+func DialRawClientFrom(ctx context.Context, localIP, addr string, key crypto.PrivateKey, serverPub crypto.PublicKey) (*tls.Conn, error) {
+	cert, err := SelfSignedCert(key)
+	if err != nil {
+		return nil, err
+	}
+	return dialTLSConn(ctx, localIP, addr, ClientDialTLS(cert, serverPub))
+}
+
+// DialTCPFrom opens a plain TCP connection from localIP (empty: the
+// system's choice).
+func DialTCPFrom(ctx context.Context, localIP, addr string) (net.Conn, error) {
 	var d net.Dialer
-	raw, err := d.DialContext(ctx, "tcp", addr)
+	if localIP != "" {
+		ip := net.ParseIP(localIP)
+		if ip == nil {
+			return nil, fmt.Errorf("transport: local address %q is not an IP", localIP)
+		}
+		d.LocalAddr = &net.TCPAddr{IP: ip}
+	}
+	return d.DialContext(ctx, "tcp", addr)
+}
+
+func dialTLSConn(ctx context.Context, localIP, addr string, cfg *tls.Config) (*tls.Conn, error) {
+	raw, err := DialTCPFrom(ctx, localIP, addr)
 	if err != nil {
 		return nil, fmt.Errorf("transport: dial %s: %w", addr, err)
 	}

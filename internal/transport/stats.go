@@ -64,6 +64,14 @@ type Stats struct {
 	// connection limit was reached.
 	HandshakeFailures uint64
 	RefusedConns      uint64
+	// RefusedBy and ClosedBy split refused connections and connections
+	// the transport closed (idle, frame timeout, slow client, bad proofs) by
+	// reason, named as in the metrics' reason label.
+	RefusedBy map[string]uint64
+	ClosedBy  map[string]uint64
+	// Inbound bytes received but not yet released by the consumer.
+	PeerInboundBytes   int
+	ClientInboundBytes int
 }
 
 // Stats returns a snapshot of the counters.
@@ -71,8 +79,19 @@ func (t *Transport) Stats() Stats {
 	s := Stats{
 		Peers:             make([]PeerStats, len(t.peerCounters)),
 		Clients:           t.clientCounters.snapshot(),
-		HandshakeFailures: t.handshakeFailures.Load(),
-		RefusedConns:      t.refusedConns.Load(),
+		HandshakeFailures:  t.handshakeFailures.Load(),
+		RefusedBy:          make(map[string]uint64, numRefuseReasons),
+		ClosedBy:           make(map[string]uint64, numCloseReasons),
+		PeerInboundBytes:   t.peerBudget.held(),
+		ClientInboundBytes: t.clientBudget.held(),
+	}
+	for r := range numRefuseReasons {
+		n := t.refused[r].Load()
+		s.RefusedBy[r.String()] = n
+		s.RefusedConns += n
+	}
+	for r := range numCloseReasons {
+		s.ClosedBy[r.String()] = t.closedConns[r].Load()
 	}
 	for i := range t.peerCounters {
 		s.Peers[i].LinkStats = t.peerCounters[i].snapshot()

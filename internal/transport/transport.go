@@ -5,26 +5,50 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/ratelog"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// Inbound is a message from a replica, named by its certificate.
+// Inbound is a message from a replica, named by its certificate. The
+// consumer calls Release once it is done with the message, which returns
+// its bytes to the inbound budget.
 type Inbound struct {
-	From uint32
-	Msg  *wire.Message
+	From    uint32
+	Msg     *wire.Message
+	release func()
 }
 
-// ClientInbound is a message from a client, named by its certificate.
+// Release returns the message's bytes to the transport's inbound budget.
+// It is safe to call more than once, and on a zero Inbound.
+func (in Inbound) Release() {
+	if in.release != nil {
+		in.release()
+	}
+}
+
+// ClientInbound is a message from a client, named by its certificate. The
+// consumer calls Release once it is done with the message.
 type ClientInbound struct {
-	Client crypto.ClientID
-	Msg    *wire.ClientMessage
+	Client  crypto.ClientID
+	Msg     *wire.ClientMessage
+	release func()
+	conn    *clientConn
+}
+
+// Release returns the message's bytes to the transport's inbound budget.
+func (in ClientInbound) Release() {
+	if in.release != nil {
+		in.release()
+	}
 }
 
 // Transport is one replica's network endpoint: the peer mesh and the client
@@ -47,9 +71,15 @@ type Transport struct {
 	clientSockets  socketCounters
 
 	handshakeFailures atomic.Uint64
-	refusedConns      atomic.Uint64
-	peerPending       *pendingHandshakes
-	clientPending     *pendingHandshakes
+	refused           [numRefuseReasons]atomic.Uint64
+	closedConns       [numCloseReasons]atomic.Uint64
+	peerPending       *handshakeBudget
+	clientPending     *handshakeBudget
+	peerBudget        *inboundBudget[uint32]
+	clientBudget    *inboundBudget[netip.Addr]
+	penalties         *penaltyBox
+	badProofs         *strikes
+	rlog              *ratelog.Logger // lines a remote can trigger
 	collector         *collector
 
 	ctx    context.Context
@@ -66,6 +96,7 @@ type Transport struct {
 	inboundPeers map[uint32]*inboundPeer
 	clients      map[crypto.ClientID][]*clientConn // oldest first
 	clientSlots  int
+	clientsBy    clientCounts
 }
 
 // New checks cfg and builds a transport. Nothing touches the network
@@ -81,9 +112,11 @@ func New(cfg Config) (*Transport, error) {
 	}
 	n := cfg.Committee.N()
 	ctx, cancel := context.WithCancel(context.Background())
+	log := cfg.Logger.With("replica", cfg.Self)
 	t := &Transport{
 		cfg:             cfg,
-		log:             cfg.Logger.With("replica", cfg.Self),
+		log:             log,
+		rlog:            ratelog.New(log, ratelog.DefaultInterval, ratelog.DefaultMaxKeys),
 		peerServerTLS:   PeerListenerTLS(cert, cfg.Committee, cfg.Self),
 		clientServerTLS: ClientListenerTLS(cert),
 		inbound:         make(chan Inbound, cfg.InboundQueue),
@@ -91,8 +124,14 @@ func New(cfg Config) (*Transport, error) {
 		links:           make([]*peerLink, n),
 		selfQueue:       newSendQueue(cfg.PeerQueueFrames, cfg.PeerQueueBytes),
 		peerCounters:    make([]linkCounters, n),
-		peerPending:     newPendingHandshakes(cfg.MaxPendingHandshakes),
-		clientPending:   newPendingHandshakes(cfg.MaxPendingHandshakes),
+		peerPending: newHandshakeBudget(cfg.MaxPendingHandshakes, cfg.MaxPendingPerIP, cfg.MaxPendingPerPrefix,
+			reservedPeerIPs(cfg)),
+		clientPending:  newHandshakeBudget(cfg.MaxPendingHandshakes, cfg.MaxPendingPerIP, cfg.MaxPendingPerPrefix, nil),
+		peerBudget:     newInboundBudget[uint32](cfg.PeerInboundBytes, cfg.PeerInboundBytes/max(1, n-1)),
+		clientBudget: newInboundBudget[netip.Addr](cfg.ClientInboundBytes, cfg.ClientInboundShare),
+		penalties:      newPenaltyBox(),
+		badProofs:      newStrikes(cfg.BadProofLimit, cfg.BadProofWindow),
+		clientsBy:      clientCounts{byIP: make(map[netip.Addr]int), byPrefix: make(map[netip.Prefix]int)},
 		ctx:             ctx,
 		cancel:          cancel,
 		conns:           make(map[net.Conn]struct{}),
@@ -152,11 +191,11 @@ func (t *Transport) Start() error {
 	}
 	t.started = true
 	t.wg.Add(2)
-	go t.acceptLoop(pl, "peer", &t.peerSockets, t.peerPending, nil, t.servePeer)
+	go t.acceptLoop(pl, "peer", &t.peerSockets, t.peerPending, nil, nil, t.servePeer)
 	go t.runSelf()
 	if cl != nil {
 		t.wg.Add(1)
-		go t.acceptLoop(cl, "client", &t.clientSockets, t.clientPending, t.admitClient, t.serveClient)
+		go t.acceptLoop(cl, "client", &t.clientSockets, t.clientPending, t.admitClient, t.releaseClientSlot, t.serveClient)
 	}
 	for _, l := range t.links {
 		if l != nil {
@@ -338,9 +377,10 @@ func (t *Transport) untrack(c net.Conn) {
 
 // acceptLoop accepts connections until the listener closes. admit, when
 // set, may refuse a connection before any work is spent on it; serve runs
-// in its own goroutine and owns the connection.
-func (t *Transport) acceptLoop(l net.Listener, kind string, sockets *socketCounters, pending *pendingHandshakes,
-	admit func() bool, serve func(net.Conn)) {
+// in its own goroutine and owns the connection, and must call release
+// once the handshake is over.
+func (t *Transport) acceptLoop(l net.Listener, kind string, sockets *socketCounters, pending *handshakeBudget,
+	admit func(source) (refuseReason, bool), unadmit func(), serve func(c net.Conn, release func())) {
 	defer t.wg.Done()
 	for {
 		c, err := l.Accept()
@@ -358,45 +398,98 @@ func (t *Transport) acceptLoop(l net.Listener, kind string, sockets *socketCount
 			continue
 		}
 		c = countBytes(c, sockets)
-		if admit != nil && !admit() {
-			t.refusedConns.Add(1)
-			t.log.Debug("connection refused: limit reached", "listener", kind, "remote", c.RemoteAddr())
-			c.Close()
-			continue
+		src := sourceOf(c)
+		if admit != nil {
+			if reason, ok := admit(src); !ok {
+				t.refuse(c, kind, src, reason)
+				continue
+			}
 		}
-		source := sourceOf(c)
-		if !pending.acquire(source) {
-			t.refusedConns.Add(1)
-			t.log.Debug("connection refused: too many pending handshakes", "listener", kind, "remote", c.RemoteAddr())
-			c.Close()
-			if admit != nil {
-				t.releaseClientSlot()
+		release, ok := pending.acquire(src)
+		if !ok {
+			t.refuse(c, kind, src, refusedHandshakeBudget)
+			if unadmit != nil {
+				unadmit()
 			}
 			continue
 		}
 		if !t.track(c) {
-			pending.release(source)
-			if admit != nil {
-				t.releaseClientSlot()
+			release()
+			if unadmit != nil {
+				unadmit()
 			}
 			return
 		}
 		t.wg.Add(1)
-		go serve(c)
+		go serve(c, release)
 	}
 }
 
-// handshake runs the server side of TLS on raw within the handshake
-// timeout, then gives back the pending-handshake slot acceptLoop took.
-func (t *Transport) handshake(raw net.Conn, cfg *tls.Config, pending *pendingHandshakes) (*tls.Conn, error) {
-	defer pending.release(sourceOf(raw))
-	tc := tls.Server(raw, cfg)
-	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.HandshakeTimeout)
+// refuse closes a connection a limit keeps out, counting it and logging
+// at most once per source prefix and reason per interval.
+func (t *Transport) refuse(c net.Conn, kind string, src source, reason refuseReason) {
+	t.refused[reason].Add(1)
+	t.rlog.Log(slog.LevelInfo, src.limitKey("refused "+reason.String()), "connection refused: limit reached",
+		"listener", kind, "reason", reason.String(), "remote", c.RemoteAddr().String())
+	c.Close()
+}
+
+// firstByteConn hands out a byte already read before reading on.
+type firstByteConn struct {
+	net.Conn
+	first []byte
+}
+
+func (c *firstByteConn) Read(p []byte) (int, error) {
+	if len(c.first) > 0 && len(p) > 0 {
+		p[0] = c.first[0]
+		c.first = nil
+		return 1, nil
+	}
+	return c.Conn.Read(p)
+}
+
+// handshake runs the server side of TLS on raw: the first byte must
+// arrive within FirstByteTimeout and the whole handshake end within
+// HandshakeTimeout of the accept. It then gives back the pending-handshake
+// slot acceptLoop took.
+func (t *Transport) handshake(raw net.Conn, cfg *tls.Config, release func()) (*tls.Conn, error) {
+	defer release()
+	start := time.Now()
+	if err := raw.SetReadDeadline(start.Add(min(t.cfg.FirstByteTimeout, t.cfg.HandshakeTimeout))); err != nil {
+		return nil, err
+	}
+	first := make([]byte, 1)
+	if _, err := io.ReadFull(raw, first); err != nil {
+		if isTimeout(err) {
+			return nil, fmt.Errorf("transport: no byte within %v of the connection", t.cfg.FirstByteTimeout)
+		}
+		return nil, err
+	}
+	if err := raw.SetDeadline(start.Add(t.cfg.HandshakeTimeout)); err != nil {
+		return nil, err
+	}
+	tc := tls.Server(&firstByteConn{Conn: raw, first: first}, cfg)
+	ctx, cancel := context.WithTimeout(t.ctx, time.Until(start.Add(t.cfg.HandshakeTimeout)))
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return nil, err
 	}
+	if err := raw.SetDeadline(time.Time{}); err != nil {
+		return nil, err
+	}
 	return tc, nil
+}
+
+// handshakeFailed counts a failed handshake and logs it, at most once per
+// source prefix per interval: an attacker must not control the log volume.
+func (t *Transport) handshakeFailed(kind string, raw net.Conn, err error) {
+	t.handshakeFailures.Add(1)
+	if t.ctx.Err() != nil {
+		return
+	}
+	t.rlog.Log(slog.LevelWarn, sourceOf(raw).limitKey(kind+" handshake"), kind+" handshake refused",
+		"remote", raw.RemoteAddr().String(), "reason", err)
 }
 
 // logEnd logs once why a connection ended.

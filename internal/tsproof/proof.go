@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/pompe-bft/pompe/internal/bounded"
 	"github.com/pompe-bft/pompe/internal/crypto"
@@ -22,17 +23,34 @@ func Median(ts []int64, f int) int64 {
 
 // Verifier checks timestamp certificates and sequence proofs of one cluster.
 // It is safe for concurrent use.
+//
+// Both caches only memoize: whether a signature verifies is a function of
+// (replica key, root, count, signature), which the cache key fixes, so a
+// hit gives the answer a fresh check would.
 type Verifier struct {
 	c     *crypto.Committee
 	roots *bounded.SyncSet[rootKey] // (replica, root, count, signature) that verified
+	// failed holds those that did not: a bad proof is checked in
+	// pre-verification and again in the state machine, and a client that
+	// repeats one must not cost a batch verification and its fallback each
+	// time. Bounded at a quarter of the root cache (32 bytes per entry); the
+	// oldest entries are evicted first.
+	failed *bounded.SyncSet[rootKey]
+	// checked counts root signatures verified (not served from a cache).
+	checked atomic.Uint64
 }
+
+// SignaturesChecked reports how many root signatures the verifier has
+// verified itself rather than found in a cache.
+func (v *Verifier) SignaturesChecked() uint64 { return v.checked.Load() }
 
 // NewVerifier makes a verifier with a root cache of cacheEntries.
 func NewVerifier(c *crypto.Committee, cacheEntries int) *Verifier {
 	if cacheEntries <= 0 {
 		cacheEntries = 1 << 16
 	}
-	return &Verifier{c: c, roots: bounded.NewSyncSet[rootKey](cacheEntries)}
+	return &Verifier{c: c, roots: bounded.NewSyncSet[rootKey](cacheEntries),
+		failed: bounded.NewSyncSet[rootKey](max(1, cacheEntries/4))}
 }
 
 // Committee returns the verifier's committee.
@@ -93,20 +111,33 @@ func (v *Verifier) VerifyCerts(d []byte, certs []*wire.TimestampCert) error {
 		if v.roots.Has(k) {
 			continue
 		}
+		if v.failed.Has(k) {
+			return fmt.Errorf("tsproof: bad root signature from replica %d (known)", c.Replica)
+		}
 		items = append(items, crypto.Item{Replica: c.Replica, Msg: RootBytes(v.c.Cluster(), c.Replica, c.Root, c.LeafCount), Sig: c.Sig})
 		keys = append(keys, k)
 	}
 	if len(items) == 0 {
 		return nil
 	}
+	v.checked.Add(uint64(len(items)))
 	ok, valid := v.c.VerifyBatch(items)
 	if !ok {
+		var bad error
 		for i, good := range valid {
-			if !good {
-				return fmt.Errorf("tsproof: bad root signature from replica %d", items[i].Replica)
+			if good {
+				v.roots.Add(keys[i])
+				continue
+			}
+			v.failed.Add(keys[i])
+			if bad == nil {
+				bad = fmt.Errorf("tsproof: bad root signature from replica %d", items[i].Replica)
 			}
 		}
-		return errors.New("tsproof: root signatures failed")
+		if bad == nil {
+			bad = errors.New("tsproof: root signatures failed")
+		}
+		return bad
 	}
 	for _, k := range keys {
 		v.roots.Add(k)

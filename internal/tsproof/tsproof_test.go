@@ -228,3 +228,49 @@ func TestSignedRootsTrustedExactly(t *testing.T) {
 		t.Fatal("a different signature on a signed root was accepted")
 	}
 }
+
+// A proof whose root signature failed is refused again from the cache: the
+// state machine's second check of a proof pre-verification refused costs
+// no signature verification, and the good signatures checked beside the
+// bad one are cached as good.
+func TestFailedSignaturesCached(t *testing.T) {
+	c, rs := setup(t, 4)
+	d := []byte("digest-of-batch-000000000000000x")
+	forged := certify(c, rs[0], d, 10, 5)
+	forged.Sig[3] ^= 1
+	bad := &wire.SequenceProof{Certs: []*wire.TimestampCert{forged, certify(c, rs[1], d, 30, 3), certify(c, rs[2], d, 20, 1)}}
+	v := NewVerifier(c, 16)
+	if err := v.VerifyProof(d, 20, bad); err == nil {
+		t.Fatal("a forged root signature was accepted")
+	}
+	first := v.SignaturesChecked()
+	if first != 3 {
+		t.Fatalf("%d signatures checked for a proof of 3 uncached roots", first)
+	}
+	for range 5 {
+		if err := v.VerifyProof(d, 20, bad); err == nil {
+			t.Fatal("the forged signature was accepted on a later check")
+		}
+	}
+	if again := v.SignaturesChecked() - first; again != 0 {
+		t.Fatalf("repeating a bad proof checked %d more signatures, want 0", again)
+	}
+	// The two good certificates are cached as good; a proof built from
+	// them and a valid third one checks only the new one.
+	good := &wire.SequenceProof{Certs: []*wire.TimestampCert{certify(c, rs[3], d, 10, 5), bad.Certs[1], bad.Certs[2]}}
+	if err := v.VerifyProof(d, 20, good); err != nil {
+		t.Fatal(err)
+	}
+	if n := v.SignaturesChecked() - first; n != 1 {
+		t.Fatalf("%d signatures checked, want 1 (the two good ones were cached)", n)
+	}
+	// The failed cache is bounded.
+	for i := range 100 {
+		x := proto.Clone(forged).(*wire.TimestampCert)
+		x.Sig[5] = byte(i)
+		_ = v.VerifyCerts(d, []*wire.TimestampCert{x})
+	}
+	if n := v.failed.Len(); n > 4 {
+		t.Fatalf("failed cache holds %d entries, bound 4", n)
+	}
+}
