@@ -14,14 +14,14 @@ import (
 
 // Defaults for the zero fields of Config.
 const (
-	DefaultPeerQueueFrames      = 8192
-	DefaultPeerQueueBytes       = 256 << 20
-	DefaultClientQueueFrames    = 1024
-	DefaultClientQueueBytes     = 4 << 20
+	DefaultPeerQueueFrames   = 8192
+	DefaultPeerQueueBytes    = 256 << 20
+	DefaultClientQueueFrames = 1024
+	DefaultClientQueueBytes  = 4 << 20
 	// DefaultClientMaxFrameBytes is just above the largest legitimate
 	// client message: a batch at batch.DefaultLimits.MaxBytes (4 MiB) plus
 	// a sequence proof of 2f+1 certificates and the message's own fields.
-	DefaultClientMaxFrameBytes = 4<<20 + 256<<10
+	DefaultClientMaxFrameBytes  = 4<<20 + 256<<10
 	DefaultInboundQueue         = 4096
 	DefaultClientInboundQueue   = 4096
 	DefaultDialBackoffMin       = 50 * time.Millisecond

@@ -77,8 +77,8 @@ type Stats struct {
 // Stats returns a snapshot of the counters.
 func (t *Transport) Stats() Stats {
 	s := Stats{
-		Peers:             make([]PeerStats, len(t.peerCounters)),
-		Clients:           t.clientCounters.snapshot(),
+		Peers:              make([]PeerStats, len(t.peerCounters)),
+		Clients:            t.clientCounters.snapshot(),
 		HandshakeFailures:  t.handshakeFailures.Load(),
 		RefusedBy:          make(map[string]uint64, numRefuseReasons),
 		ClosedBy:           make(map[string]uint64, numCloseReasons),

@@ -76,7 +76,7 @@ type Transport struct {
 	peerPending       *handshakeBudget
 	clientPending     *handshakeBudget
 	peerBudget        *inboundBudget[uint32]
-	clientBudget    *inboundBudget[netip.Addr]
+	clientBudget      *inboundBudget[netip.Addr]
 	penalties         *penaltyBox
 	badProofs         *strikes
 	rlog              *ratelog.Logger // lines a remote can trigger
@@ -126,17 +126,17 @@ func New(cfg Config) (*Transport, error) {
 		peerCounters:    make([]linkCounters, n),
 		peerPending: newHandshakeBudget(cfg.MaxPendingHandshakes, cfg.MaxPendingPerIP, cfg.MaxPendingPerPrefix,
 			reservedPeerIPs(cfg)),
-		clientPending:  newHandshakeBudget(cfg.MaxPendingHandshakes, cfg.MaxPendingPerIP, cfg.MaxPendingPerPrefix, nil),
-		peerBudget:     newInboundBudget[uint32](cfg.PeerInboundBytes, cfg.PeerInboundBytes/max(1, n-1)),
-		clientBudget: newInboundBudget[netip.Addr](cfg.ClientInboundBytes, cfg.ClientInboundShare),
-		penalties:      newPenaltyBox(),
-		badProofs:      newStrikes(cfg.BadProofLimit, cfg.BadProofWindow),
-		clientsBy:      clientCounts{byIP: make(map[netip.Addr]int), byPrefix: make(map[netip.Prefix]int)},
-		ctx:             ctx,
-		cancel:          cancel,
-		conns:           make(map[net.Conn]struct{}),
-		inboundPeers:    make(map[uint32]*inboundPeer),
-		clients:         make(map[crypto.ClientID][]*clientConn),
+		clientPending: newHandshakeBudget(cfg.MaxPendingHandshakes, cfg.MaxPendingPerIP, cfg.MaxPendingPerPrefix, nil),
+		peerBudget:    newInboundBudget[uint32](cfg.PeerInboundBytes, cfg.PeerInboundBytes/max(1, n-1)),
+		clientBudget:  newInboundBudget[netip.Addr](cfg.ClientInboundBytes, cfg.ClientInboundShare),
+		penalties:     newPenaltyBox(),
+		badProofs:     newStrikes(cfg.BadProofLimit, cfg.BadProofWindow),
+		clientsBy:     clientCounts{byIP: make(map[netip.Addr]int), byPrefix: make(map[netip.Prefix]int)},
+		ctx:           ctx,
+		cancel:        cancel,
+		conns:         make(map[net.Conn]struct{}),
+		inboundPeers:  make(map[uint32]*inboundPeer),
+		clients:       make(map[crypto.ClientID][]*clientConn),
 	}
 	for i := range n {
 		id := uint32(i)
