@@ -164,7 +164,7 @@ func TestStalledHandshakeCutAtHandshakeDeadline(t *testing.T) {
 // replica at a genesis address still connects through its reserved pool,
 // and the budget's per-IP, per-prefix and total bounds refuse the rest.
 func TestReservedPeerSlotsSurviveHandshakeFlood(t *testing.T) {
-	c := newCluster(t, 2, 1, func(_ int, cfg *Config) {
+	c := newCluster(t, 4, 1, func(_ int, cfg *Config) {
 		cfg.FirstByteTimeout = time.Hour
 		cfg.HandshakeTimeout = time.Hour
 		cfg.MaxPendingHandshakes = 6
