@@ -93,6 +93,11 @@ var flagRules = map[string][]flagRule{
 	"check": {
 		{"max-examples", atLeast(0)},
 	},
+	"testnet k8s-home": {
+		{"from", required},
+		{"replica", atLeast(0)},
+		{"home", required},
+	},
 	"cluster bench": {
 		{"batch", atLeast(0)},
 		{"inflight", atLeast(0)},

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -62,39 +61,29 @@ func (x *testnetK8sFlags) write(cmd *cobra.Command, dir string) error {
 }
 
 func newTestnetK8sHomeCmd() *cobra.Command {
-	var from, pod, home string
+	var from, home string
+	var replica int
 	cmd := &cobra.Command{
-		Use:   "k8s-home --from DIR --pod NAME --home DIR",
-		Short: "Install a pod's replica home (the init step of the --k8s StatefulSet)",
-		Long: `k8s-home copies the files of the replica whose ordinal ends the pod name
-from DIR/nodeI/ (the mounted ConfigMaps and Secrets) into HOME/config/,
-the node key readable by its owner only, and checks that the home loads as
-replica I. The StatefulSet written by 'pompe testnet --k8s' runs it before
+		Use:   "k8s-home --from DIR --replica I --home DIR",
+		Short: "Install a pod's replica home (the init step of the --k8s StatefulSets)",
+		Long: `k8s-home copies replica I's files from DIR/NAME (its own ConfigMap and
+Secret, the only ones its pod mounts) into HOME/config/, the node key
+readable by its owner only, and checks that the home loads as replica I.
+Each replica's StatefulSet written by 'pompe testnet --k8s' runs it before
 'pompe node --home HOME'.`,
-		Example: `  pompe testnet k8s-home --from /replicas --pod pompe-2 --home /pompe`,
+		Example: `  pompe testnet k8s-home --from /replica --replica 2 --home /pompe`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if from == "" || home == "" {
-				return usageError{errors.New("--from and --home are required")}
-			}
-			if pod == "" {
-				name, err := os.Hostname()
-				if err != nil {
-					return err
-				}
-				pod = name
-			}
-			i, err := k8s.InstallHome(from, pod, home)
-			if err != nil {
+			if err := k8s.InstallHome(from, replica, home); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "pod %s: installed replica %d in %s\n", pod, i, home)
+			fmt.Fprintf(cmd.OutOrStdout(), "installed replica %d in %s\n", replica, home)
 			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&from, "from", "", "directory holding every replica's files as nodeI/NAME")
-	f.StringVar(&pod, "pod", "", "the pod's name, ending in its ordinal (default: the host name, which a StatefulSet sets to it)")
+	f.StringVar(&from, "from", "", "directory holding the replica's config.toml, genesis.toml and node_key.toml")
+	f.IntVar(&replica, "replica", -1, "index of the replica to install")
 	f.StringVar(&home, "home", "", "home directory to install into")
 	return cmd
 }

@@ -21,8 +21,8 @@ func TestTestnetK8sWritesManifests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if docs := bytes.Count(data, []byte("\n---\n")) + 1; docs != 2+2*4 {
-		t.Fatalf("%d YAML documents, want 10", docs)
+	if docs := bytes.Count(data, []byte("\n---\n")) + 1; docs != 1+3*4 {
+		t.Fatalf("%d YAML documents, want 13: the Service, and per replica a Secret, a ConfigMap and a StatefulSet", docs)
 	}
 	h, err := config.Load(filepath.Join(out, "node2"))
 	if err != nil {
@@ -31,22 +31,30 @@ func TestTestnetK8sWritesManifests(t *testing.T) {
 	if want := k8s.PodDNSName(2, k8s.Options{Namespace: "bft"}) + ":26600"; h.Self().PeerAddress != want {
 		t.Fatalf("replica 2 at %s, want %s", h.Self().PeerAddress, want)
 	}
-	// The init step, run on the testnet's own layout (nodeI/config/NAME
-	// there, nodeI/NAME in a pod): copy it flat first.
+	// The init step, run on replica 2's own files laid out flat as its
+	// pod mounts them.
 	from := t.TempDir()
 	src := filepath.Join(out, "node2", config.ConfigDirName)
-	os.MkdirAll(filepath.Join(from, "node2"), 0o755)
 	for _, name := range []string{config.ConfigFileName, config.GenesisFileName, config.NodeKeyFileName} {
 		b, err := os.ReadFile(filepath.Join(src, name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		os.WriteFile(filepath.Join(from, "node2", name), b, 0o440)
+		os.WriteFile(filepath.Join(from, name), b, 0o440)
 	}
 	home := t.TempDir()
-	code, stdout, stderr = runCLI(t, "testnet", "k8s-home", "--from", from, "--pod", "pompe-2", "--home", home)
+	code, stdout, stderr = runCLI(t, "testnet", "k8s-home", "--from", from, "--replica", "2", "--home", home)
 	if code != 0 || !strings.Contains(stdout, "installed replica 2") {
 		t.Fatalf("k8s-home: exit %d: %s%s", code, stdout, stderr)
+	}
+	// Replica 2's files are not replica 1's.
+	code, _, stderr = runCLI(t, "testnet", "k8s-home", "--from", from, "--replica", "1", "--home", t.TempDir())
+	if code == 0 || !strings.Contains(stderr, "holds the key of replica 2, not 1") {
+		t.Fatalf("k8s-home as the wrong replica: exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "testnet", "k8s-home", "--from", from, "--home", home)
+	if code != exitUsage || !strings.Contains(stderr, "--replica -1") {
+		t.Fatalf("k8s-home without --replica: exit %d: %s", code, stderr)
 	}
 }
 

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net"
 	"time"
 
 	"github.com/pompe-bft/pompe/internal/wire"
@@ -103,6 +104,29 @@ type StorageConfig struct {
 // MetricsConfig exposes Prometheus metrics.
 type MetricsConfig struct {
 	Listen string `toml:"listen" doc:"Address (host:port) serving /metrics, e.g. \"127.0.0.1:26660\". Empty: no metrics server."`
+	Pprof  string `toml:"pprof" doc:"Where the metrics server also serves /debug/pprof (profiles, goroutine dumps): \"loopback\" only when metrics.listen is a loopback address, \"always\" on any address (anyone who reaches it can profile the replica), or \"never\"."`
+}
+
+// Values of metrics.pprof.
+const (
+	PprofLoopback = "loopback"
+	PprofAlways   = "always"
+	PprofNever    = "never"
+)
+
+// ServesPprof says whether the metrics server listening on addr serves
+// /debug/pprof. By default only a loopback listener does: profiles and
+// goroutine dumps reveal internals and cost CPU, so an address others can
+// reach gets them only when a config asks explicitly.
+func (m MetricsConfig) ServesPprof(addr net.Addr) bool {
+	switch m.Pprof {
+	case PprofAlways:
+		return true
+	case PprofNever:
+		return false
+	}
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 // EmulationConfig adds delay, jitter and loss to outgoing peer traffic.
@@ -183,7 +207,7 @@ func Default() Config {
 		},
 		Mempool:   MempoolConfig{MaxBatches: 100_000, MaxBytes: 512 << 20},
 		Storage:   StorageConfig{RetentionBlocks: 10_000, Sync: true},
-		Metrics:   MetricsConfig{Listen: ""},
+		Metrics:   MetricsConfig{Listen: "", Pprof: PprofLoopback},
 		Emulation: EmulationConfig{},
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"net"
 	"reflect"
 	"strings"
 	"testing"
@@ -229,4 +230,35 @@ func TestDurationTextProperty(t *testing.T) {
 			t.Fatalf("%d -> %q -> %d", d, text, back)
 		}
 	})
+}
+
+// TestServesPprof: pprof is served on a loopback metrics listener by
+// default and on any other only when metrics.pprof asks for it.
+func TestServesPprof(t *testing.T) {
+	loop := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 26660}
+	loop6 := &net.TCPAddr{IP: net.IPv6loopback, Port: 26660}
+	any4 := &net.TCPAddr{IP: net.IPv4zero, Port: 26660}
+	lan := &net.TCPAddr{IP: net.IPv4(10, 0, 0, 5), Port: 26660}
+	for _, tc := range []struct {
+		pprof string
+		addr  net.Addr
+		want  bool
+	}{
+		{Default().Metrics.Pprof, loop, true},
+		{Default().Metrics.Pprof, loop6, true},
+		{Default().Metrics.Pprof, any4, false},
+		{Default().Metrics.Pprof, lan, false},
+		{PprofAlways, any4, true},
+		{PprofNever, loop, false},
+		{PprofLoopback, &net.UnixAddr{Name: "/tmp/x", Net: "unix"}, false},
+	} {
+		if got := (MetricsConfig{Pprof: tc.pprof}).ServesPprof(tc.addr); got != tc.want {
+			t.Errorf("pprof %q on %v: %v, want %v", tc.pprof, tc.addr, got, tc.want)
+		}
+	}
+	c := Default()
+	c.Metrics.Pprof = "yes"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "metrics.pprof") {
+		t.Errorf("metrics.pprof = \"yes\": %v", err)
+	}
 }

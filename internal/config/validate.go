@@ -166,6 +166,7 @@ func (c *Config) Validate() error {
 
 	v.positive("storage.retention_blocks", c.Storage.RetentionBlocks)
 	v.listenAddress("metrics.listen", c.Metrics.Listen, true)
+	v.oneOf("metrics.pprof", c.Metrics.Pprof, PprofLoopback, PprofAlways, PprofNever)
 
 	e := &c.Emulation
 	v.nonNegativeDuration("emulation.delay", e.Delay)

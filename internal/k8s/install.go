@@ -4,43 +4,24 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/testnet"
 )
 
-// OrdinalOf returns the ordinal of a StatefulSet pod from its name
-// ("pompe-3" is 3).
-func OrdinalOf(podName string) (int, error) {
-	i := strings.LastIndexByte(podName, '-')
-	if i < 0 || i == len(podName)-1 {
-		return 0, fmt.Errorf("k8s: pod name %q does not end in -ORDINAL", podName)
+// InstallHome is the init step of replica's pod: it copies the replica's
+// files from fromDir/NAME (its own ConfigMap and Secret, the only ones the
+// pod mounts) into home/config/, the node key with mode 0600 (mounted
+// Secrets are group-readable, which the replica refuses), then loads the
+// home as the replica will and checks that it is that replica. It replaces
+// files left by an earlier run of the same pod.
+func InstallHome(fromDir string, replica int, home string) error {
+	if replica < 0 || replica >= testnet.MaxReplicas {
+		return fmt.Errorf("k8s: replica %d: want 0..%d", replica, testnet.MaxReplicas-1)
 	}
-	suffix := podName[i+1:]
-	n, err := strconv.Atoi(suffix)
-	if err != nil || n < 0 || n >= testnet.MaxReplicas || strconv.Itoa(n) != suffix {
-		return 0, fmt.Errorf("k8s: pod name %q does not end in an ordinal 0..%d", podName, testnet.MaxReplicas-1)
-	}
-	return n, nil
-}
-
-// InstallHome is the init step of a pod: it copies the files of the
-// replica whose ordinal ends podName from fromDir/nodeI/ into
-// home/config/, the node key with mode 0600 (mounted Secrets are
-// group-readable, which the replica refuses), then loads the home as the
-// replica will and checks that it is replica I. It replaces files left by
-// an earlier run of the same pod. It returns the replica index.
-func InstallHome(fromDir, podName, home string) (int, error) {
-	i, err := OrdinalOf(podName)
-	if err != nil {
-		return 0, err
-	}
-	src := replicaDir(fromDir, i)
 	dst := config.PathsOf(home)
 	if err := os.MkdirAll(filepath.Dir(dst.Config), 0o755); err != nil {
-		return 0, fmt.Errorf("k8s: %w", err)
+		return fmt.Errorf("k8s: %w", err)
 	}
 	for _, f := range []struct {
 		name, to string
@@ -50,22 +31,22 @@ func InstallHome(fromDir, podName, home string) (int, error) {
 		{config.GenesisFileName, dst.Genesis, 0o644},
 		{config.NodeKeyFileName, dst.NodeKey, config.KeyFilePerm},
 	} {
-		data, err := readBounded(filepath.Join(src, f.name))
+		data, err := readBounded(filepath.Join(fromDir, f.name))
 		if err != nil {
-			return 0, fmt.Errorf("%w (is %s replica %d of a testnet of fewer replicas?)", err, podName, i)
+			return err
 		}
 		if err := replaceFile(f.to, data, f.perm); err != nil {
-			return 0, err
+			return err
 		}
 	}
 	h, err := config.Load(home)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	if h.Index != i {
-		return 0, fmt.Errorf("k8s: %s holds the key of replica %d, not %d", src, h.Index, i)
+	if h.Index != replica {
+		return fmt.Errorf("k8s: %s holds the key of replica %d, not %d", fromDir, h.Index, replica)
 	}
-	return i, nil
+	return nil
 }
 
 // replaceFile writes data to name through a temporary file, so a crash

@@ -12,10 +12,10 @@ import (
 
 // Manifests are the objects that run one testnet in a cluster.
 type Manifests struct {
-	Service     *corev1.Service
-	StatefulSet *appsv1.StatefulSet
-	Secrets     []*corev1.Secret    // Secrets[i]: replica i's node key
-	ConfigMaps  []*corev1.ConfigMap // ConfigMaps[i]: replica i's config and the genesis
+	Service      *corev1.Service
+	StatefulSets []*appsv1.StatefulSet // StatefulSets[i]: replica i's pod
+	Secrets      []*corev1.Secret      // Secrets[i]: replica i's node key
+	ConfigMaps   []*corev1.ConfigMap   // ConfigMaps[i]: replica i's config and the genesis
 }
 
 // Build makes the manifests of the testnet in dir, which must have been
@@ -33,9 +33,11 @@ func Build(dir string, o Options) (*Manifests, error) {
 	for i, f := range c.files {
 		m.Secrets = append(m.Secrets, secret(c, o, i, f))
 		m.ConfigMaps = append(m.ConfigMaps, configMap(c, o, i, f))
-	}
-	if m.StatefulSet, err = statefulSet(c, o); err != nil {
-		return nil, err
+		sts, err := statefulSet(c, o, i)
+		if err != nil {
+			return nil, err
+		}
+		m.StatefulSets = append(m.StatefulSets, sts)
 	}
 	return m, nil
 }
@@ -50,7 +52,10 @@ func (m *Manifests) Objects() []runtime.Object {
 	for _, cm := range m.ConfigMaps {
 		objs = append(objs, cm)
 	}
-	return append(objs, m.StatefulSet)
+	for _, sts := range m.StatefulSets {
+		objs = append(objs, sts)
+	}
+	return objs
 }
 
 func objectMeta(name string, o Options, labels map[string]string, c *cluster) metav1.ObjectMeta {
@@ -64,7 +69,9 @@ func objectMeta(name string, o Options, labels map[string]string, c *cluster) me
 
 // service is headless: it gives pod i the DNS name PodDNSName(i), and
 // publishes pods before they are ready, since replicas must find each
-// other to make progress at all.
+// other to make progress at all. It lists the peer and client ports only:
+// the metrics port (and pprof, should a config enable it) is for the
+// kubelet's probes and a scraper that targets pods, never published.
 func service(c *cluster, o Options) *corev1.Service {
 	svc := &corev1.Service{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Service"},
@@ -76,6 +83,9 @@ func service(c *cluster, o Options) *corev1.Service {
 		},
 	}
 	for _, p := range containerPorts(c.ports) {
+		if p.Name == portMetrics {
+			continue
+		}
 		svc.Spec.Ports = append(svc.Spec.Ports, corev1.ServicePort{
 			Name:       p.Name,
 			Protocol:   corev1.ProtocolTCP,

@@ -38,21 +38,99 @@ func TestManifestsDecodeAndMatchTheTestnet(t *testing.T) {
 				t.Fatalf("manifest file %v, err %v: want mode 0600, it holds keys", st.Mode(), err)
 			}
 			d := decodeFile(t, file)
-			if d.count != 2+2*tc.n {
-				t.Fatalf("%d objects, want %d", d.count, 2+2*tc.n)
+			if d.count != 1+3*tc.n {
+				t.Fatalf("%d objects, want %d", d.count, 1+3*tc.n)
 			}
 			if d.kinds[0] != "v1 Service" || d.kinds[d.count-1] != "apps/v1 StatefulSet" {
-				t.Fatalf("kinds %q: want the Service first and the StatefulSet last", d.kinds)
+				t.Fatalf("kinds %q: want the Service first and the StatefulSets last", d.kinds)
 			}
-			if len(d.services) != 1 || len(d.statefulSets) != 1 {
+			if len(d.services) != 1 || len(d.statefulSets) != tc.n {
 				t.Fatalf("%d services, %d statefulsets", len(d.services), len(d.statefulSets))
 			}
-			svc, sts := d.services[0], d.statefulSets[0]
-			checkService(t, svc, sts, o)
+			svc := d.services[0]
 			g := checkReplicaObjects(t, d, tc.n, o)
-			checkPods(t, sts, g, tc.n, o)
-			checkInstall(t, d, sts, tc.n)
+			for i, sts := range d.statefulSets {
+				if sts.Name != StatefulSetName(i) {
+					t.Fatalf("statefulset %d is %q, want %q", i, sts.Name, StatefulSetName(i))
+				}
+				checkService(t, svc, sts, o)
+				checkOwnSecretOnly(t, d, sts, i)
+				checkPods(t, sts, g, o)
+				checkInstall(t, d, sts, i)
+			}
+			checkSelectorsDisjoint(t, d.statefulSets)
 		})
+	}
+}
+
+// checkOwnSecretOnly: replica i's pod template references replica i's
+// Secret and ConfigMap and no other replica's, in any volume or container.
+func checkOwnSecretOnly(t *testing.T, d decoded, sts *appsv1.StatefulSet, i int) {
+	t.Helper()
+	pod := sts.Spec.Template.Spec
+	secrets, configMaps := map[string]bool{}, map[string]bool{}
+	for _, v := range pod.Volumes {
+		if v.Secret != nil {
+			secrets[v.Secret.SecretName] = true
+		}
+		if v.ConfigMap != nil {
+			configMaps[v.ConfigMap.Name] = true
+		}
+		if v.Projected != nil {
+			for _, src := range v.Projected.Sources {
+				if src.Secret != nil {
+					secrets[src.Secret.Name] = true
+				}
+				if src.ConfigMap != nil {
+					configMaps[src.ConfigMap.Name] = true
+				}
+			}
+		}
+	}
+	for _, c := range append(slices.Clone(pod.InitContainers), pod.Containers...) {
+		for _, e := range c.Env {
+			if e.ValueFrom != nil && e.ValueFrom.SecretKeyRef != nil {
+				secrets[e.ValueFrom.SecretKeyRef.Name] = true
+			}
+		}
+		for _, e := range c.EnvFrom {
+			if e.SecretRef != nil {
+				secrets[e.SecretRef.Name] = true
+			}
+		}
+	}
+	if len(secrets) != 1 || !secrets[SecretName(i)] {
+		t.Fatalf("pod of replica %d mounts Secrets %v, want only %s", i, secrets, SecretName(i))
+	}
+	if len(configMaps) != 1 || !configMaps[ConfigMapName(i)] {
+		t.Fatalf("pod of replica %d mounts ConfigMaps %v, want only %s", i, configMaps, ConfigMapName(i))
+	}
+	if _, ok := d.secrets[SecretName(i)]; !ok {
+		t.Fatalf("replica %d's pod mounts %s, which the manifests lack", i, SecretName(i))
+	}
+	if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
+		t.Fatalf("pod of replica %d mounts a service account token", i)
+	}
+}
+
+// checkSelectorsDisjoint: no StatefulSet selects another one's pod.
+func checkSelectorsDisjoint(t *testing.T, sets []*appsv1.StatefulSet) {
+	t.Helper()
+	for i, a := range sets {
+		for j, b := range sets {
+			if i == j {
+				continue
+			}
+			match := true
+			for k, v := range a.Spec.Selector.MatchLabels {
+				if b.Spec.Template.Labels[k] != v {
+					match = false
+				}
+			}
+			if match {
+				t.Fatalf("statefulset %s selects the pods of %s", a.Name, b.Name)
+			}
+		}
 	}
 }
 
@@ -65,9 +143,17 @@ func checkService(t *testing.T, svc *corev1.Service, sts *appsv1.StatefulSet, o 
 		t.Fatalf("statefulset %s/%s names service %q; service is %s/%s", sts.Namespace, sts.Name, sts.Spec.ServiceName, svc.Namespace, svc.Name)
 	}
 	for k, v := range svc.Spec.Selector {
-		if sts.Spec.Template.Labels[k] != v || sts.Spec.Selector.MatchLabels[k] != v {
-			t.Fatalf("service selects %s=%s, which the pods lack", k, v)
+		if sts.Spec.Template.Labels[k] != v {
+			t.Fatalf("service selects %s=%s, which the pods of %s lack", k, v, sts.Name)
 		}
+	}
+	// Metrics (and pprof, were it on) are never published by the Service.
+	var names []string
+	for _, p := range svc.Spec.Ports {
+		names = append(names, p.Name)
+	}
+	if !slices.Equal(names, []string{portPeer, portClient}) {
+		t.Fatalf("service ports %v, want only %s and %s", names, portPeer, portClient)
 	}
 }
 
@@ -91,6 +177,9 @@ func checkReplicaObjects(t *testing.T, d decoded, n int, o Options) config.Genes
 		}
 		if c.P2P.ListenPeer == "" || c.Metrics.Listen == "" {
 			t.Fatalf("replica %d listens on %q, metrics on %q", i, c.P2P.ListenPeer, c.Metrics.Listen)
+		}
+		if l, _ := net.ResolveTCPAddr("tcp", c.Metrics.Listen); c.Metrics.ServesPprof(l) {
+			t.Fatalf("replica %d serves pprof on %s, reachable from other pods", i, c.Metrics.Listen)
 		}
 		g, err := config.ParseGenesis([]byte(cm.Data[config.GenesisFileName]))
 		if err != nil {
@@ -126,10 +215,10 @@ func checkReplicaObjects(t *testing.T, d decoded, n int, o Options) config.Genes
 	return first
 }
 
-func checkPods(t *testing.T, sts *appsv1.StatefulSet, g config.Genesis, n int, o Options) {
+func checkPods(t *testing.T, sts *appsv1.StatefulSet, g config.Genesis, o Options) {
 	t.Helper()
-	if sts.Spec.Replicas == nil || int(*sts.Spec.Replicas) != n {
-		t.Fatalf("statefulset replicas %v, want %d", sts.Spec.Replicas, n)
+	if sts.Spec.Replicas == nil || int(*sts.Spec.Replicas) != 1 {
+		t.Fatalf("statefulset %s replicas %v, want 1", sts.Name, sts.Spec.Replicas)
 	}
 	pod := sts.Spec.Template.Spec
 	if sc := pod.SecurityContext; sc == nil || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.RunAsUser == nil || *sc.RunAsUser == 0 {
@@ -180,32 +269,32 @@ func checkPods(t *testing.T, sts *appsv1.StatefulSet, g config.Genesis, n int, o
 	}
 }
 
-// checkInstall lays out the init step's projected volume as the kubelet
-// would from the decoded objects, then runs the init step of every pod.
-func checkInstall(t *testing.T, d decoded, sts *appsv1.StatefulSet, n int) {
+// checkInstall lays out replica i's projected volume as the kubelet would
+// from the decoded objects, then runs the pod's init step on it.
+func checkInstall(t *testing.T, d decoded, sts *appsv1.StatefulSet, i int) {
 	t.Helper()
 	pod := sts.Spec.Template.Spec
 	initC := pod.InitContainers[0]
 	var mountPath string
 	for _, m := range initC.VolumeMounts {
-		if m.Name == replicasVolume {
+		if m.Name == replicaVolume {
 			mountPath = m.MountPath
 		}
 	}
-	if i := slices.Index(initC.Args, "--from"); i < 0 || initC.Args[i+1] != mountPath {
-		t.Fatalf("init args %q do not read the mount %q", initC.Args, mountPath)
+	if !slices.Equal(initC.Args, InitArgs(i)) {
+		t.Fatalf("init args %q, want %q", initC.Args, InitArgs(i))
 	}
-	if len(initC.Env) != 1 || initC.Env[0].ValueFrom.FieldRef.FieldPath != "metadata.name" || !slices.Contains(initC.Args, "$("+initC.Env[0].Name+")") {
-		t.Fatalf("init step does not learn its pod name: env %+v, args %q", initC.Env, initC.Args)
+	if j := slices.Index(initC.Args, "--from"); j < 0 || initC.Args[j+1] != mountPath {
+		t.Fatalf("init args %q do not read the mount %q", initC.Args, mountPath)
 	}
 	var proj *corev1.ProjectedVolumeSource
 	for _, v := range pod.Volumes {
-		if v.Name == replicasVolume {
+		if v.Name == replicaVolume {
 			proj = v.Projected
 		}
 	}
 	if proj == nil {
-		t.Fatal("no projected volume of the replicas' files")
+		t.Fatal("no projected volume of the replica's files")
 	}
 	root := t.TempDir()
 	write := func(rel string, data []byte) {
@@ -230,18 +319,16 @@ func checkInstall(t *testing.T, d decoded, sts *appsv1.StatefulSet, n int) {
 			}
 		}
 	}
-	for i := range n {
-		home := t.TempDir()
-		got, err := InstallHome(root, PodName(i), home)
-		if err != nil || got != i {
-			t.Fatalf("pod %s installs replica %d, err %v", PodName(i), got, err)
-		}
-		// A restarted init step replaces what it wrote.
-		if _, err := InstallHome(root, PodName(i), home); err != nil {
-			t.Fatalf("second install of %s: %v", PodName(i), err)
-		}
+	home := t.TempDir()
+	if err := InstallHome(root, i, home); err != nil {
+		t.Fatalf("pod %s: %v", PodName(i), err)
 	}
-	if _, err := InstallHome(root, PodName(n), t.TempDir()); err == nil {
-		t.Fatalf("pod %s installed a home of a %d-replica testnet", PodName(n), n)
+	// A restarted init step replaces what it wrote.
+	if err := InstallHome(root, i, home); err != nil {
+		t.Fatalf("second install of %s: %v", PodName(i), err)
+	}
+	// The files are replica i's: installing them as another replica fails.
+	if err := InstallHome(root, i+1, t.TempDir()); err == nil {
+		t.Fatalf("replica %d's files installed as replica %d", i, i+1)
 	}
 }

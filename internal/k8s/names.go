@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/pompe-bft/pompe/internal/config"
-	"github.com/pompe-bft/pompe/internal/testnet"
 )
 
 // Paths inside a pod.
@@ -13,9 +12,9 @@ const (
 	// podHome is the replica's home; only its config/ and data
 	// directories are volumes, the rest is the read-only image.
 	podHome = "/pompe"
-	// replicasDir holds every replica's files, as replicasDir/nodeI/NAME,
-	// in the init step only.
-	replicasDir = "/replicas"
+	// replicaFilesDir holds the pod's own replica files (its ConfigMap
+	// and its Secret) as replicaFilesDir/NAME, in the init step only.
+	replicaFilesDir = "/replica"
 )
 
 var podConfigDir = path.Join(podHome, config.ConfigDirName)
@@ -25,9 +24,8 @@ const (
 	containerName     = "replica"
 	initContainerName = "install-home"
 	configVolume      = "config"
-	replicasVolume    = "replicas"
+	replicaVolume     = "replica"
 	dataVolume        = "data"
-	podNameEnv        = "POD_NAME"
 
 	portPeer    = "peer"
 	portClient  = "client"
@@ -44,13 +42,10 @@ const (
 )
 
 // SecretName names the Secret holding replica i's node key.
-func SecretName(i int) string { return PodName(i) + "-key" }
+func SecretName(i int) string { return StatefulSetName(i) + "-key" }
 
 // ConfigMapName names the ConfigMap holding replica i's config and genesis.
-func ConfigMapName(i int) string { return PodName(i) + "-config" }
-
-// replicaDir is where the init step finds replica i's files.
-func replicaDir(root string, i int) string { return path.Join(root, testnet.NodeDirName(i)) }
+func ConfigMapName(i int) string { return StatefulSetName(i) + "-config" }
 
 func selectorLabels() map[string]string {
 	return map[string]string{labelName: AppName, labelComponent: "replica"}

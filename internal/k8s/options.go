@@ -36,8 +36,9 @@ const (
 	// DefaultMetricsPort is where ConfigureTestnet makes replicas serve
 	// /metrics, which the probes use.
 	DefaultMetricsPort = 26660
-	// AppName names the StatefulSet and the headless Service, so pod i is
-	// AppName-i and its DNS name AppName-i.AppName.NAMESPACE.svc.DOMAIN.
+	// AppName names the headless Service; replica i runs in the
+	// StatefulSet AppName-i of one pod, AppName-i-0, whose DNS name is
+	// AppName-i-0.AppName.NAMESPACE.svc.DOMAIN.
 	AppName = "pompe"
 	// maxImageBytes bounds an image reference (registries allow far less).
 	maxImageBytes = 1024
@@ -81,8 +82,15 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// PodName is the name of the StatefulSet's pod with ordinal i.
-func PodName(i int) string { return AppName + "-" + strconv.Itoa(i) }
+// StatefulSetName names replica i's StatefulSet. Each replica has its own,
+// so that its pod template mounts its own Secret and no other replica's
+// key: one pod template shared by every replica would have to mount every
+// key, and one compromised worker would then hold enough keys to forge
+// quorum certificates.
+func StatefulSetName(i int) string { return AppName + "-" + strconv.Itoa(i) }
+
+// PodName is the name of replica i's pod, the only pod of its StatefulSet.
+func PodName(i int) string { return StatefulSetName(i) + "-0" }
 
 // PodDNSName is the stable DNS name of pod i under the headless Service.
 func PodDNSName(i int, o Options) string {

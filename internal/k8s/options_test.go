@@ -2,11 +2,8 @@ package k8s
 
 import (
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-
-	"pgregory.net/rapid"
 
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/testnet"
@@ -71,49 +68,6 @@ func TestConfigureTestnetRejects(t *testing.T) {
 	}
 }
 
-func TestOrdinalOf(t *testing.T) {
-	tests := []struct {
-		pod  string
-		want int // -1: an error
-	}{
-		{"pompe-0", 0},
-		{"pompe-15", 15},
-		{"my-pompe-set-3", 3},
-		{"pompe", -1},
-		{"pompe-", -1},
-		{"pompe-x", -1},
-		{"pompe-+1", -1},
-		{"pompe-01", -1},
-		{"pompe-" + strconv.Itoa(testnet.MaxReplicas), -1},
-		{"", -1},
-	}
-	for _, tc := range tests {
-		got, err := OrdinalOf(tc.pod)
-		if tc.want < 0 {
-			if err == nil {
-				t.Errorf("OrdinalOf(%q) = %d, want an error", tc.pod, got)
-			}
-			continue
-		}
-		if err != nil || got != tc.want {
-			t.Errorf("OrdinalOf(%q) = %d, %v, want %d", tc.pod, got, err, tc.want)
-		}
-	}
-}
-
-func TestOrdinalOfPodName(t *testing.T) {
-	rapid.Check(t, func(t *rapid.T) {
-		i := rapid.IntRange(0, testnet.MaxReplicas-1).Draw(t, "i")
-		if got, err := OrdinalOf(PodName(i)); err != nil || got != i {
-			t.Fatalf("OrdinalOf(%q) = %d, %v", PodName(i), got, err)
-		}
-		s := rapid.String().Draw(t, "any")
-		if n, err := OrdinalOf(s); err == nil && PodName(n) != AppName+s[strings.LastIndexByte(s, '-'):] {
-			t.Fatalf("OrdinalOf(%q) = %d", s, n)
-		}
-	})
-}
-
 func TestBuildRejectsTestnetsNotMadeForPods(t *testing.T) {
 	loopback := filepath.Join(t.TempDir(), "net")
 	if err := testnet.Generate(testnet.Options{OutDir: loopback, N: 4, Rand: newSeeded(1)}); err != nil {
@@ -125,7 +79,7 @@ func TestBuildRejectsTestnetsNotMadeForPods(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"loopback testnet", loopback, Options{}, "not on pompe-0.pompe.pompe.svc.cluster.local"},
+		{"loopback testnet", loopback, Options{}, "not on pompe-0-0.pompe.pompe.svc.cluster.local"},
 		{"other namespace", generate(t, 4, Options{Namespace: "one"}), Options{Namespace: "two"}, "namespace"},
 		{"no testnet", t.TempDir(), Options{}, "testnet.toml"},
 		{"bad options", loopback, Options{StorageSize: "x"}, "storage"},
@@ -158,7 +112,7 @@ func TestBuildWithoutMetricsProbesTheClientPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := m.StatefulSet.Spec.Template.Spec.Containers[0]
+	c := m.StatefulSets[0].Spec.Template.Spec.Containers[0]
 	if len(c.Ports) != 2 || c.LivenessProbe.TCPSocket == nil || c.LivenessProbe.TCPSocket.Port.StrVal != portClient {
 		t.Fatalf("ports %+v, liveness %+v: want peer and client ports and a TCP probe", c.Ports, c.LivenessProbe)
 	}

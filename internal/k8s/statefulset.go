@@ -2,7 +2,7 @@ package k8s
 
 import (
 	"fmt"
-	"path"
+	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -17,29 +17,31 @@ import (
 // config directory (a few kilobytes plus the genesis).
 const configVolumeBytes = 16 << 20
 
-func statefulSet(c *cluster, o Options) (*appsv1.StatefulSet, error) {
+// statefulSet runs replica i as the one pod of its own StatefulSet, which
+// gives it a stable name, DNS name and volume claim; its template mounts
+// replica i's Secret and ConfigMap and nothing of any other replica.
+func statefulSet(c *cluster, o Options, i int) (*appsv1.StatefulSet, error) {
 	storage, err := resource.ParseQuantity(o.StorageSize)
 	if err != nil {
 		return nil, fmt.Errorf("k8s: storage size: %w", err)
 	}
-	replicas := int32(len(c.files))
+	one := int32(1)
 	return &appsv1.StatefulSet{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "apps/v1", Kind: "StatefulSet"},
-		ObjectMeta: objectMeta(AppName, o, selectorLabels(), c),
+		ObjectMeta: objectMeta(StatefulSetName(i), o, replicaLabels(i), c),
 		Spec: appsv1.StatefulSetSpec{
-			Replicas:    &replicas,
+			Replicas:    &one,
 			ServiceName: AppName,
-			Selector:    &metav1.LabelSelector{MatchLabels: selectorLabels()},
-			// Replicas wait for each other anyway; starting them one by
-			// one only delays the first quorum.
-			PodManagementPolicy: appsv1.ParallelPodManagement,
+			// The replica label keeps the selectors of the replicas'
+			// StatefulSets disjoint.
+			Selector: &metav1.LabelSelector{MatchLabels: replicaLabels(i)},
 			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: selectorLabels()},
-				Spec:       podSpec(c, o),
+				ObjectMeta: metav1.ObjectMeta{Labels: replicaLabels(i)},
+				Spec:       podSpec(c, o, i),
 			},
 			VolumeClaimTemplates: []corev1.PersistentVolumeClaim{{
 				TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "PersistentVolumeClaim"},
-				ObjectMeta: metav1.ObjectMeta{Name: dataVolume, Labels: selectorLabels()},
+				ObjectMeta: metav1.ObjectMeta{Name: dataVolume, Labels: replicaLabels(i)},
 				Spec: corev1.PersistentVolumeClaimSpec{
 					AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
 					Resources: corev1.VolumeResourceRequirements{
@@ -51,7 +53,7 @@ func statefulSet(c *cluster, o Options) (*appsv1.StatefulSet, error) {
 	}, nil
 }
 
-func podSpec(c *cluster, o Options) corev1.PodSpec {
+func podSpec(c *cluster, o Options, i int) corev1.PodSpec {
 	uid := nonRootID
 	onRootMismatch := corev1.FSGroupChangeOnRootMismatch
 	return corev1.PodSpec{
@@ -60,7 +62,7 @@ func podSpec(c *cluster, o Options) corev1.PodSpec {
 			RunAsUser:    &uid,
 			RunAsGroup:   &uid,
 			// fsGroup lets the non-root user write the data volume and
-			// read the mounted Secrets (which it makes group-readable,
+			// read the mounted Secret (which it makes group-readable,
 			// hence the init step that copies the key to a 0600 file).
 			FSGroup:             &uid,
 			FSGroupChangePolicy: &onRootMismatch,
@@ -77,59 +79,55 @@ func podSpec(c *cluster, o Options) corev1.PodSpec {
 				},
 			}},
 		}},
-		InitContainers: []corev1.Container{initContainer(o)},
-		Containers:     []corev1.Container{replicaContainer(c, o)},
+		// The replica needs no Kubernetes API access.
+		AutomountServiceAccountToken: ptr(false),
+		InitContainers:               []corev1.Container{initContainer(o, i)},
+		Containers:                   []corev1.Container{replicaContainer(c, o)},
 		Volumes: []corev1.Volume{
 			{Name: configVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{
 				Medium:    corev1.StorageMediumMemory,
 				SizeLimit: resource.NewQuantity(configVolumeBytes, resource.BinarySI),
 			}}},
-			{Name: replicasVolume, VolumeSource: corev1.VolumeSource{Projected: replicasProjection(len(c.files))}},
+			{Name: replicaVolume, VolumeSource: corev1.VolumeSource{Projected: replicaProjection(i)}},
 		},
 	}
 }
 
-// replicasProjection mounts every replica's ConfigMap and Secret as
-// nodeI/NAME. A pod template is the same for all ordinals, so each pod
-// sees all of them; only the init step mounts it.
-func replicasProjection(n int) *corev1.ProjectedVolumeSource {
-	p := &corev1.ProjectedVolumeSource{DefaultMode: ptr(int32(0o440))}
-	for i := range n {
-		dir := replicaDir("", i)
-		p.Sources = append(p.Sources,
-			corev1.VolumeProjection{ConfigMap: &corev1.ConfigMapProjection{
+// replicaProjection mounts replica i's ConfigMap and Secret, and only
+// those, as NAME; only the init step mounts it.
+func replicaProjection(i int) *corev1.ProjectedVolumeSource {
+	return &corev1.ProjectedVolumeSource{
+		DefaultMode: ptr(int32(0o440)),
+		Sources: []corev1.VolumeProjection{
+			{ConfigMap: &corev1.ConfigMapProjection{
 				LocalObjectReference: corev1.LocalObjectReference{Name: ConfigMapName(i)},
 				Items: []corev1.KeyToPath{
-					{Key: config.ConfigFileName, Path: path.Join(dir, config.ConfigFileName)},
-					{Key: config.GenesisFileName, Path: path.Join(dir, config.GenesisFileName)},
+					{Key: config.ConfigFileName, Path: config.ConfigFileName},
+					{Key: config.GenesisFileName, Path: config.GenesisFileName},
 				},
 			}},
-			corev1.VolumeProjection{Secret: &corev1.SecretProjection{
+			{Secret: &corev1.SecretProjection{
 				LocalObjectReference: corev1.LocalObjectReference{Name: SecretName(i)},
-				Items:                []corev1.KeyToPath{{Key: config.NodeKeyFileName, Path: path.Join(dir, config.NodeKeyFileName)}},
+				Items:                []corev1.KeyToPath{{Key: config.NodeKeyFileName, Path: config.NodeKeyFileName}},
 			}},
-		)
+		},
 	}
-	return p
 }
 
-// InitArgs are the arguments of the init step that installs the pod's
-// own home; see InstallHome.
-func InitArgs() []string {
-	return []string{"testnet", "k8s-home", "--from", replicasDir, "--pod", "$(" + podNameEnv + ")", "--home", podHome}
+// InitArgs are the arguments of the init step that installs replica i's
+// home in its pod; see InstallHome.
+func InitArgs(i int) []string {
+	return []string{"testnet", "k8s-home", "--from", replicaFilesDir, "--replica", strconv.Itoa(i), "--home", podHome}
 }
 
-func initContainer(o Options) corev1.Container {
+func initContainer(o Options, i int) corev1.Container {
 	return corev1.Container{
-		Name:  initContainerName,
-		Image: o.Image,
-		Args:  InitArgs(),
-		Env: []corev1.EnvVar{{Name: podNameEnv, ValueFrom: &corev1.EnvVarSource{
-			FieldRef: &corev1.ObjectFieldSelector{APIVersion: "v1", FieldPath: "metadata.name"},
-		}}},
+		Name:            initContainerName,
+		Image:           o.Image,
+		Args:            InitArgs(i),
 		SecurityContext: containerSecurity(),
 		VolumeMounts: []corev1.VolumeMount{
-			{Name: replicasVolume, MountPath: replicasDir, ReadOnly: true},
+			{Name: replicaVolume, MountPath: replicaFilesDir, ReadOnly: true},
 			{Name: configVolume, MountPath: podConfigDir},
 		},
 	}
