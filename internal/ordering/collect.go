@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/pompe-bft/pompe/internal/batch"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
@@ -12,49 +14,76 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// onCollect answers the leader's collect (PROTOCOL.md 3.2.2).
+// collectAhead is how many views ahead of this replica a collect may be
+// and still wait for it to get there. A correct leader's collect carries the
+// certificate that opened its view, so a correct replica is rarely behind
+// it at all; a Byzantine leader's collect for a far-future view is dropped.
+const collectAhead = 2
+
+// onCollect answers the leader's collect (PROTOCOL.md 3.2.2), or holds it
+// (one per sender, so at most n) until this replica reaches the collect's
+// view and holds its parent.
 func (o *Orderer) onCollect(from uint32, c *wire.Collect) error {
-	if o.tree.Leader(c.View) != from {
-		return fmt.Errorf("ordering: collect for view %d from %d, not its leader", c.View, from)
+	wait, err := o.answerCollect(from, c)
+	if wait {
+		o.waitCollect[from] = c
+	} else if w := o.waitCollect[from]; w == c {
+		delete(o.waitCollect, from)
 	}
-	if c.View < o.tree.View() || c.View < o.collectView {
-		return nil // stale
+	return err
+}
+
+// answerCollect answers c if this replica can now; wait reports that it
+// may be able to later.
+func (o *Orderer) answerCollect(from uint32, c *wire.Collect) (wait bool, err error) {
+	if o.tree.Leader(c.View) != from {
+		return false, fmt.Errorf("ordering: collect for view %d from %d, not its leader", c.View, from)
+	}
+	// Only the current view is answered: a set of answered views is then the
+	// last answered one, which no message can raise beyond the view this
+	// replica reached through certificates.
+	switch cur := o.tree.View(); {
+	case c.View < cur:
+		return false, nil // stale
+	case c.View > cur+collectAhead:
+		return false, fmt.Errorf("ordering: collect for view %d, far ahead of view %d", c.View, cur)
+	case c.View > cur:
+		return true, nil
 	}
 	if c.View == o.collectView {
 		// At most one answer per view; repeat it for a retransmitted collect.
 		if r := o.collectReply; r != nil && string(r.Parent) == string(c.Parent) && r.Boundary == c.Boundary {
 			o.sendReply(from, r)
 		}
-		return nil
+		return false, nil
 	}
 	if c.Boundary > o.now+o.cfg.SkewUs {
-		return fmt.Errorf("ordering: collect boundary %d is beyond now %d + skew", c.Boundary, o.now)
+		return false, fmt.Errorf("ordering: collect boundary %d is beyond now %d + skew", c.Boundary, o.now)
 	}
 	ph, err := hotstuff.HashFromBytes(c.Parent)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !o.tree.IsValidated(ph) {
 		// Answer once the parent chain is here and checked.
 		if o.tree.Block(ph) == nil {
 			o.tree.Fetch(o.now, ph, from)
 		}
-		o.waitCollect = &pendingCollect{from: from, c: c}
-		return nil
+		return true, nil
 	}
 	parent := o.tree.Block(ph)
 	tp := o.boundaryOf(parent)
 	if c.Boundary <= tp {
-		return fmt.Errorf("ordering: collect boundary %d not above the parent's %d", c.Boundary, tp)
+		return false, fmt.Errorf("ordering: collect boundary %d not above the parent's %d", c.Boundary, tp)
 	}
 	if c.Boundary > o.localSync {
 		o.localSync = c.Boundary
 		o.out.Writes.Put([]byte{prefixLocalSync}, i64(o.localSync))
 	}
-	chain := o.chainDigests(ph)
+	window := o.chainWindow(parent)
 	var list []slotEntry
 	for d, e := range o.sequenced {
-		if e.ts >= tp && e.ts < c.Boundary && !o.inChain(chain, d) {
+		if e.ts >= tp && e.ts < c.Boundary && !window.has(d) {
 			list = append(list, slotEntry{d: d, ts: e.ts})
 		}
 	}
@@ -66,7 +95,7 @@ func (o *Orderer) onCollect(from uint32, c *wire.Collect) error {
 	r.Sig = o.cfg.Signer.Sign(crypto.DomainCollect, crypto.U64(c.View), c.Parent, crypto.I64(c.Boundary), listBytes(r.Entries))
 	o.collectView, o.collectReply = c.View, r
 	o.sendReply(from, r)
-	return nil
+	return false, nil
 }
 
 func (o *Orderer) sendReply(to uint32, r *wire.CollectReply) {
@@ -97,7 +126,11 @@ type round struct {
 	boundary int64
 	askedAt  int64
 	replies  map[uint32]*wire.CollectReply
-	done     bool
+	// asked holds, per replica, the entries of its reply whose body and
+	// proof this leader asked it for: the only ones it accepts from it
+	// (PROTOCOL.md 3.2.2, proofs only when solicited).
+	asked map[uint32]map[batch.Digest]int64
+	done  bool
 }
 
 // Build implements hotstuff.PayloadRules: run a collect round for (view,
@@ -126,37 +159,59 @@ func (o *Orderer) Build(now int64, view uint64, parent *hotstuff.Block, force bo
 		}
 		r = o.startRound(view, parent)
 	}
-	var complete []*wire.CollectReply
+	// Usable replies are complete (every entry's body and proof is here) and
+	// list nothing the slot could not hold (an entry already in the chain
+	// window: PROTOCOL.md 3.2.3). The smallest usable replies go first: any
+	// 2f+1 replies cover every sequenced batch (3.4), and a Byzantine reply
+	// inflated with entries only its sender vouches for is the one left out.
+	window := o.chainWindow(parent)
+	var usable []*wire.CollectReply
 	for i := 0; i < o.n; i++ {
-		if rep, ok := r.replies[uint32(i)]; ok && o.completeReply(rep) {
-			complete = append(complete, rep)
+		if rep, ok := r.replies[uint32(i)]; ok && o.completeReply(rep) && !listsAny(rep, window) {
+			usable = append(usable, rep)
 		}
 	}
-	if len(complete) < o.q {
+	if len(usable) < o.q {
 		return nil, false
 	}
-	payload, err := o.buildSlot(r.boundary, complete[:o.q])
+	slices.SortStableFunc(usable, func(a, b *wire.CollectReply) int { return len(a.Entries) - len(b.Entries) })
+	payload, err := o.buildSlot(r.boundary, usable[:o.q])
 	if err != nil {
+		return nil, false
+	}
+	if len(payload) > MaxSlotBytes {
+		// The smallest 2f+1 replies still make a slot every replica would
+		// refuse: wait for the view to time out rather than propose it.
 		return nil, false
 	}
 	r.done = true
 	return payload, true
 }
 
+// listsAny reports whether a collect reply lists a digest of the window.
+func listsAny(rep *wire.CollectReply, window *chainSet) bool {
+	for _, e := range rep.Entries {
+		if d, err := batch.DigestFromBytes(e.Digest); err != nil || window.has(d) {
+			return true
+		}
+	}
+	return false
+}
+
 // oldestPending is the smallest ts of a batch sequenced here that the slot
 // after parent could hold.
 func (o *Orderer) oldestPending(parent *hotstuff.Block) (int64, bool) {
 	tp := o.boundaryOf(parent)
-	var chain map[batch.Digest]struct{}
+	var window *chainSet
 	oldest, found := int64(0), false
 	for d, e := range o.sequenced {
 		if e.ts < tp || (found && e.ts >= oldest) {
 			continue
 		}
-		if chain == nil {
-			chain = o.chainDigests(parent.Hash)
+		if window == nil {
+			window = o.chainWindow(parent)
 		}
-		if o.inChain(chain, d) {
+		if window.has(d) {
 			continue
 		}
 		oldest, found = e.ts, true
@@ -173,9 +228,9 @@ func (o *Orderer) startRound(view uint64, parent *hotstuff.Block) *round {
 	if t <= tp {
 		t = tp + 1
 	}
-	r := &round{view: view, parent: parent.Hash, tParent: tp, boundary: t, askedAt: o.now, replies: make(map[uint32]*wire.CollectReply)}
+	r := &round{view: view, parent: parent.Hash, tParent: tp, boundary: t, askedAt: o.now, replies: make(map[uint32]*wire.CollectReply), asked: make(map[uint32]map[batch.Digest]int64)}
 	o.round = r
-	c := &wire.Collect{View: view, Parent: append([]byte(nil), parent.Hash[:]...), Boundary: t}
+	c := &wire.Collect{View: view, Parent: append([]byte(nil), parent.Hash[:]...), Boundary: t, ViewCert: o.tree.ViewCert()}
 	// A collect is a request: it leaves before this turn's writes (the
 	// leader's own promise among them) are synced.
 	o.out.SendEarly(hotstuff.Broadcast, &wire.Message{Body: &wire.Message_Collect{Collect: c}})
@@ -235,7 +290,7 @@ func (o *Orderer) retryRound() {
 		return
 	}
 	r.askedAt = o.now
-	c := &wire.Collect{View: r.view, Parent: append([]byte(nil), r.parent[:]...), Boundary: r.boundary}
+	c := &wire.Collect{View: r.view, Parent: append([]byte(nil), r.parent[:]...), Boundary: r.boundary, ViewCert: o.tree.ViewCert()}
 	for i := 0; i < o.n; i++ {
 		id := uint32(i)
 		rep, ok := r.replies[id]
@@ -260,6 +315,9 @@ func (o *Orderer) onCollectReply(from uint32, rep *wire.CollectReply) error {
 	}
 	if _, dup := r.replies[from]; dup {
 		return nil
+	}
+	if len(rep.Entries) > MaxSlotEntries {
+		return fmt.Errorf("ordering: collect reply lists %d entries, above the bound of %d", len(rep.Entries), MaxSlotEntries)
 	}
 	prev := slotEntry{ts: -1 << 62}
 	for i, e := range rep.Entries {
@@ -287,15 +345,30 @@ func (o *Orderer) onCollectReply(from uint32, rep *wire.CollectReply) error {
 	return nil
 }
 
+// requestProofs asks a replica for the bodies and proofs of the entries of
+// its reply that this leader lacks, at most maxSolicited per ask: a reply
+// inflated with entries that only its sender vouches for costs the leader a
+// bounded amount of proof checking per retry, and the smallest replies are
+// the ones a slot is built from anyway.
 func (o *Orderer) requestProofs(from uint32, rep *wire.CollectReply) {
-	if from == o.cfg.Self {
+	r := o.round
+	if from == o.cfg.Self || r == nil {
 		return
+	}
+	asked := r.asked[from]
+	if asked == nil {
+		asked = make(map[batch.Digest]int64)
+		r.asked[from] = asked
 	}
 	var ask [][]byte
 	for _, e := range rep.Entries {
 		d, _ := batch.DigestFromBytes(e.Digest)
 		if o.proven(d, e.Ts) == nil {
 			ask = append(ask, e.Digest)
+			asked[d] = e.Ts
+			if len(ask) == maxSolicited {
+				break
+			}
 		}
 	}
 	if len(ask) > 0 {
@@ -303,45 +376,62 @@ func (o *Orderer) requestProofs(from uint32, rep *wire.CollectReply) {
 	}
 }
 
-// maxServed bounds the batches one fetch answer carries.
-const maxServed = 1024
+// maxSolicited bounds the entries one proof request asks for.
+const maxSolicited = 4096
 
 // onSequencedRequest serves the body and proof of batches this replica
-// sequenced (it listed them in a collect reply).
+// sequenced (it listed them in a collect reply), within the asking
+// replica's serving budget (serve.go).
 func (o *Orderer) onSequencedRequest(from uint32, r *wire.SequencedRequest) {
 	resp := &wire.SequencedResponse{}
-	for i, raw := range r.Digests {
-		if i >= maxServed {
-			break
-		}
-		d, err := batch.DigestFromBytes(raw)
-		if err != nil {
-			continue
-		}
+	o.serve(from, r.Digests, func(d batch.Digest) int {
 		if e, ok := o.sequenced[d]; ok {
 			resp.Batches = append(resp.Batches, &wire.SequencedBatch{Batch: e.raw, Ts: e.ts, Proof: e.proof})
-		} else if v, err := o.store.Get(storage.Key(prefixSequenced, d[:])); err == nil {
+			return len(e.raw) + proto.Size(e.proof)
+		}
+		if v, err := o.store.Get(storage.Key(prefixSequenced, d[:])); err == nil {
 			var sb wire.SequencedBatch
 			if wireUnmarshal(v, &sb) == nil {
 				resp.Batches = append(resp.Batches, &sb)
+				return len(v)
 			}
 		}
-	}
+		return 0
+	})
 	if len(resp.Batches) > 0 {
 		// Each batch carries its own proof, which the receiver checks.
 		o.out.SendEarly(int(from), &wire.Message{Body: &wire.Message_SequencedResponse{SequencedResponse: resp}})
 	}
 }
 
-// onSequencedResponse accepts proven batches: the proof must verify for the
-// body's digest and the claimed ts.
+// onSequencedResponse accepts proven batches this leader asked the sender
+// for in the current round, each at the ts the sender listed: the proof must
+// verify for the body's digest and that ts. Anything unsolicited is dropped
+// unread, so a replica cannot fill the leader's table with proofs of its
+// own making. What one sender may hold there is bounded in count and bytes
+// (knownShare): at the bound its further entries are dropped, its reply
+// stays incomplete, and the slot is built from other replies.
 func (o *Orderer) onSequencedResponse(from uint32, r *wire.SequencedResponse) {
-	for i, sb := range r.Batches {
-		if i >= maxServed {
-			break
+	rd := o.round
+	if rd == nil || rd.done {
+		return
+	}
+	asked := rd.asked[from]
+	for _, sb := range r.Batches {
+		if len(asked) == 0 {
+			return
 		}
 		d := batch.DigestOf(sb.Batch)
+		ts, ok := asked[d]
+		if !ok || ts != sb.Ts {
+			continue
+		}
+		delete(asked, d)
 		if o.proven(d, sb.Ts) != nil {
+			continue
+		}
+		size := entrySize(sb.Batch, sb.Proof)
+		if o.knownCount[from]+1 > o.knownShareCount() || o.knownBytes[from]+size > o.knownShareBytes() {
 			continue
 		}
 		b, err := batch.Decode(sb.Batch, o.cfg.Limits)
@@ -351,11 +441,39 @@ func (o *Orderer) onSequencedResponse(from uint32, r *wire.SequencedResponse) {
 		if o.checkProof(d, sb.Ts, sb.Proof) != nil {
 			continue
 		}
-		if len(o.known) >= o.cfg.MaxPending {
-			return
-		}
-		e := &entry{d: d, ts: sb.Ts, raw: sb.Batch, b: b, proof: sb.Proof}
+		e := &entry{d: d, ts: sb.Ts, raw: sb.Batch, b: b, proof: sb.Proof, from: from, size: size}
 		o.known[slotEntry{d: d, ts: sb.Ts}] = e
 		o.knownBody[d] = e
+		o.knownCount[from]++
+		o.knownBytes[from] += size
 	}
+}
+
+// entrySize is what a proven batch costs in memory, roughly: its body and
+// its proof's certificates.
+func entrySize(raw []byte, p *wire.SequenceProof) int64 {
+	size := int64(len(raw)) + 64
+	for _, c := range p.GetCerts() {
+		size += int64(len(c.GetRoot())+len(c.GetSig())) + 32*int64(len(c.GetPath())) + 32
+	}
+	return size
+}
+
+// knownShareCount and knownShareBytes are what one replica's solicited
+// entries may hold of the leader's table of proven batches.
+func (o *Orderer) knownShareCount() int   { return max(o.cfg.MaxPending/o.n, 1) }
+func (o *Orderer) knownShareBytes() int64 { return max(o.cfg.MaxKnownBytes/int64(o.n), 1) }
+
+// forgetKnown drops a proven batch learned from another replica.
+func (o *Orderer) forgetKnown(k slotEntry) {
+	e, ok := o.known[k]
+	if !ok {
+		return
+	}
+	delete(o.known, k)
+	if o.knownBody[k.d] == e {
+		delete(o.knownBody, k.d)
+	}
+	o.knownCount[e.from]--
+	o.knownBytes[e.from] -= e.size
 }

@@ -3,6 +3,7 @@ package ordering
 import (
 	"github.com/pompe-bft/pompe/internal/batch"
 	"github.com/pompe-bft/pompe/internal/bodies"
+	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/outbox"
 	"github.com/pompe-bft/pompe/internal/storage"
@@ -49,14 +50,12 @@ func (o *Orderer) drainCommitted() {
 			o.storeBody(e.d, raw)
 			bodies.Committed(&o.out.Writes, b.Height, e.d)
 			if _, ok := o.sequenced[e.d]; ok {
-				delete(o.sequenced, e.d)
-				o.out.Writes.Delete(storage.Key(prefixSequenced, e.d[:]))
+				o.dropSequenced(e.d)
 			}
 			if k, ok := o.knownBody[e.d]; ok {
-				delete(o.known, slotEntry{d: k.d, ts: k.ts})
-				delete(o.knownBody, e.d)
+				o.forgetKnown(slotEntry{d: k.d, ts: k.ts})
 			}
-			delete(o.bodies, e.d)
+			o.bodies.remove(e.d)
 			o.remember(e.d, e.ts)
 		}
 		if si.boundary > o.committedT {
@@ -78,8 +77,7 @@ func (o *Orderer) drainCommitted() {
 func (o *Orderer) dropStale() {
 	for d, e := range o.sequenced {
 		if e.ts < o.committedT {
-			delete(o.sequenced, d)
-			o.out.Writes.Delete(storage.Key(prefixSequenced, d[:]))
+			o.dropSequenced(d)
 		}
 	}
 }
@@ -90,10 +88,7 @@ func (o *Orderer) dropStale() {
 func (o *Orderer) gcKnown() {
 	for k, e := range o.known {
 		if e.ts < o.committedT {
-			delete(o.known, k)
-			if o.knownBody[k.d] == e {
-				delete(o.knownBody, k.d)
-			}
+			o.forgetKnown(k)
 		}
 	}
 }
@@ -102,4 +97,48 @@ func (o *Orderer) remember(d batch.Digest, ts int64) {
 	if !o.recent.Has(d) {
 		o.recent.Put(d, ts)
 	}
+}
+
+// addSequenced holds a batch acked here until a committed block holds it,
+// and accounts it against its submitter's share.
+func (o *Orderer) addSequenced(e *entry) {
+	e.size = entrySize(e.raw, e.proof)
+	copy(e.owner[:], e.b.GetSubmitter())
+	o.sequenced[e.d] = e
+	o.seqBytes += e.size
+	o.seqCount[e.owner]++
+	o.seqSize[e.owner] += e.size
+}
+
+// dropSequenced forgets a sequenced batch, durably.
+func (o *Orderer) dropSequenced(d batch.Digest) {
+	e, ok := o.sequenced[d]
+	if !ok {
+		return
+	}
+	delete(o.sequenced, d)
+	o.out.Writes.Delete(storage.Key(prefixSequenced, d[:]))
+	o.seqBytes -= e.size
+	o.seqCount[e.owner]--
+	o.seqSize[e.owner] -= e.size
+	if o.seqCount[e.owner] <= 0 {
+		delete(o.seqCount, e.owner)
+		delete(o.seqSize, e.owner)
+	}
+}
+
+// admitSequenced reports why a batch of size bytes submitted by owner cannot
+// be sequenced here now ("" if it can). Sequenced batches are bounded in all
+// (MaxPending, MaxPendingBytes) and per submitter (a quarter of each): at
+// the bound the sequence request is refused with the reason and the client
+// retries; nothing acked is ever dropped for a newcomer, since an acked
+// batch must be reported by collects until a block holds it.
+func (o *Orderer) admitSequenced(owner crypto.ClientID, size int64) string {
+	switch {
+	case len(o.sequenced) >= o.cfg.MaxPending || o.seqBytes+size > o.cfg.MaxPendingBytes:
+		return "replica busy: too many sequenced batches pending"
+	case o.seqCount[owner] >= max(o.cfg.MaxPending/4, 1) || o.seqSize[owner]+size > o.cfg.MaxPendingBytes/4:
+		return "client holds its full share of sequenced batches pending"
+	}
+	return ""
 }

@@ -5,6 +5,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/tsproof"
+	"github.com/pompe-bft/pompe/internal/wire"
 )
 
 // Config parameterizes the ordering layer. Times are microseconds.
@@ -35,6 +36,26 @@ type Config struct {
 	// batches not yet committed.
 	MaxBodies  int
 	MaxPending int
+	// MaxBodyBytes bounds the bytes of unsequenced bodies held; one client's
+	// timestamped batches may take ClientBodies bodies and ClientBodyBytes
+	// bytes of it (unsequenced.go).
+	MaxBodyBytes    int64
+	ClientBodies    int
+	ClientBodyBytes int64
+	// MaxPendingBytes bounds the bytes of sequenced batches not yet
+	// committed; one submitter may hold a quarter of MaxPending and of
+	// MaxPendingBytes.
+	MaxPendingBytes int64
+	// MaxKnownBytes bounds the bodies and proofs a leader holds of batches
+	// learned from other replicas' collect replies; each replica's entries
+	// may take 1/n of it (and 1/n of MaxPending in count).
+	MaxKnownBytes int64
+	// MaxServeBytes bounds one fetch response; ServeBytesPerSec and
+	// ServeBurstBytes are the byte budget each replica's fetches get
+	// (serve.go).
+	MaxServeBytes    int64
+	ServeBytesPerSec int64
+	ServeBurstBytes  int64
 	// FetchRetryUs is how long a fetch waits before asking another replica.
 	FetchRetryUs int64
 	// RetentionBlocks is how many committed blocks' bodies stay stored.
@@ -70,6 +91,30 @@ func (c *Config) setDefaults() {
 	if c.MaxPending <= 0 {
 		c.MaxPending = 100_000
 	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 128 << 20
+	}
+	if c.ClientBodies <= 0 {
+		c.ClientBodies = 4096
+	}
+	if c.ClientBodyBytes <= 0 {
+		c.ClientBodyBytes = 32 << 20
+	}
+	if c.MaxPendingBytes <= 0 {
+		c.MaxPendingBytes = 128 << 20
+	}
+	if c.MaxKnownBytes <= 0 {
+		c.MaxKnownBytes = 64 << 20
+	}
+	if c.MaxServeBytes <= 0 {
+		c.MaxServeBytes = 16 << 20
+	}
+	if c.ServeBytesPerSec <= 0 {
+		c.ServeBytesPerSec = 128 << 20
+	}
+	if c.ServeBurstBytes < c.MaxServeBytes {
+		c.ServeBurstBytes = 2 * c.MaxServeBytes
+	}
 	if c.FetchRetryUs <= 0 {
 		c.FetchRetryUs = 200_000
 	}
@@ -92,4 +137,7 @@ type Tree interface {
 	View() uint64
 	Leader(view uint64) uint32
 	Fetch(now int64, h hotstuff.Hash, hint uint32)
+	// ViewCert is the certificate that opened the current view; a leader's
+	// collect carries it.
+	ViewCert() *wire.Sync
 }

@@ -76,21 +76,17 @@ func (o *Orderer) retryFetches() {
 	}
 }
 
-// onBatchRequest serves bodies this replica holds.
+// onBatchRequest serves bodies this replica holds, within the asking
+// replica's serving budget (serve.go).
 func (o *Orderer) onBatchRequest(from uint32, r *wire.BatchRequest) {
 	resp := &wire.BatchResponse{}
-	for i, raw := range r.Digests {
-		if i >= maxServed {
-			break
-		}
-		d, err := batch.DigestFromBytes(raw)
-		if err != nil {
-			continue
-		}
+	o.serve(from, r.Digests, func(d batch.Digest) int {
 		if body, _ := o.lookup(d); body != nil {
 			resp.Batches = append(resp.Batches, body)
+			return len(body)
 		}
-	}
+		return 0
+	})
 	if len(resp.Batches) > 0 {
 		o.out.Send(int(from), &wire.Message{Body: &wire.Message_BatchResponse{BatchResponse: resp}})
 	}
@@ -104,15 +100,14 @@ func (o *Orderer) onBatchResponse(r *wire.BatchResponse) {
 		if _, wanted := o.missing[d]; !wanted {
 			continue
 		}
-		b, err := batch.Decode(raw, o.cfg.Limits)
-		if err != nil {
+		if _, err := batch.Decode(raw, o.cfg.Limits); err != nil {
 			continue
 		}
 		delete(o.missing, d)
 		// Held as a body without a timestamp of ours; it is kept until its
-		// block commits (or the TTL).
-		o.bodies[d] = &body{raw: raw, b: b, at: o.now, fetched: true, myTS: math.MaxInt64}
-		o.bodyOrder = append(o.bodyOrder, d)
+		// block commits (or the TTL). Fetched bodies are bounded by the
+		// blocks that asked for them (missing).
+		o.bodies.put(d, &body{raw: raw, at: o.now, fetched: true, myTS: math.MaxInt64})
 	}
 	o.drainCommitted()
 }

@@ -1,6 +1,8 @@
 package ordering
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"testing"
 
@@ -13,25 +15,43 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// fakeTree is a block tree holding only genesis, with round-robin leaders.
+// fakeTree is a block tree with round-robin leaders: genesis plus the
+// blocks a test adds, which count as validated; committed marks the ones a
+// test committed.
 type fakeTree struct {
-	n       int
-	view    uint64
-	genesis *hotstuff.Block
+	n         int
+	view      uint64
+	genesis   *hotstuff.Block
+	blocks    map[hotstuff.Hash]*hotstuff.Block
+	committed map[hotstuff.Hash]bool
 }
 
 func (t *fakeTree) Block(h hotstuff.Hash) *hotstuff.Block {
 	if h == t.genesis.Hash {
 		return t.genesis
 	}
-	return nil
+	return t.blocks[h]
 }
-func (t *fakeTree) IsCommitted(h hotstuff.Hash) bool   { return h == t.genesis.Hash }
-func (t *fakeTree) IsValidated(h hotstuff.Hash) bool   { return h == t.genesis.Hash }
+func (t *fakeTree) IsCommitted(h hotstuff.Hash) bool   { return h == t.genesis.Hash || t.committed[h] }
+func (t *fakeTree) IsValidated(h hotstuff.Hash) bool   { return t.Block(h) != nil }
 func (t *fakeTree) View() uint64                       { return t.view }
 func (t *fakeTree) Leader(v uint64) uint32             { return uint32(v % uint64(t.n)) }
 func (t *fakeTree) Fetch(int64, hotstuff.Hash, uint32) {}
 func (t *fakeTree) setView(v uint64)                   { t.view = v }
+func (t *fakeTree) ViewCert() *wire.Sync               { return &wire.Sync{} }
+
+// add makes a block of view on parent with payload and puts it in the tree.
+func (t *fakeTree) add(view uint64, parent *hotstuff.Block, payload []byte) *hotstuff.Block {
+	if t.blocks == nil {
+		t.blocks = make(map[hotstuff.Hash]*hotstuff.Block)
+		t.committed = make(map[hotstuff.Hash]bool)
+	}
+	b := &hotstuff.Block{View: view, Height: parent.Height + 1, Parent: parent.Hash, Proposer: t.Leader(view), Payload: payload}
+	b.Hash = sha256.Sum256(append(append(binary.BigEndian.AppendUint64(nil, view), parent.Hash[:]...), payload...))
+	t.blocks[b.Hash] = b
+	return b
+}
+
 func genesisOf(c *crypto.Committee) *hotstuff.Block {
 	return &hotstuff.Block{Hash: hotstuff.GenesisHash(c.Cluster())}
 }
@@ -190,3 +210,53 @@ func (h *harness) collect(i int, view uint64, boundary int64) *wire.CollectReply
 }
 
 func fmtSet(s []uint32) string { return fmt.Sprint(s) }
+
+// mintProof signs timestamp certificates for (raw, ts) directly with the
+// keys of replicas 0..q-1, every one at ts: a valid proof however it was
+// obtained (hoarded, or from replicas that lost their memory of the digest).
+func (h *harness) mintProof(raw []byte, ts int64) *wire.SequenceProof {
+	d := digestOf(raw)
+	p := &wire.SequenceProof{}
+	for r := 0; r < h.q; r++ {
+		leaf := tsproof.Leaf(h.com.Cluster(), uint32(r), d[:], ts)
+		tree, err := tsproof.Build([]tsproof.Hash{leaf})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		sig := crypto.NewSigner(h.keys[r], h.com.Cluster()).Sign(crypto.DomainTSRoot, crypto.U32(uint32(r)), tree.Root[:], crypto.U32(1))
+		p.Certs = append(p.Certs, &wire.TimestampCert{Replica: uint32(r), Ts: ts, Root: tree.Root[:], LeafCount: 1, Index: 0, Path: tree.Paths[0], Sig: sig})
+	}
+	return p
+}
+
+// signedSlot builds the payload of a block of view on parent with boundary
+// whose collect replies (signed by replicas 0..q-1, each listing every
+// entry) carry the given proven batches: a slot the replicas' keys vouch
+// for, whatever the replicas' state.
+func (h *harness) signedSlot(view uint64, parent *hotstuff.Block, boundary int64, batches []sequencedEntry) []byte {
+	o := h.ords[h.tree.Leader(view)]
+	var entries []*wire.SlotEntry
+	for _, b := range batches {
+		d := digestOf(b.raw)
+		entries = append(entries, &wire.SlotEntry{Digest: d[:], Ts: b.ts})
+		e := &entry{d: d, ts: b.ts, raw: b.raw, proof: b.proof}
+		o.known[slotEntry{d: d, ts: b.ts}] = e
+	}
+	var replies []*wire.CollectReply
+	for r := 0; r < h.q; r++ {
+		sig := crypto.NewSigner(h.keys[r], h.com.Cluster()).Sign(crypto.DomainCollect, crypto.U64(view), parent.Hash[:], crypto.I64(boundary), listBytes(entries))
+		replies = append(replies, &wire.CollectReply{View: view, Parent: parent.Hash[:], Boundary: boundary, Replica: uint32(r), Entries: entries, Sig: sig})
+	}
+	payload, err := o.buildSlot(boundary, replies)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return payload
+}
+
+// sequencedEntry is a batch with a timestamp and its proof.
+type sequencedEntry struct {
+	raw   []byte
+	ts    int64
+	proof *wire.SequenceProof
+}

@@ -40,7 +40,6 @@ const hwmStepUs = 1_000_000
 // body is a batch this replica received for timestamping.
 type body struct {
 	raw   []byte
-	b     *wire.Batch
 	owner crypto.ClientID
 	myTS  int64
 	cert  *wire.TimestampCert // the reply sent, repeated for duplicate requests
@@ -57,6 +56,11 @@ type entry struct {
 	raw   []byte
 	b     *wire.Batch
 	proof *wire.SequenceProof
+	owner crypto.ClientID // the batch's submitter (sequenced entries)
+	// from and size account a proven batch learned from another replica
+	// (leader side) against that replica's share.
+	from uint32
+	size int64
 }
 
 type windowReq struct {
@@ -86,18 +90,29 @@ type Orderer struct {
 	hwm       int64
 	localSync int64
 
-	bodies    map[batch.Digest]*body
-	bodyOrder []batch.Digest
-	window    []windowReq
-	windowAt  int64
+	bodies   unsequenced
+	window   []windowReq
+	windowAt int64
 
 	sequenced map[batch.Digest]*entry // acked here, not yet committed
+	seqBytes  int64
+	seqCount  map[crypto.ClientID]int
+	seqSize   map[crypto.ClientID]int64
 	known     map[slotEntry]*entry    // proven batches learned from others (leader side)
 	knownBody map[batch.Digest]*entry // any known entry by digest, for its body
-	verified  *bounded.Set[[32]byte]  // (d, ts, proof) triples whose proof verified
-	stored    *bounded.Set[[32]byte]  // digests whose body is in 'P'
+	// knownCount and knownBytes are what each replica's entries hold of known.
+	knownCount []int
+	knownBytes []int64
+	budgets    []serveBudget          // per replica, for the fetches it asks
+	verified   *bounded.Set[[32]byte] // (d, ts, proof) triples whose proof verified
+	stored     *bounded.Set[[32]byte] // digests whose body is in 'P'
 
+	// recent remembers committed digests for this replica's own answers to
+	// clients (re-acknowledging a late retry, refusing to timestamp a digest
+	// again). It is a cache that a restart empties: no validity rule reads it.
 	recent *bounded.Map[batch.Digest, int64] // committed digest -> ts
+
+	windows []*chainSet // the last chain windows asked for
 
 	slots      map[hotstuff.Hash]*slotInfo
 	checked    map[hotstuff.Hash]bool // slots that passed all checks but bodies
@@ -106,7 +121,9 @@ type Orderer struct {
 	// Replica side of collect.
 	collectView  uint64
 	collectReply *wire.CollectReply
-	waitCollect  *pendingCollect
+	// waitCollect holds, per leader, a collect this replica cannot answer
+	// yet (a view it is about to enter, a parent it is fetching).
+	waitCollect map[uint32]*wire.Collect
 
 	// Leader side of collect.
 	round   *round
@@ -122,33 +139,34 @@ type Orderer struct {
 	pruner  bodies.Pruner
 }
 
-type pendingCollect struct {
-	from uint32
-	c    *wire.Collect
-}
-
 // New builds the ordering layer and recovers its durable state.
 func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) (*Orderer, error) {
 	cfg.setDefaults()
 	o := &Orderer{
-		cfg:       cfg,
-		store:     store,
-		out:       out,
-		n:         cfg.Committee.N(),
-		q:         cfg.Committee.Quorum(),
-		f:         cfg.Committee.F(),
-		bodies:    make(map[batch.Digest]*body),
-		sequenced: make(map[batch.Digest]*entry),
-		known:     make(map[slotEntry]*entry),
-		knownBody: make(map[batch.Digest]*entry),
-		verified:  bounded.NewSet[[32]byte](1 << 18),
-		stored:    bounded.NewSet[[32]byte](1 << 18),
-		recent:    bounded.NewMap[batch.Digest, int64](cfg.RecentCommitted),
-		slots:     make(map[hotstuff.Hash]*slotInfo),
-		checked:   make(map[hotstuff.Hash]bool),
-		missing:   make(map[batch.Digest]*fetchState),
-		delta:     cfg.DeltaUs,
-		pruner:    bodies.Pruner{Retention: cfg.RetentionBlocks},
+		cfg:         cfg,
+		store:       store,
+		out:         out,
+		n:           cfg.Committee.N(),
+		q:           cfg.Committee.Quorum(),
+		f:           cfg.Committee.F(),
+		bodies:      newUnsequenced(),
+		sequenced:   make(map[batch.Digest]*entry),
+		seqCount:    make(map[crypto.ClientID]int),
+		seqSize:     make(map[crypto.ClientID]int64),
+		known:       make(map[slotEntry]*entry),
+		knownBody:   make(map[batch.Digest]*entry),
+		verified:    bounded.NewSet[[32]byte](1 << 18),
+		stored:      bounded.NewSet[[32]byte](1 << 18),
+		recent:      bounded.NewMap[batch.Digest, int64](cfg.RecentCommitted),
+		slots:       make(map[hotstuff.Hash]*slotInfo),
+		checked:     make(map[hotstuff.Hash]bool),
+		missing:     make(map[batch.Digest]*fetchState),
+		waitCollect: make(map[uint32]*wire.Collect),
+		knownCount:  make([]int, cfg.Committee.N()),
+		knownBytes:  make([]int64, cfg.Committee.N()),
+		budgets:     make([]serveBudget, cfg.Committee.N()),
+		delta:       cfg.DeltaUs,
+		pruner:      bodies.Pruner{Retention: cfg.RetentionBlocks},
 	}
 	if err := o.recover(); err != nil {
 		return nil, err
@@ -196,7 +214,7 @@ func (o *Orderer) recover() error {
 		if err != nil {
 			return true
 		}
-		o.sequenced[d] = &entry{d: d, ts: sb.Ts, raw: sb.Batch, b: b, proof: sb.Proof}
+		o.addSequenced(&entry{d: d, ts: sb.Ts, raw: sb.Batch, b: b, proof: sb.Proof})
 		return true
 	})
 }
@@ -270,10 +288,10 @@ func (o *Orderer) afterInput() {
 	if len(o.window) > 0 && (len(o.window) >= o.cfg.WindowMaxRequests || (o.cfg.WindowUs > 0 && o.now >= o.windowAt+o.cfg.WindowUs)) {
 		o.closeWindow()
 	}
-	if o.waitCollect != nil {
-		p := o.waitCollect
-		o.waitCollect = nil
-		_ = o.onCollect(p.from, p.c)
+	for from := uint32(0); len(o.waitCollect) > 0 && from < uint32(o.n); from++ {
+		if c, ok := o.waitCollect[from]; ok {
+			_ = o.onCollect(from, c)
+		}
 	}
 }
 
@@ -335,11 +353,13 @@ func (o *Orderer) lookup(d batch.Digest) ([]byte, *wire.Batch) {
 	if e, ok := o.knownBody[d]; ok {
 		return e.raw, e.b
 	}
-	if b, ok := o.bodies[d]; ok {
-		return b.raw, b.b
+	raw, ok := []byte(nil), false
+	if b, held := o.bodies.get(d); held {
+		raw, ok = b.raw, true
+	} else if stored, err := bodies.Get(o.store, d); err == nil {
+		raw, ok = stored, true
 	}
-	raw, err := bodies.Get(o.store, d)
-	if err != nil {
+	if !ok {
 		return nil, nil
 	}
 	b, err := batch.Decode(raw, o.cfg.Limits)
@@ -363,12 +383,14 @@ func wireUnmarshal(b []byte, m proto.Message) error { return proto.Unmarshal(b, 
 // String summarizes the layer for logs and debugging.
 func (o *Orderer) String() string {
 	s := fmt.Sprintf("lastTS=%d localSync=%d committedT=%d delta=%d bodies=%d window=%d sequenced=%d known=%d queue=%d missing=%d",
-		o.lastTS, o.localSync, o.committedT, o.delta, len(o.bodies), len(o.window), len(o.sequenced), len(o.known), len(o.queue), len(o.missing))
+		o.lastTS, o.localSync, o.committedT, o.delta, o.bodies.len(), len(o.window), len(o.sequenced), len(o.known), len(o.queue), len(o.missing))
 	if r := o.round; r != nil {
 		s += fmt.Sprintf(" round{view=%d T=%d replies=%d done=%v}", r.view, r.boundary, len(r.replies), r.done)
 	}
-	if o.waitCollect != nil {
-		s += fmt.Sprintf(" waitCollect{view=%d}", o.waitCollect.c.View)
+	for from := uint32(0); from < uint32(o.n); from++ {
+		if c, ok := o.waitCollect[from]; ok {
+			s += fmt.Sprintf(" waitCollect{from=%d view=%d}", from, c.View)
+		}
 	}
 	return s
 }

@@ -69,13 +69,15 @@ func (o *Orderer) onSequenceRequest(from crypto.ClientID, r *wire.SequenceReques
 		o.seqReject(from, d[:], "bad proof: "+err.Error())
 		return err
 	}
-	if len(o.sequenced) >= o.cfg.MaxPending {
-		o.seqReject(from, d[:], "replica busy: too many sequenced batches pending")
+	var owner crypto.ClientID
+	copy(owner[:], bt.GetSubmitter())
+	if reason := o.admitSequenced(owner, entrySize(raw, r.Proof)); reason != "" {
+		o.seqReject(from, d[:], reason)
 		return nil
 	}
 	e := &entry{d: d, ts: r.Ts, raw: raw, b: bt, proof: r.Proof}
-	o.sequenced[d] = e
-	delete(o.bodies, d)
+	o.addSequenced(e)
+	o.bodies.remove(d)
 	o.out.Writes.Put(storage.Key(prefixSequenced, d[:]), wire.Marshal(&wire.SequencedBatch{Batch: raw, Ts: r.Ts, Proof: r.Proof}))
 	o.ack(from, d, r.Ts)
 	return nil

@@ -80,32 +80,71 @@ func (o *Orderer) boundaryOf(b *hotstuff.Block) int64 {
 	return si.boundary
 }
 
-// chainDigests lists the digests in h and its uncommitted ancestors.
-func (o *Orderer) chainDigests(h hotstuff.Hash) map[batch.Digest]struct{} {
-	set := make(map[batch.Digest]struct{})
-	for !o.tree.IsCommitted(h) {
-		b := o.tree.Block(h)
-		if b == nil || b.Height == 0 {
-			break
-		}
-		if si, err := o.slotOf(b); err == nil {
-			for _, e := range si.entries {
-				set[e.d] = struct{}{}
-			}
-		}
-		h = b.Parent
-	}
-	return set
+// DupWindowBlocks is how far back "already in the chain" (PROTOCOL.md 3.3)
+// looks: a block may not hold a digest that the block it extends or any of
+// that block's DupWindowBlocks-1 nearest ancestors holds. It is a protocol
+// constant and the search reads only the chain itself, so every correct
+// replica reaches the same verdict whatever it committed, pruned or forgot
+// in a restart. A digest that reappears further back is valid and its
+// commands are skipped by the deterministic dedup of execution
+// (PROTOCOL.md 4). Storage must keep at least this many committed blocks
+// (storage.retention_blocks is validated against it).
+const DupWindowBlocks = 64
+
+// Slot size bounds, protocol constants (every replica refuses a larger slot
+// in validation, PROTOCOL.md 3.3, so they cannot be per-replica settings):
+// MaxSlotEntries batches and MaxSlotBytes of encoded payload, well under the
+// 64 MiB frame limit that the proposal carrying the slot must fit. A collect
+// reply lists at most MaxSlotEntries entries. At the bound a leader cannot
+// propose a non-null slot and the view times out; honest load stays far
+// below it (a replica holds at most ordering.max_pending sequenced batches,
+// and a slot covers the batches of one view).
+const (
+	MaxSlotEntries = 1 << 16
+	MaxSlotBytes   = 32 << 20
+)
+
+// chainSet is the set of digests in a window of the chain.
+type chainSet struct {
+	tip     hotstuff.Hash
+	digests map[batch.Digest]struct{}
 }
 
-// inChain reports whether d is in the chain ending at h: uncommitted
-// ancestors, or committed recently.
-func (o *Orderer) inChain(chain map[batch.Digest]struct{}, d batch.Digest) bool {
-	if _, ok := chain[d]; ok {
-		return true
-	}
-	return o.recent.Has(d)
+func (s *chainSet) has(d batch.Digest) bool {
+	_, ok := s.digests[d]
+	return ok
 }
+
+// chainWindow returns the digests held by b and its ancestors, DupWindowBlocks
+// blocks in all (fewer near genesis). The last few windows are kept: a
+// leader's build, the collect answers and the validation of the next
+// proposal all ask for the same parent.
+func (o *Orderer) chainWindow(b *hotstuff.Block) *chainSet {
+	for _, w := range o.windows {
+		if w.tip == b.Hash {
+			return w
+		}
+	}
+	w := &chainSet{tip: b.Hash, digests: make(map[batch.Digest]struct{})}
+	for i := 0; i < DupWindowBlocks && b != nil && b.Height > 0; i++ {
+		if si, err := o.slotOf(b); err == nil {
+			for _, e := range si.entries {
+				w.digests[e.d] = struct{}{}
+			}
+		}
+		b = o.tree.Block(b.Parent)
+	}
+	if len(o.windows) >= maxWindows {
+		copy(o.windows, o.windows[1:])
+		o.windows = o.windows[:maxWindows-1]
+	}
+	o.windows = append(o.windows, w)
+	return w
+}
+
+// maxWindows bounds the chain windows kept (each at most DupWindowBlocks
+// slots' digests).
+const maxWindows = 4
 
 // listBytes is the signed encoding of a collect reply's list.
 func listBytes(entries []*wire.SlotEntry) []byte {

@@ -16,7 +16,7 @@ func (o *Orderer) reject(to crypto.ClientID, d []byte, reason string) {
 // the requesting client. The reply leaves when the signing window closes.
 func (o *Orderer) onTimestampRequest(from crypto.ClientID, r *wire.TimestampRequest) error {
 	d := batch.DigestOf(r.Batch)
-	if b, ok := o.bodies[d]; ok && !b.fetched {
+	if b, ok := o.bodies.get(d); ok && !b.fetched {
 		if b.owner != from {
 			o.reject(from, d[:], "batch belongs to another client")
 			return nil
@@ -26,29 +26,30 @@ func (o *Orderer) onTimestampRequest(from crypto.ClientID, r *wire.TimestampRequ
 		}
 		return nil // still in the open window otherwise
 	}
-	bt, err := batch.CheckOwned(r.Batch, from, o.cfg.Limits)
-	if err != nil {
+	// One timestamp per digest while it is sequenced here or known to be
+	// committed (PROTOCOL.md 3.3): a second one would only serve a proof at
+	// another ts for a batch that already has its place.
+	if _, ok := o.sequenced[d]; ok {
+		return nil
+	}
+	if o.recent.Has(d) {
+		o.reject(from, d[:], "batch already committed")
+		return nil
+	}
+	if _, err := batch.CheckOwned(r.Batch, from, o.cfg.Limits); err != nil {
 		o.reject(from, d[:], err.Error())
 		return err
 	}
-	if len(o.bodies) >= o.cfg.MaxBodies {
+	size := int64(len(r.Batch))
+	if reason := o.bodies.admit(&o.cfg, from, size); reason != "" {
 		o.gcBodies()
-		if len(o.bodies) >= o.cfg.MaxBodies {
-			o.reject(from, d[:], "replica busy: too many batches waiting to be sequenced")
+		if reason = o.bodies.admit(&o.cfg, from, size); reason != "" {
+			o.reject(from, d[:], reason)
 			return nil
 		}
 	}
-	if bt.Attempt > 0 {
-		// A retry: its client could not get 2f+1 acks, typically because
-		// slots closed over its timestamp before it was sequenced. That is
-		// the signal for a leader to widen delta.
-		o.rejects++
-	}
 	ts := o.nextTimestamp()
-	if _, ok := o.bodies[d]; !ok {
-		o.bodyOrder = append(o.bodyOrder, d)
-	}
-	o.bodies[d] = &body{raw: r.Batch, b: bt, owner: from, myTS: ts, at: o.now}
+	o.bodies.put(d, &body{raw: r.Batch, owner: from, myTS: ts, at: o.now})
 	if len(o.window) == 0 {
 		o.windowAt = o.now
 	}
@@ -98,7 +99,7 @@ func (o *Orderer) closeWindow() {
 	root := tree.Root[:]
 	for i, w := range o.window {
 		cert := &wire.TimestampCert{Replica: o.cfg.Self, Ts: w.ts, Root: root, LeafCount: count, Index: uint32(i), Path: tree.Paths[i], Sig: sig}
-		if b, ok := o.bodies[w.d]; ok {
+		if b, ok := o.bodies.get(w.d); ok {
 			b.cert = cert
 		}
 		o.sendTimestamp(w.client, w.d, cert)
@@ -116,20 +117,7 @@ func (o *Orderer) sendTimestamp(to crypto.ClientID, d batch.Digest, cert *wire.T
 // timestamp fell behind a committed slot boundary, and those past their TTL.
 // A client that sequences such a batch later includes the body again.
 func (o *Orderer) gcBodies() {
-	committed := o.committedBoundary()
-	keep := o.bodyOrder[:0]
-	for _, d := range o.bodyOrder {
-		b, ok := o.bodies[d]
-		if !ok {
-			continue
-		}
-		if (b.cert != nil || b.fetched) && (b.myTS < committed || o.now-b.at > o.cfg.UnsequencedTTLUs) {
-			delete(o.bodies, d)
-			continue
-		}
-		keep = append(keep, d)
-	}
-	o.bodyOrder = keep
+	o.bodies.expire(o.now, o.committedBoundary(), o.cfg.UnsequencedTTLUs)
 }
 
 // committedBoundary is the slot boundary of the newest committed block

@@ -15,9 +15,15 @@ import (
 // ancestor) already.
 func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdict, error) {
 	o.now = now
+	if len(b.Payload) > MaxSlotBytes {
+		return hotstuff.Invalid, fmt.Errorf("ordering: slot of %d bytes, above the %d-byte bound", len(b.Payload), MaxSlotBytes)
+	}
 	s, err := decodeSlot(b.Payload)
 	if err != nil {
 		return hotstuff.Invalid, err
+	}
+	if len(s.Batches) > MaxSlotEntries {
+		return hotstuff.Invalid, fmt.Errorf("ordering: slot of %d batches, above the bound of %d", len(s.Batches), MaxSlotEntries)
 	}
 	tp := o.boundaryOf(parent)
 	if s.Boundary == tp && len(s.Batches) == 0 && len(s.Replies) == 0 && len(s.Roots) == 0 {
@@ -37,7 +43,7 @@ func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 		return o.checkBodies(b, s)
 	}
 	// Entries: strictly sorted by (ts, d), inside the slot, new to the chain.
-	chain := o.chainDigests(parent.Hash)
+	window := o.chainWindow(parent)
 	entries := make([]slotEntry, len(s.Batches))
 	for i, sb := range s.Batches {
 		d, err := batch.DigestFromBytes(sb.Digest)
@@ -51,7 +57,7 @@ func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 		if sb.Ts < tp || sb.Ts >= s.Boundary {
 			return hotstuff.Invalid, fmt.Errorf("ordering: entry ts %d outside the slot [%d, %d)", sb.Ts, tp, s.Boundary)
 		}
-		if o.inChain(chain, d) {
+		if window.has(d) {
 			return hotstuff.Invalid, fmt.Errorf("ordering: batch %s already in the chain", d.Short())
 		}
 	}

@@ -138,7 +138,18 @@ func (r *Replica) Core() *hotstuff.Core { return r.core }
 func (r *Replica) Step(now int64, from uint32, m *wire.Message) error {
 	if r.ord != nil {
 		switch m.Body.(type) {
-		case *wire.Message_Collect, *wire.Message_CollectReply, *wire.Message_SequencedRequest,
+		case *wire.Message_Collect:
+			// The certificate that opened the collect's view comes first: a
+			// replica answers a collect only in its current view.
+			if cert := m.GetCollect().GetViewCert(); cert != nil {
+				if err := r.core.Step(now, from, &wire.Message{Body: &wire.Message_Sync{Sync: cert}}); err != nil {
+					return err
+				}
+			}
+			err := r.ord.Step(now, from, m)
+			r.core.Poke(now)
+			return err
+		case *wire.Message_CollectReply, *wire.Message_SequencedRequest,
 			*wire.Message_SequencedResponse, *wire.Message_BatchRequest, *wire.Message_BatchResponse:
 			err := r.ord.Step(now, from, m)
 			r.core.Poke(now)

@@ -1066,6 +1066,10 @@ type Collect struct {
 	View     uint64 `protobuf:"varint,1,opt,name=view,proto3" json:"view,omitempty"`
 	Parent   []byte `protobuf:"bytes,2,opt,name=parent,proto3" json:"parent,omitempty"`
 	Boundary int64  `protobuf:"varint,3,opt,name=boundary,proto3" json:"boundary,omitempty"`
+	// The certificates that opened view for the leader (its highest QC, and the
+	// timeout certificate when it entered the view through one): a replica
+	// answers a collect only in its current view, and enters it with these.
+	ViewCert *Sync `protobuf:"bytes,4,opt,name=view_cert,json=viewCert,proto3" json:"view_cert,omitempty"`
 }
 
 func (x *Collect) Reset() {
@@ -1119,6 +1123,13 @@ func (x *Collect) GetBoundary() int64 {
 		return x.Boundary
 	}
 	return 0
+}
+
+func (x *Collect) GetViewCert() *Sync {
+	if x != nil {
+		return x.ViewCert
+	}
+	return nil
 }
 
 type SlotEntry struct {
@@ -2994,12 +3005,15 @@ var file_pompe_proto_rawDesc = []byte{
 	0x65, 0x6e, 0x63, 0x65, 0x50, 0x72, 0x6f, 0x6f, 0x66, 0x12, 0x2f, 0x0a, 0x05, 0x63, 0x65, 0x72,
 	0x74, 0x73, 0x18, 0x01, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x19, 0x2e, 0x70, 0x6f, 0x6d, 0x70, 0x65,
 	0x2e, 0x77, 0x69, 0x72, 0x65, 0x2e, 0x54, 0x69, 0x6d, 0x65, 0x73, 0x74, 0x61, 0x6d, 0x70, 0x43,
-	0x65, 0x72, 0x74, 0x52, 0x05, 0x63, 0x65, 0x72, 0x74, 0x73, 0x22, 0x51, 0x0a, 0x07, 0x43, 0x6f,
-	0x6c, 0x6c, 0x65, 0x63, 0x74, 0x12, 0x12, 0x0a, 0x04, 0x76, 0x69, 0x65, 0x77, 0x18, 0x01, 0x20,
-	0x01, 0x28, 0x04, 0x52, 0x04, 0x76, 0x69, 0x65, 0x77, 0x12, 0x16, 0x0a, 0x06, 0x70, 0x61, 0x72,
-	0x65, 0x6e, 0x74, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0c, 0x52, 0x06, 0x70, 0x61, 0x72, 0x65, 0x6e,
-	0x74, 0x12, 0x1a, 0x0a, 0x08, 0x62, 0x6f, 0x75, 0x6e, 0x64, 0x61, 0x72, 0x79, 0x18, 0x03, 0x20,
-	0x01, 0x28, 0x03, 0x52, 0x08, 0x62, 0x6f, 0x75, 0x6e, 0x64, 0x61, 0x72, 0x79, 0x22, 0x33, 0x0a,
+	0x65, 0x72, 0x74, 0x52, 0x05, 0x63, 0x65, 0x72, 0x74, 0x73, 0x22, 0x80, 0x01, 0x0a, 0x07, 0x43,
+	0x6f, 0x6c, 0x6c, 0x65, 0x63, 0x74, 0x12, 0x12, 0x0a, 0x04, 0x76, 0x69, 0x65, 0x77, 0x18, 0x01,
+	0x20, 0x01, 0x28, 0x04, 0x52, 0x04, 0x76, 0x69, 0x65, 0x77, 0x12, 0x16, 0x0a, 0x06, 0x70, 0x61,
+	0x72, 0x65, 0x6e, 0x74, 0x18, 0x02, 0x20, 0x01, 0x28, 0x0c, 0x52, 0x06, 0x70, 0x61, 0x72, 0x65,
+	0x6e, 0x74, 0x12, 0x1a, 0x0a, 0x08, 0x62, 0x6f, 0x75, 0x6e, 0x64, 0x61, 0x72, 0x79, 0x18, 0x03,
+	0x20, 0x01, 0x28, 0x03, 0x52, 0x08, 0x62, 0x6f, 0x75, 0x6e, 0x64, 0x61, 0x72, 0x79, 0x12, 0x2d,
+	0x0a, 0x09, 0x76, 0x69, 0x65, 0x77, 0x5f, 0x63, 0x65, 0x72, 0x74, 0x18, 0x04, 0x20, 0x01, 0x28,
+	0x0b, 0x32, 0x10, 0x2e, 0x70, 0x6f, 0x6d, 0x70, 0x65, 0x2e, 0x77, 0x69, 0x72, 0x65, 0x2e, 0x53,
+	0x79, 0x6e, 0x63, 0x52, 0x08, 0x76, 0x69, 0x65, 0x77, 0x43, 0x65, 0x72, 0x74, 0x22, 0x33, 0x0a,
 	0x09, 0x53, 0x6c, 0x6f, 0x74, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x12, 0x16, 0x0a, 0x06, 0x64, 0x69,
 	0x67, 0x65, 0x73, 0x74, 0x18, 0x01, 0x20, 0x01, 0x28, 0x0c, 0x52, 0x06, 0x64, 0x69, 0x67, 0x65,
 	0x73, 0x74, 0x12, 0x0e, 0x0a, 0x02, 0x74, 0x73, 0x18, 0x02, 0x20, 0x01, 0x28, 0x03, 0x52, 0x02,
@@ -3288,45 +3302,46 @@ var file_pompe_proto_depIdxs = []int32{
 	3,  // 7: pompe.wire.Sync.tc:type_name -> pompe.wire.TimeoutCert
 	5,  // 8: pompe.wire.BlockResponse.blocks:type_name -> pompe.wire.BlockWithPayload
 	14, // 9: pompe.wire.SequenceProof.certs:type_name -> pompe.wire.TimestampCert
-	17, // 10: pompe.wire.CollectReply.entries:type_name -> pompe.wire.SlotEntry
-	20, // 11: pompe.wire.SlotBatch.proof:type_name -> pompe.wire.CompactCert
-	21, // 12: pompe.wire.Slot.batches:type_name -> pompe.wire.SlotBatch
-	19, // 13: pompe.wire.Slot.roots:type_name -> pompe.wire.RootSig
-	22, // 14: pompe.wire.Slot.replies:type_name -> pompe.wire.CompactReply
-	15, // 15: pompe.wire.SequencedBatch.proof:type_name -> pompe.wire.SequenceProof
-	26, // 16: pompe.wire.SequencedResponse.batches:type_name -> pompe.wire.SequencedBatch
-	6,  // 17: pompe.wire.Message.proposal:type_name -> pompe.wire.Proposal
-	7,  // 18: pompe.wire.Message.vote:type_name -> pompe.wire.Vote
-	8,  // 19: pompe.wire.Message.timeout:type_name -> pompe.wire.Timeout
-	9,  // 20: pompe.wire.Message.sync:type_name -> pompe.wire.Sync
-	10, // 21: pompe.wire.Message.block_request:type_name -> pompe.wire.BlockRequest
-	11, // 22: pompe.wire.Message.block_response:type_name -> pompe.wire.BlockResponse
-	12, // 23: pompe.wire.Message.batch_request:type_name -> pompe.wire.BatchRequest
-	13, // 24: pompe.wire.Message.batch_response:type_name -> pompe.wire.BatchResponse
-	16, // 25: pompe.wire.Message.collect:type_name -> pompe.wire.Collect
-	18, // 26: pompe.wire.Message.collect_reply:type_name -> pompe.wire.CollectReply
-	25, // 27: pompe.wire.Message.sequenced_request:type_name -> pompe.wire.SequencedRequest
-	27, // 28: pompe.wire.Message.sequenced_response:type_name -> pompe.wire.SequencedResponse
-	29, // 29: pompe.wire.Message.forward:type_name -> pompe.wire.Submit
-	14, // 30: pompe.wire.TimestampReply.cert:type_name -> pompe.wire.TimestampCert
-	15, // 31: pompe.wire.SequenceRequest.proof:type_name -> pompe.wire.SequenceProof
-	36, // 32: pompe.wire.Executed.results:type_name -> pompe.wire.CommandResult
-	29, // 33: pompe.wire.ClientMessage.submit:type_name -> pompe.wire.Submit
-	30, // 34: pompe.wire.ClientMessage.timestamp_request:type_name -> pompe.wire.TimestampRequest
-	31, // 35: pompe.wire.ClientMessage.timestamp_reply:type_name -> pompe.wire.TimestampReply
-	32, // 36: pompe.wire.ClientMessage.sequence_request:type_name -> pompe.wire.SequenceRequest
-	33, // 37: pompe.wire.ClientMessage.sequence_ack:type_name -> pompe.wire.SequenceAck
-	34, // 38: pompe.wire.ClientMessage.sequence_reject:type_name -> pompe.wire.SequenceReject
-	35, // 39: pompe.wire.ClientMessage.rejected:type_name -> pompe.wire.Rejected
-	37, // 40: pompe.wire.ClientMessage.executed:type_name -> pompe.wire.Executed
-	2,  // 41: pompe.wire.SafetyState.locked_qc:type_name -> pompe.wire.QuorumCert
-	2,  // 42: pompe.wire.SafetyState.high_qc:type_name -> pompe.wire.QuorumCert
-	3,  // 43: pompe.wire.SafetyState.last_tc:type_name -> pompe.wire.TimeoutCert
-	44, // [44:44] is the sub-list for method output_type
-	44, // [44:44] is the sub-list for method input_type
-	44, // [44:44] is the sub-list for extension type_name
-	44, // [44:44] is the sub-list for extension extendee
-	0,  // [0:44] is the sub-list for field type_name
+	9,  // 10: pompe.wire.Collect.view_cert:type_name -> pompe.wire.Sync
+	17, // 11: pompe.wire.CollectReply.entries:type_name -> pompe.wire.SlotEntry
+	20, // 12: pompe.wire.SlotBatch.proof:type_name -> pompe.wire.CompactCert
+	21, // 13: pompe.wire.Slot.batches:type_name -> pompe.wire.SlotBatch
+	19, // 14: pompe.wire.Slot.roots:type_name -> pompe.wire.RootSig
+	22, // 15: pompe.wire.Slot.replies:type_name -> pompe.wire.CompactReply
+	15, // 16: pompe.wire.SequencedBatch.proof:type_name -> pompe.wire.SequenceProof
+	26, // 17: pompe.wire.SequencedResponse.batches:type_name -> pompe.wire.SequencedBatch
+	6,  // 18: pompe.wire.Message.proposal:type_name -> pompe.wire.Proposal
+	7,  // 19: pompe.wire.Message.vote:type_name -> pompe.wire.Vote
+	8,  // 20: pompe.wire.Message.timeout:type_name -> pompe.wire.Timeout
+	9,  // 21: pompe.wire.Message.sync:type_name -> pompe.wire.Sync
+	10, // 22: pompe.wire.Message.block_request:type_name -> pompe.wire.BlockRequest
+	11, // 23: pompe.wire.Message.block_response:type_name -> pompe.wire.BlockResponse
+	12, // 24: pompe.wire.Message.batch_request:type_name -> pompe.wire.BatchRequest
+	13, // 25: pompe.wire.Message.batch_response:type_name -> pompe.wire.BatchResponse
+	16, // 26: pompe.wire.Message.collect:type_name -> pompe.wire.Collect
+	18, // 27: pompe.wire.Message.collect_reply:type_name -> pompe.wire.CollectReply
+	25, // 28: pompe.wire.Message.sequenced_request:type_name -> pompe.wire.SequencedRequest
+	27, // 29: pompe.wire.Message.sequenced_response:type_name -> pompe.wire.SequencedResponse
+	29, // 30: pompe.wire.Message.forward:type_name -> pompe.wire.Submit
+	14, // 31: pompe.wire.TimestampReply.cert:type_name -> pompe.wire.TimestampCert
+	15, // 32: pompe.wire.SequenceRequest.proof:type_name -> pompe.wire.SequenceProof
+	36, // 33: pompe.wire.Executed.results:type_name -> pompe.wire.CommandResult
+	29, // 34: pompe.wire.ClientMessage.submit:type_name -> pompe.wire.Submit
+	30, // 35: pompe.wire.ClientMessage.timestamp_request:type_name -> pompe.wire.TimestampRequest
+	31, // 36: pompe.wire.ClientMessage.timestamp_reply:type_name -> pompe.wire.TimestampReply
+	32, // 37: pompe.wire.ClientMessage.sequence_request:type_name -> pompe.wire.SequenceRequest
+	33, // 38: pompe.wire.ClientMessage.sequence_ack:type_name -> pompe.wire.SequenceAck
+	34, // 39: pompe.wire.ClientMessage.sequence_reject:type_name -> pompe.wire.SequenceReject
+	35, // 40: pompe.wire.ClientMessage.rejected:type_name -> pompe.wire.Rejected
+	37, // 41: pompe.wire.ClientMessage.executed:type_name -> pompe.wire.Executed
+	2,  // 42: pompe.wire.SafetyState.locked_qc:type_name -> pompe.wire.QuorumCert
+	2,  // 43: pompe.wire.SafetyState.high_qc:type_name -> pompe.wire.QuorumCert
+	3,  // 44: pompe.wire.SafetyState.last_tc:type_name -> pompe.wire.TimeoutCert
+	45, // [45:45] is the sub-list for method output_type
+	45, // [45:45] is the sub-list for method input_type
+	45, // [45:45] is the sub-list for extension type_name
+	45, // [45:45] is the sub-list for extension extendee
+	0,  // [0:45] is the sub-list for field type_name
 }
 
 func init() { file_pompe_proto_init() }
