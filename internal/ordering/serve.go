@@ -10,7 +10,8 @@ import "github.com/pompe-bft/pompe/internal/batch"
 //   - one response carries at most MaxServeBytes, always at least one batch
 //     (a batch is at most 4 MiB, under every frame limit);
 //   - each replica has a byte budget that refills at ServeBytesPerSec up to
-//     ServeBurstBytes. At the bound the rest of the request is not served:
+//     ServeBurstBytes. At the bound the rest of the request is not served (a response may overshoot by the
+//     one batch that crossed the bound):
 //     the asker retries after its fetch timeout, from this replica or another.
 //
 // The budget runs on the time the state machine is given, so it stays
