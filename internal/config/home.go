@@ -97,7 +97,7 @@ func Load(home string) (*Home, error) {
 // [emulation].
 func ParseConfig(data []byte) (Config, error) {
 	c := Default()
-	md, err := decodeStrict(data, &c)
+	md, err := decodeStrict(data, &c, MaxConfigBytes)
 	if err != nil {
 		return Config{}, err
 	}
@@ -121,7 +121,7 @@ func ParseConfig(data []byte) (Config, error) {
 
 // ReadConfig reads and validates a config.toml.
 func ReadConfig(path string) (Config, error) {
-	data, err := readBounded(path)
+	data, err := readBounded(path, MaxConfigBytes)
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -146,6 +146,9 @@ func WriteConfig(path string, c Config) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	if len(data) > MaxConfigBytes {
+		return fmt.Errorf("%s: %d bytes, larger than the %d a replica reads", path, len(data), MaxConfigBytes)
+	}
 	if err := writeFileAtomic(path, data, 0o644, false); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -155,7 +158,7 @@ func WriteConfig(path string, c Config) error {
 // ParseGenesis decodes and validates genesis.toml text.
 func ParseGenesis(data []byte) (Genesis, error) {
 	var g Genesis
-	if _, err := decodeStrict(data, &g); err != nil {
+	if _, err := decodeStrict(data, &g, MaxGenesisBytes); err != nil {
 		return Genesis{}, err
 	}
 	if err := g.Validate(); err != nil {
@@ -166,7 +169,7 @@ func ParseGenesis(data []byte) (Genesis, error) {
 
 // ReadGenesis reads and validates a genesis.toml.
 func ReadGenesis(path string) (Genesis, error) {
-	data, err := readBounded(path)
+	data, err := readBounded(path, MaxGenesisBytes)
 	if err != nil {
 		return Genesis{}, fmt.Errorf("%s: %w", path, err)
 	}
@@ -191,6 +194,9 @@ func WriteGenesis(path string, g Genesis) error {
 	data, err := EncodeGenesis(g)
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > MaxGenesisBytes {
+		return fmt.Errorf("%s: %d bytes for %d replicas, larger than the %d a replica reads", path, len(data), g.N(), MaxGenesisBytes)
 	}
 	if err := writeFileAtomic(path, data, 0o644, false); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

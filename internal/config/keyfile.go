@@ -51,12 +51,12 @@ func readKeyFile(path string) (crypto.PrivateKey, error) {
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
 		return none, fmt.Errorf("key file has mode %04o, readable by others; run chmod 600 on it", perm)
 	}
-	data, err := readBounded(path)
+	data, err := readBounded(path, MaxKeyFileBytes)
 	if err != nil {
 		return none, err
 	}
 	var kf keyFile
-	if _, err := decodeStrict(data, &kf); err != nil {
+	if _, err := decodeStrict(data, &kf, MaxKeyFileBytes); err != nil {
 		return none, err
 	}
 	if kf.PrivateKey == "" {

@@ -66,8 +66,9 @@ const (
 	DefaultBaseClientPort = 26700
 	// MaxReplicas bounds N; DistinctIPs allows at most 254.
 	MaxReplicas = 1024
-	// MaxClients bounds Clients.
-	MaxClients = 100_000
+	// MaxClients bounds Clients, so that testnet.toml stays under
+	// MaxSummaryBytes.
+	MaxClients = 10_000
 )
 
 func (o Options) withDefaults() Options {

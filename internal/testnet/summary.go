@@ -3,6 +3,7 @@ package testnet
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -53,6 +54,9 @@ func writeSummary(dir string, g config.Genesis, clients []ClientInfo, regions []
 		return fmt.Errorf("testnet: encode summary: %w", err)
 	}
 	path := filepath.Join(dir, SummaryFileName)
+	if b.Len() > MaxSummaryBytes {
+		return fmt.Errorf("testnet: %s would be %d bytes, larger than the %d allowed", path, b.Len(), MaxSummaryBytes)
+	}
 	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
 		return fmt.Errorf("testnet: %w", err)
 	}
@@ -76,9 +80,12 @@ type ClusterInfo struct {
 // dir.
 func LoadClusterInfo(dir string) (*ClusterInfo, error) {
 	path := filepath.Join(dir, SummaryFileName)
-	data, err := os.ReadFile(path)
+	data, err := readSummary(path)
 	if err != nil {
 		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	if err := config.CheckTOML(data); err != nil {
+		return nil, fmt.Errorf("testnet: %s: %w", path, err)
 	}
 	var s summary
 	md, err := toml.Decode(string(data), &s)
@@ -108,6 +115,27 @@ func LoadClusterInfo(dir string) (*ClusterInfo, error) {
 	}
 	ci.Clients = s.Clients
 	return ci, nil
+}
+
+// MaxSummaryBytes bounds testnet.toml: about 280 B per replica (with
+// Kubernetes DNS names) and 180 B per client, so 100 replicas and
+// MaxClients clients need about 1.8 MB.
+const MaxSummaryBytes = 4 << 20
+
+func readSummary(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSummaryBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxSummaryBytes {
+		return nil, fmt.Errorf("%s is larger than the %d bytes allowed", path, MaxSummaryBytes)
+	}
+	return data, nil
 }
 
 // ClientKey loads client k's private key.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"net"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -214,6 +215,28 @@ func TestLoadClusterInfoErrors(t *testing.T) {
 			_, err := LoadClusterInfo(dir)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want one mentioning %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestHostileSummaryIsRefused: testnet.toml gets the same shape check and a
+// size bound before it is parsed.
+func TestHostileSummaryIsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name, text, want string
+	}{
+		{"dotted key", strings.Repeat("a.", 16<<10) + "a = 1\n", "dotted parts"},
+		{"nested inline tables", "a = " + strings.Repeat("{b=", 8<<10) + "1" + strings.Repeat("}", 8<<10) + "\n", "nested"},
+		{"too large", strings.Repeat("# padding padding padding\n", MaxSummaryBytes/26+1), "larger than"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, SummaryFileName), []byte(tc.text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := LoadClusterInfo(dir); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("LoadClusterInfo: %v, want %q", err, tc.want)
 			}
 		})
 	}
