@@ -39,6 +39,7 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("sim json", e.simJSON)
 	t.Run("node with corrupt config", e.nodeCorruptConfig)
 	t.Run("client against a running testnet", e.client)
+	t.Run("a store belongs to one replica", e.storeOwner)
 	if left := processesMentioning(dir); len(left) > 0 {
 		t.Errorf("processes left behind: %v", left)
 	}

@@ -110,13 +110,17 @@ func Open(home string, opts Options) (*Node, error) {
 	if err := os.MkdirAll(h.DataDir(), 0o755); err != nil {
 		return nil, fmt.Errorf("node: data directory: %w", err)
 	}
-	n.store, err = storage.OpenPebble(filepath.Join(h.DataDir(), "store"), storage.PebbleOptions{Logger: log})
+	storeDir := filepath.Join(h.DataDir(), "store")
+	n.store, err = storage.OpenPebble(storeDir, storage.PebbleOptions{Logger: log})
 	if err != nil {
-		return nil, err
+		return nil, explainStoreOpen(storeDir, home, err)
 	}
 	fail := func(err error) (*Node, error) {
 		n.closeAll()
 		return nil, err
+	}
+	if err := CheckStoreIdentity(n.store, identityOf(h), storeDir, log); err != nil {
+		return fail(err)
 	}
 	n.committee = committee
 	n.verifier = verifierFor(string(h.Genesis.Mode), committee)
