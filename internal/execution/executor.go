@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/pompe-bft/pompe/internal/batch"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/outbox"
@@ -37,10 +39,36 @@ type Config struct {
 	SnapshotMaxBlocks uint64
 	// ReplyCacheEntries bounds the Executed replies kept for clients that
 	// ask again; ReplyCacheCommands bounds the commands their results cover
-	// (default 1<<18: seconds of replies at any batch size).
-	ReplyCacheEntries  int
-	ReplyCacheCommands int
+	// (default 1<<18: seconds of replies at any batch size);
+	// ReplyCacheBytes bounds their encoded size (default 64 MiB) and
+	// ReplyCacheClientBytes one client's share of it (default 8 MiB). At
+	// a bound the oldest replies (of that client, for its share) go first.
+	ReplyCacheEntries     int
+	ReplyCacheCommands    int
+	ReplyCacheBytes       int
+	ReplyCacheClientBytes int
+
+	// Results bounds the results of one command, one batch (one Executed
+	// reply) and one block (app.ResultLimits; defaults 1 MiB, 4 MiB and
+	// 16 MiB), by the rule of app.ResultBudget. They are part of the
+	// replicated state machine: every replica of a cluster must use the
+	// same values, since they decide which results become errors.
+	Results app.ResultLimits
+
+	// MaxReplyBytesPerCall bounds the encoded Executed replies one Execute
+	// call returns for sending (default 64 MiB). Replay after a restart
+	// executes many blocks in one call; replies beyond the bound are not
+	// sent but stay in the reply cache (within its bounds) for clients that
+	// ask again. Not part of the replicated state.
+	MaxReplyBytesPerCall int
 }
+
+// Defaults of the byte bounds of Config.
+const (
+	DefaultReplyCacheBytes       = 64 << 20
+	DefaultReplyCacheClientBytes = 8 << 20
+	DefaultMaxReplyBytesPerCall  = 64 << 20
+)
 
 // Executor applies committed blocks to an application.
 type Executor struct {
@@ -56,6 +84,8 @@ type Executor struct {
 	cmds           []app.Command
 	executed       uint64
 	duplicate      uint64
+	refused        uint64      // results replaced for breaking a result limit
+	unsent         uint64      // replies left out of a Result by MaxReplyBytesPerCall
 	replies        *replyCache // recent Executed replies by batch
 }
 
@@ -64,6 +94,8 @@ type Result struct {
 	Writes  storage.Batch
 	Replies []outbox.ClientEnvelope
 	Log     []runlog.ExecEntry
+
+	replyBytes int // encoded size of Replies
 }
 
 // New restores the executor and application from the newest snapshot in
@@ -81,7 +113,18 @@ func New(cfg Config, a app.Application, store storage.Store) (*Executor, error) 
 	if cfg.ReplyCacheEntries <= 0 {
 		cfg.ReplyCacheEntries = 1 << 16
 	}
-	e := &Executor{cfg: cfg, app: a, dedup: make(dedup), replies: newReplyCache(cfg.ReplyCacheEntries, cfg.ReplyCacheCommands)}
+	if cfg.ReplyCacheBytes <= 0 {
+		cfg.ReplyCacheBytes = DefaultReplyCacheBytes
+	}
+	if cfg.ReplyCacheClientBytes <= 0 {
+		cfg.ReplyCacheClientBytes = min(DefaultReplyCacheClientBytes, cfg.ReplyCacheBytes)
+	}
+	cfg.Results = cfg.Results.WithDefaults()
+	if cfg.MaxReplyBytesPerCall <= 0 {
+		cfg.MaxReplyBytesPerCall = DefaultMaxReplyBytesPerCall
+	}
+	e := &Executor{cfg: cfg, app: a, dedup: make(dedup),
+		replies: newReplyCache(cfg.ReplyCacheEntries, cfg.ReplyCacheCommands, cfg.ReplyCacheBytes, cfg.ReplyCacheClientBytes)}
 	rec, err := store.Get(keySnapshot)
 	if errors.Is(err, storage.ErrNotFound) {
 		return e, nil
@@ -100,6 +143,11 @@ func (e *Executor) Height() uint64 { return e.height }
 
 // Counts returns commands executed and duplicates skipped so far.
 func (e *Executor) Counts() (executed, duplicates uint64) { return e.executed, e.duplicate }
+
+// Bounded returns the results replaced by an error for breaking a result
+// limit, and the replies not sent because one call's replies reached
+// MaxReplyBytesPerCall, so far.
+func (e *Executor) Bounded() (refusedResults, unsentReplies uint64) { return e.refused, e.unsent }
 
 // Execute applies blocks above the executed height, in order; blocks at or
 // below it (already executed before a restart) are skipped.
@@ -163,19 +211,21 @@ func (e *Executor) executeBlock(b outbox.ExecBlock, res *Result) {
 			s.add(c.Seq)
 			var cmd app.Command
 			copy(cmd.Client[:], id[:])
-			cmd.Seq, cmd.Payload = c.Seq, c.Payload
+			cmd.Seq, cmd.Payload, cmd.Batch = c.Seq, c.Payload, bi
 			e.cmds = append(e.cmds, cmd)
 			where = append(where, placed{bi, ci})
 		}
 	}
-	results := e.app.Execute(b.Height, e.cmds)
+	results := e.app.Execute(b.Height, e.cmds, e.cfg.Results)
 	e.executed += uint64(len(e.cmds))
+	budget := app.NewResultBudget(e.cfg.Results)
 	out := make([][]*wire.CommandResult, len(b.Batches))
 	for i, w := range where {
 		var r []byte
 		if i < len(results) {
 			r = results[i]
 		}
+		r = e.bound(budget, r, w.batch)
 		eb := b.Batches[w.batch]
 		c := eb.Batch.Commands[w.index]
 		out[w.batch] = append(out[w.batch], &wire.CommandResult{Seq: c.Seq, Result: r})
@@ -202,9 +252,34 @@ func (e *Executor) executeBlock(b outbox.ExecBlock, res *Result) {
 		msg := &wire.ClientMessage{Body: &wire.ClientMessage_Executed{Executed: &wire.Executed{
 			Digest: eb.Digest[:], Height: b.Height, Position: uint32(bi), Ts: eb.TS, Results: out[bi],
 		}}}
-		e.replies.put(eb.Digest, cachedReply{to: to, msg: msg}, len(out[bi]))
+		size := proto.Size(msg)
+		e.replies.put(eb.Digest, &cachedReply{to: to, msg: msg, commands: len(out[bi]), bytes: size})
+		if res.replyBytes+size > e.cfg.MaxReplyBytesPerCall && len(res.Replies) > 0 {
+			e.unsent++
+			continue
+		}
+		res.replyBytes += size
 		res.Replies = append(res.Replies, outbox.ClientEnvelope{To: to, Msg: msg})
 	}
+}
+
+// bound applies the result limits (app.ResultBudget) to r, the result of
+// a command of batch batchIndex: a refused result becomes the
+// application's ErrorResult with the reason, or an empty result if the
+// application breaks its contract with a longer one. The decision reads
+// only the block and the results the deterministic application returned,
+// so it is identical at every replica.
+func (e *Executor) bound(budget *app.ResultBudget, r []byte, batchIndex int) []byte {
+	reason := budget.Admit(batchIndex, len(r))
+	if reason == "" {
+		return r
+	}
+	e.refused++
+	r = e.app.ErrorResult(reason)
+	if len(r) > app.MaxErrorResultBytes {
+		return nil
+	}
+	return r
 }
 
 // Snapshot writes a snapshot record now (used at clean shutdown).

@@ -325,22 +325,22 @@ func TestSnapshotRestore(t *testing.T) {
 	if ex, _ := e2.Counts(); ex != 3 {
 		t.Fatalf("restored executed count %d, want 3", ex)
 	}
-	if v, ok := kv2.Get([]byte("z")); !ok || string(v) != "5" {
+	if v, ok := kv2.Get(alice, []byte("z")); !ok || string(v) != "5" {
 		t.Fatalf("restored app: z = %q, %v", v, ok)
 	}
-	if v, _ := kv2.Get([]byte("x")); string(v) != "1" {
+	if v, _ := kv2.Get(alice, []byte("x")); string(v) != "1" {
 		t.Fatalf("restored app: x = %q, want the snapshot's 1", v)
 	}
 	// Replay: heights 1 and 2 are skipped, 3 executes; seq 5 is a duplicate,
 	// seq 4 is new.
 	res = e2.Execute([]outbox.ExecBlock{blk(1, put(1, "x", "bad")), blk(2, put(2, "y", "bad")), blk(3, put(3, "x", "3")), blk(4, put(5, "z", "bad"), put(4, "w", "4"))})
-	if v, _ := kv2.Get([]byte("x")); string(v) != "3" {
+	if v, _ := kv2.Get(alice, []byte("x")); string(v) != "3" {
 		t.Fatalf("x = %q after replay, want 3", v)
 	}
-	if v, _ := kv2.Get([]byte("z")); string(v) != "5" {
+	if v, _ := kv2.Get(alice, []byte("z")); string(v) != "5" {
 		t.Fatalf("z = %q: restored dedup state lost sparse seq 5", v)
 	}
-	if v, _ := kv2.Get([]byte("y")); string(v) != "2" {
+	if v, _ := kv2.Get(alice, []byte("y")); string(v) != "2" {
 		t.Fatalf("y = %q: a block at or below the snapshot height was executed again", v)
 	}
 	if len(res.Replies) != 2 {

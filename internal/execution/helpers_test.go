@@ -29,7 +29,7 @@ type appCall struct {
 	cmds   []app.Command
 }
 
-func (a *chainApp) Execute(height uint64, cmds []app.Command) [][]byte {
+func (a *chainApp) Execute(height uint64, cmds []app.Command, _ app.ResultLimits) [][]byte {
 	a.calls = append(a.calls, appCall{height, append([]app.Command(nil), cmds...)})
 	out := make([][]byte, len(cmds))
 	for i, c := range cmds {
@@ -44,6 +44,9 @@ func (a *chainApp) Execute(height uint64, cmds []app.Command) [][]byte {
 	}
 	return out
 }
+
+// ErrorResult marks a refused result (app.Application).
+func (a *chainApp) ErrorResult(reason string) []byte { return []byte("error: " + reason) }
 
 func (a *chainApp) Snapshot() ([]byte, error) {
 	return binary.BigEndian.AppendUint64(append([]byte(nil), a.state[:]...), a.n), nil

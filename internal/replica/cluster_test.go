@@ -25,7 +25,7 @@ import (
 // anything differently end in different states.
 type foldApp struct{ state [32]byte }
 
-func (a *foldApp) Execute(_ uint64, cmds []app.Command) [][]byte {
+func (a *foldApp) Execute(_ uint64, cmds []app.Command, _ app.ResultLimits) [][]byte {
 	out := make([][]byte, len(cmds))
 	for i, c := range cmds {
 		h := sha256.New()
@@ -38,6 +38,9 @@ func (a *foldApp) Execute(_ uint64, cmds []app.Command) [][]byte {
 	}
 	return out
 }
+
+// ErrorResult marks a refused result (app.Application).
+func (a *foldApp) ErrorResult(reason string) []byte { return []byte("error: " + reason) }
 
 func (a *foldApp) Snapshot() ([]byte, error) { return append([]byte(nil), a.state[:]...), nil }
 

@@ -16,7 +16,7 @@ type simApp struct {
 
 func newSimApp() *simApp { return &simApp{} }
 
-func (a *simApp) Execute(height uint64, cmds []app.Command) [][]byte {
+func (a *simApp) Execute(height uint64, cmds []app.Command, _ app.ResultLimits) [][]byte {
 	out := make([][]byte, len(cmds))
 	for i, c := range cmds {
 		h := sha256.New()
@@ -28,6 +28,9 @@ func (a *simApp) Execute(height uint64, cmds []app.Command) [][]byte {
 	}
 	return out
 }
+
+// ErrorResult marks a refused result (app.Application).
+func (a *simApp) ErrorResult(reason string) []byte { return []byte("error: " + reason) }
 
 func (a *simApp) Snapshot() ([]byte, error) { return append([]byte(nil), a.state[:]...), nil }
 

@@ -34,7 +34,24 @@
 // Payloads come from clients, and clients may be Byzantine.
 //
 // Execute returns exactly one result per command, in the order of cmds. A
-// result may be nil or empty. pompe does not keep cmds or their payloads
+// result may be nil or empty.
+//
+// # Result limits
+//
+// Results travel back to clients and are kept for a while in case a client
+// asks again, so their size is bounded, deterministically. Execute receives
+// ResultLimits: a result longer than MaxResultBytes, or one that would take
+// the sum of the call's non-error results above MaxTotalBytes, must be an
+// error result instead (built with the application's ErrorResult). pompe
+// checks what Execute returns against the same rule, and further bounds
+// the results of one batch (one client's reply); every result it refuses
+// is replaced by ErrorResult with a reason such as "result budget of batch
+// exceeded". All of this depends only on the block's commands and the
+// state before it, so every replica, and a replica replaying after a
+// restart, gives the same results, and no block can make execution hold
+// more than the limits in memory. Without this, one batch of thousands of
+// reads of a large value would make every replica build (and replay)
+// gigabytes of identical results. pompe does not keep cmds or their payloads
 // after Execute returns, but the application must not modify them either.
 //
 // Snapshot serializes the whole state. Two replicas with the same state must

@@ -25,8 +25,18 @@
 //	failure: 0x01 | len(message) | message       (UTF-8 text for humans)
 //
 // A failure means the command changed nothing: its payload was malformed or
-// it broke a limit (key or value too large, store full). Malformed payloads
+// it broke a limit (key or value too large, store full, result too large).
+// Malformed payloads
 // are expected, since clients may be Byzantine, and never stop the store.
+//
+// # Key namespaces
+//
+// Every client has its own namespace: a command reads, writes and deletes
+// only keys of the client that issued it (the authenticated client id that
+// pompe hands the application with each command). Two clients that use the
+// same key name use two different keys, and no client can read, overwrite
+// or delete another client's data. A key's owner id (16 bytes) is stored
+// with it but not counted toward MaxKeyBytes or MaxTotalBytes.
 //
 // # Semantics
 //
@@ -39,6 +49,10 @@
 //
 // Limits bound key and value sizes, the number of keys and the total bytes
 // held. A command that would exceed them fails identically on every
-// replica. Snapshots list entries in increasing key order, so equal states
+// replica. Results respect the app.ResultLimits pompe passes to Execute: a
+// get, or a CAS, whose result (the value it reads) would be longer than
+// MaxResultBytes or take the block's results above MaxTotalBytes fails (the
+// CAS without swapping) with a reason such as "result budget of block
+// exceeded", again identically on every replica. Snapshots list entries in increasing key order, so equal states
 // give byte-identical snapshots.
 package kvstore

@@ -21,7 +21,7 @@ func Example() {
 		{Client: client, Seq: 3, Payload: kvstore.EncodeCAS([]byte("color"), []byte("red"), []byte("green"))},
 		{Client: client, Seq: 4, Payload: kvstore.EncodeGet([]byte("color"))},
 		{Client: client, Seq: 5, Payload: []byte{0xff}},
-	})
+	}, app.ResultLimits{})
 	for i, r := range results {
 		res, err := kvstore.DecodeResult(r)
 		if err != nil {

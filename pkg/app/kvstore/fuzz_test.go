@@ -25,7 +25,7 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode accepted non-canonical %x (canonical %x)", payload, again)
 		}
 		s, _ := New(Limits{})
-		res, err := DecodeResult(EncodeResult(s.Apply(payload)))
+		res, err := DecodeResult(EncodeResult(s.Apply(testOwner, payload)))
 		if err != nil {
 			t.Fatalf("store produced an undecodable result: %v", err)
 		}
@@ -59,8 +59,8 @@ func FuzzDecodeResult(f *testing.F) {
 func FuzzRestore(f *testing.F) {
 	s, _ := New(Limits{})
 	empty, _ := s.Snapshot()
-	s.Apply(EncodePut([]byte("a"), []byte("1")))
-	s.Apply(EncodePut([]byte("b"), []byte("2")))
+	s.Apply(testOwner, EncodePut([]byte("a"), []byte("1")))
+	s.Apply(testOwner, EncodePut([]byte("b"), []byte("2")))
 	two, _ := s.Snapshot()
 	f.Add(empty[:len(empty)-snapshotChecksumBytes])
 	f.Add(two[:len(two)-snapshotChecksumBytes])

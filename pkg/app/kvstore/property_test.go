@@ -120,7 +120,7 @@ func TestStoreMatchesModel(t *testing.T) {
 			if rapid.IntRange(0, 9).Draw(t, "malformed?") == 0 {
 				payload := rapid.SliceOfN(rapid.Byte(), 0, 8).Draw(t, "garbage")
 				if _, err := Decode(payload); err != nil {
-					if got := s.Apply(payload); got.Err == "" {
+					if got := s.Apply(testOwner, payload); got.Err == "" {
 						t.Fatalf("step %d: malformed payload %x gave %+v", i, payload, got)
 					}
 					continue
@@ -128,7 +128,7 @@ func TestStoreMatchesModel(t *testing.T) {
 			}
 			req := genRequest().Draw(t, "request")
 			want, wantFailure := m.apply(req)
-			got := s.Apply(req.Append(nil))
+			got := s.Apply(testOwner, req.Append(nil))
 			if wantFailure {
 				if got.Err == "" {
 					t.Fatalf("step %d: %s %q: got %+v, want a failure", i, req.Op, req.Key, got)
@@ -146,7 +146,7 @@ func TestStoreMatchesModel(t *testing.T) {
 		// Equal states give equal snapshots, whatever history led to them.
 		rebuilt, _ := New(limits)
 		for k, v := range m.data {
-			rebuilt.Apply(EncodePut([]byte(k), []byte(v)))
+			rebuilt.Apply(testOwner, EncodePut([]byte(k), []byte(v)))
 		}
 		a, _ := s.Snapshot()
 		b, _ := rebuilt.Snapshot()

@@ -50,6 +50,12 @@ func AppendResult(dst []byte, res Result) []byte {
 	return appendBytes(dst, res.Value)
 }
 
+// successResultBytes is the length of the encoding of a successful result
+// carrying value.
+func successResultBytes(value []byte) int {
+	return 2 + uvarintLen(uint64(len(value))) + len(value)
+}
+
 // EncodeResult returns the encoding of res.
 func EncodeResult(res Result) []byte { return AppendResult(nil, res) }
 

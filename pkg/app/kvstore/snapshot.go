@@ -11,14 +11,16 @@ import (
 
 // Snapshot layout:
 //
-//	magic "pompe-kv/1" | count | count x (len(key) | key | len(value) | value) | crc32c
+//	magic "pompe-kv/2" | count | count x (len(key) | key | len(value) | value) | crc32c
 //
+// Each key is the 16-byte id of the client that owns it followed by the
+// client's key (version 1 had no owner: keys were shared by all clients).
 // Lengths and the count are minimal unsigned varints, entries are in
 // strictly increasing byte order of their keys, and the trailing 4 bytes are
 // the big-endian CRC-32C (Castagnoli) of everything before them. The format
 // is canonical: equal states give equal snapshots, and Restore accepts
 // nothing else.
-const snapshotMagic = "pompe-kv/1"
+const snapshotMagic = "pompe-kv/2"
 
 const snapshotChecksumBytes = 4
 
@@ -36,7 +38,7 @@ func (s *Store) Snapshot() ([]byte, error) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	size := len(snapshotMagic) + binary.MaxVarintLen64 + 2*binary.MaxVarintLen64*len(keys) +
+	size := len(snapshotMagic) + binary.MaxVarintLen64 + (2*binary.MaxVarintLen64+len(Owner{}))*len(keys) +
 		int(s.totalBytes) + snapshotChecksumBytes
 	out := make([]byte, 0, size)
 	out = append(out, snapshotMagic...)
@@ -94,10 +96,14 @@ func parseSnapshot(snapshot []byte, limits Limits) (map[string][]byte, int64, er
 		if i > 0 && bytes.Compare(prevKey, key) >= 0 {
 			return nil, 0, fmt.Errorf("%w: entry %d: keys not in strictly increasing order", ErrBadSnapshot, i)
 		}
-		if reason := limits.checkEntry(key, value); reason != "" {
+		if len(key) < len(Owner{}) {
+			return nil, 0, fmt.Errorf("%w: entry %d: key of %d bytes has no owner", ErrBadSnapshot, i, len(key))
+		}
+		userKey := key[len(Owner{}):]
+		if reason := limits.checkEntry(userKey, value); reason != "" {
 			return nil, 0, fmt.Errorf("%w: entry %d: %s", ErrBadSnapshot, i, reason)
 		}
-		totalBytes += int64(len(key) + len(value))
+		totalBytes += int64(len(userKey) + len(value))
 		if totalBytes > limits.MaxTotalBytes {
 			return nil, 0, fmt.Errorf("%w: more than %d bytes", ErrBadSnapshot, limits.MaxTotalBytes)
 		}

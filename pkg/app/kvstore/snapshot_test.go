@@ -12,15 +12,15 @@ import (
 func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	src := newTestStore(t, Limits{})
 	for i := range 200 {
-		src.Apply(EncodePut(fmt.Appendf(nil, "key-%03d", (i*37)%200), fmt.Appendf(nil, "value-%d", i)))
+		src.Apply(testOwner, EncodePut(fmt.Appendf(nil, "key-%03d", (i*37)%200), fmt.Appendf(nil, "value-%d", i)))
 	}
-	src.Apply(EncodeDelete([]byte("key-007")))
+	src.Apply(testOwner, EncodeDelete([]byte("key-007")))
 	snap, err := src.Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
 	dst := newTestStore(t, Limits{})
-	dst.Apply(EncodePut([]byte("stale"), []byte("gone after restore")))
+	dst.Apply(testOwner, EncodePut([]byte("stale"), []byte("gone after restore")))
 	if err := dst.Restore(snap); err != nil {
 		t.Fatalf("Restore: %v", err)
 	}
@@ -31,7 +31,7 @@ func TestSnapshotRestoreRoundTrip(t *testing.T) {
 	if !bytes.Equal(snap, again) {
 		t.Fatal("snapshot of restored store differs")
 	}
-	if _, ok := dst.Get([]byte("stale")); ok {
+	if _, ok := dst.Get(testOwner, []byte("stale")); ok {
 		t.Fatal("Restore kept a key not in the snapshot")
 	}
 	if dst.Len() != 199 {
@@ -47,9 +47,9 @@ func TestSnapshotIsIndependentOfInsertionOrder(t *testing.T) {
 	a, b := newTestStore(t, Limits{}), newTestStore(t, Limits{})
 	keys := []string{"delta", "alpha", "charlie", "bravo", ""}
 	for i := range keys {
-		a.Apply(EncodePut([]byte(keys[i]), []byte(keys[i])))
+		a.Apply(testOwner, EncodePut([]byte(keys[i]), []byte(keys[i])))
 		j := len(keys) - 1 - i
-		b.Apply(EncodePut([]byte(keys[j]), []byte(keys[j])))
+		b.Apply(testOwner, EncodePut([]byte(keys[j]), []byte(keys[j])))
 	}
 	sa, _ := a.Snapshot()
 	sb, _ := b.Snapshot()
@@ -60,8 +60,8 @@ func TestSnapshotIsIndependentOfInsertionOrder(t *testing.T) {
 
 func TestRestoreRejectsBadSnapshots(t *testing.T) {
 	good := newTestStore(t, Limits{})
-	good.Apply(EncodePut([]byte("a"), []byte("1")))
-	good.Apply(EncodePut([]byte("b"), []byte("22")))
+	good.Apply(testOwner, EncodePut([]byte("a"), []byte("1")))
+	good.Apply(testOwner, EncodePut([]byte("b"), []byte("22")))
 	snap, _ := good.Snapshot()
 
 	withChecksum := func(body []byte) []byte {
@@ -74,6 +74,7 @@ func TestRestoreRejectsBadSnapshots(t *testing.T) {
 		}
 		return out
 	}
+	o := string(testOwner[:])
 	flipped := bytes.Clone(snap)
 	flipped[len(snapshotMagic)+2] ^= 1
 
@@ -83,14 +84,16 @@ func TestRestoreRejectsBadSnapshots(t *testing.T) {
 		limits Limits
 	}{
 		{"empty", nil, Limits{}},
-		{"wrong magic", withChecksum([]byte("pompe-kv/2\x00")), Limits{}},
+		{"wrong magic", withChecksum([]byte("pompe-kv/3\x00")), Limits{}},
+		{"version 1 (no owners)", withChecksum([]byte("pompe-kv/1\x00")), Limits{}},
+		{"key without owner", withChecksum(body(1, "a", "1")), Limits{}},
 		{"bad checksum", flipped, Limits{}},
 		{"truncated", snap[:len(snap)-1], Limits{}},
-		{"unsorted keys", withChecksum(body(2, "b", "1", "a", "1")), Limits{}},
-		{"duplicate keys", withChecksum(body(2, "a", "1", "a", "2")), Limits{}},
-		{"count beyond entries", withChecksum(body(3, "a", "1")), Limits{}},
-		{"huge count", withChecksum(body(1<<62, "a", "1")), Limits{}},
-		{"trailing bytes", withChecksum(append(body(1, "a", "1"), 0)), Limits{}},
+		{"unsorted keys", withChecksum(body(2, o+"b", "1", o+"a", "1")), Limits{}},
+		{"duplicate keys", withChecksum(body(2, o+"a", "1", o+"a", "2")), Limits{}},
+		{"count beyond entries", withChecksum(body(3, o+"a", "1")), Limits{}},
+		{"huge count", withChecksum(body(1<<62, o+"a", "1")), Limits{}},
+		{"trailing bytes", withChecksum(append(body(1, o+"a", "1"), 0)), Limits{}},
 		{"too many keys", snap, Limits{MaxKeys: 1}},
 		{"value too large", snap, Limits{MaxValueBytes: 1}},
 		{"too many bytes", snap, Limits{MaxTotalBytes: 4}},
@@ -98,7 +101,7 @@ func TestRestoreRejectsBadSnapshots(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestStore(t, tt.limits)
-			s.Apply(EncodePut([]byte("keep"), []byte("me")))
+			s.Apply(testOwner, EncodePut([]byte("keep"), []byte("me")))
 			before, _ := s.Snapshot()
 			if err := s.Restore(tt.snap); !errors.Is(err, ErrBadSnapshot) {
 				t.Fatalf("Restore error = %v, want ErrBadSnapshot", err)

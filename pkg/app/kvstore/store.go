@@ -13,7 +13,7 @@ type Store struct {
 
 	mu         sync.Mutex
 	data       map[string][]byte
-	totalBytes int64 // sum of len(key)+len(value) over data
+	totalBytes int64 // sum of len(key)+len(value) over data, the owner prefix not counted
 }
 
 var _ app.Application = (*Store)(nil)
@@ -30,46 +30,78 @@ func New(limits Limits) (*Store, error) {
 // Limits returns the limits in force, defaults filled in.
 func (s *Store) Limits() Limits { return s.limits }
 
-// Execute applies cmds in order and returns one encoded Result per command.
-// The height does not influence a key-value store.
-func (s *Store) Execute(height uint64, cmds []app.Command) [][]byte {
+// Owner is the client id that owns a key: every key lives in the namespace
+// of the client that wrote it, and a command reads and writes only keys of
+// the client that issued it.
+type Owner = [app.ClientIDBytes]byte
+
+// Execute applies cmds in order and returns one encoded Result per command,
+// each command in its client's key namespace. Results keep limits, as
+// app.ResultBudget decides: a get or a CAS whose result (the value it
+// reads) is refused fails, the CAS without swapping. The height does not
+// influence a key-value store.
+func (s *Store) Execute(height uint64, cmds []app.Command, limits app.ResultLimits) [][]byte {
 	results := make([][]byte, len(cmds))
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	budget := app.NewResultBudget(limits)
 	for i, cmd := range cmds {
-		results[i] = EncodeResult(s.executeLocked(cmd.Payload))
+		admit := func(value []byte) string { return budget.Admit(cmd.Batch, successResultBytes(value)) }
+		results[i] = EncodeResult(s.executeLocked(cmd.Client, cmd.Payload, admit))
 	}
 	return results
 }
 
-// Apply executes one command payload and returns its result unencoded. It
-// is what Execute does for each command.
-func (s *Store) Apply(payload []byte) Result {
+// ErrorResult encodes a failure result with reason (app.Application).
+func (s *Store) ErrorResult(reason string) []byte {
+	if len(reason) > app.MaxReasonBytes {
+		reason = reason[:app.MaxReasonBytes]
+	}
+	if reason == "" {
+		reason = "refused"
+	}
+	return EncodeResult(Result{Err: reason})
+}
+
+// Apply executes one command payload of client and returns its result
+// unencoded, without result limits. It is what Execute does for each
+// command.
+func (s *Store) Apply(client Owner, payload []byte) Result {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res := s.executeLocked(payload)
+	res := s.executeLocked(client, payload, func([]byte) string { return "" })
 	if res.Value != nil {
 		res.Value = append([]byte(nil), res.Value...)
 	}
 	return res
 }
 
-// Get reads key locally, outside consensus. The returned slice is a copy.
-func (s *Store) Get(key []byte) ([]byte, bool) {
+// Get reads client's key locally, outside consensus. The returned slice is
+// a copy.
+func (s *Store) Get(client Owner, key []byte) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v, ok := s.data[string(key)]
+	v, ok := s.data[namespaced(client, key)]
 	return append([]byte(nil), v...), ok
 }
 
-// Len returns the number of keys held.
+// Len returns the number of keys held, all clients together.
 func (s *Store) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.data)
 }
 
-func (s *Store) executeLocked(payload []byte) Result {
+// namespaced is the map key of client's key: the owner's id, then the key.
+func namespaced(client Owner, key []byte) string {
+	return string(client[:]) + string(key)
+}
+
+// executeLocked runs one command. admit decides whether a successful result
+// carrying value may be returned ("" or the reason it may not); it is asked
+// before anything changes, and only for results that carry a value (the
+// others are small and always pass).
+func (s *Store) executeLocked(client Owner, payload []byte, admit func(value []byte) string) Result {
 	req, err := Decode(payload)
 	if err != nil {
 		return Result{Err: err.Error()}
@@ -77,27 +109,36 @@ func (s *Store) executeLocked(payload []byte) Result {
 	if reason := s.limits.checkEntry(req.Key, req.Value); reason != "" {
 		return Result{Err: reason}
 	}
-	current, found := s.data[string(req.Key)]
+	key := namespaced(client, req.Key)
+	current, found := s.data[key]
 	switch req.Op {
 	case OpGet:
+		if reason := admit(current); reason != "" {
+			return Result{Err: reason}
+		}
 		return Result{Found: found, Value: current, OK: true}
 	case OpPut:
-		if reason := s.setLocked(req.Key, req.Value, current, found); reason != "" {
+		if reason := s.setLocked(key, len(req.Key), req.Value, current, found); reason != "" {
 			return Result{Found: found, Err: reason}
 		}
 		return Result{Found: found, OK: true}
 	case OpDelete:
 		if found {
-			delete(s.data, string(req.Key))
+			delete(s.data, key)
 			s.totalBytes -= int64(len(req.Key) + len(current))
 		}
 		return Result{Found: found, OK: true}
 	case OpCAS:
+		// The result carries the previous value either way: check its size
+		// before anything changes.
+		if reason := admit(current); reason != "" {
+			return Result{Err: reason}
+		}
 		matches := found != req.ExpectAbsent && (!found || string(current) == string(req.Old))
 		if !matches {
 			return Result{Found: found, Value: current}
 		}
-		if reason := s.setLocked(req.Key, req.Value, current, found); reason != "" {
+		if reason := s.setLocked(key, len(req.Key), req.Value, current, found); reason != "" {
 			return Result{Found: found, Err: reason}
 		}
 		return Result{Found: found, Value: current, OK: true}
@@ -106,14 +147,15 @@ func (s *Store) executeLocked(payload []byte) Result {
 	return Result{Err: "kvstore: unknown operation"}
 }
 
-// setLocked stores a copy of value under key unless a capacity limit
-// forbids it, in which case it returns the reason and changes nothing.
-func (s *Store) setLocked(key, value, current []byte, found bool) string {
+// setLocked stores a copy of value under the namespaced key (whose client
+// part is keyBytes long) unless a capacity limit forbids it, in which case
+// it returns the reason and changes nothing.
+func (s *Store) setLocked(key string, keyBytes int, value, current []byte, found bool) string {
 	delta := int64(len(value))
 	if found {
 		delta -= int64(len(current))
 	} else {
-		delta += int64(len(key))
+		delta += int64(keyBytes)
 		if len(s.data) >= s.limits.MaxKeys {
 			return "store is full: key limit reached"
 		}
@@ -121,7 +163,7 @@ func (s *Store) setLocked(key, value, current []byte, found bool) string {
 	if s.totalBytes+delta > s.limits.MaxTotalBytes {
 		return "store is full: byte limit reached"
 	}
-	s.data[string(key)] = append([]byte(nil), value...)
+	s.data[key] = append([]byte(nil), value...)
 	s.totalBytes += delta
 	return ""
 }

@@ -90,7 +90,7 @@ func TestStoreOperations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newTestStore(t, tt.limits)
 			for i, st := range tt.steps {
-				got := s.Apply(st.payload)
+				got := s.Apply(testOwner, st.payload)
 				if st.errHas != "" {
 					if !strings.Contains(got.Err, st.errHas) || got.OK {
 						t.Fatalf("step %d: result %+v, want failure containing %q", i, got, st.errHas)
@@ -112,7 +112,7 @@ func TestExecuteEncodesOneResultPerCommand(t *testing.T) {
 		{Seq: 2, Payload: []byte("garbage")},
 		{Seq: 3, Payload: EncodeGet([]byte("a"))},
 	}
-	results := s.Execute(7, cmds)
+	results := s.Execute(7, cmds, app.ResultLimits{})
 	if len(results) != len(cmds) {
 		t.Fatalf("got %d results for %d commands", len(results), len(cmds))
 	}
@@ -143,13 +143,13 @@ func TestNewRejectsNegativeLimits(t *testing.T) {
 
 func TestGetReturnsCopy(t *testing.T) {
 	s := newTestStore(t, Limits{})
-	s.Apply(EncodePut([]byte("k"), []byte("v")))
-	v, ok := s.Get([]byte("k"))
+	s.Apply(testOwner, EncodePut([]byte("k"), []byte("v")))
+	v, ok := s.Get(testOwner, []byte("k"))
 	if !ok || string(v) != "v" {
 		t.Fatalf("Get = %q, %v", v, ok)
 	}
 	v[0] = 'x'
-	if again, _ := s.Get([]byte("k")); string(again) != "v" {
+	if again, _ := s.Get(testOwner, []byte("k")); string(again) != "v" {
 		t.Fatalf("Get exposed internal state: %q", again)
 	}
 	if s.Len() != 1 {
