@@ -29,7 +29,9 @@ func newClientCmd() *cobra.Command {
 		Long: `client submits one command of the built-in key-value store to a running
 testnet through the client library and prints the result once f+1 replicas
 agree on it. The command is numbered from the current time, so repeated
-invocations with one key are never mistaken for duplicates.`,
+invocations with one key are never mistaken for duplicates. Every client key
+has its own key namespace: --client 1 reads and writes other keys than
+--client 0, whatever their names.`,
 		Example: `  pompe client --testnet ./tn put greeting hello
   pompe client --testnet ./tn get greeting
   pompe client --testnet ./tn --client 1 delete greeting`,

@@ -263,9 +263,14 @@ func (e *e2e) client(t *testing.T) {
 	}{
 		{[]string{"put", "greeting", "hello"}, "OK\n"},
 		{[]string{"get", "greeting"}, "hello\n"},
-		{[]string{"--client", "1", "put", "greeting", "bye"}, "OK (replaced)\n"},
-		{[]string{"get", "greeting"}, "bye\n"}, // same key as the first put: numbered apart
+		// Client 1 has its own key namespace: its greeting is another key.
+		{[]string{"--client", "1", "get", "greeting"}, "(not found)\n"},
+		{[]string{"--client", "1", "put", "greeting", "bye"}, "OK\n"},
+		{[]string{"--client", "1", "get", "greeting"}, "bye\n"},
+		{[]string{"put", "greeting", "hi"}, "OK (replaced)\n"}, // same key as the first put: numbered apart
+		{[]string{"get", "greeting"}, "hi\n"},
 		{[]string{"delete", "greeting"}, "OK\n"},
+		{[]string{"--client", "1", "get", "greeting"}, "bye\n"},
 		{[]string{"get", "greeting"}, "(not found)\n"},
 	}
 	for _, s := range steps {

@@ -17,7 +17,10 @@ import (
 
 // kvInput and kvOutput are one operation of the key-value history.
 type kvInput struct {
-	put        bool
+	put bool
+	// owner is the client whose key namespace holds key: clients with
+	// the same key name use different registers.
+	owner      int
 	key, value string
 }
 
@@ -27,13 +30,15 @@ type kvOutput struct {
 	unknown bool // the client gave up waiting: the put may or may not have happened
 }
 
-// kvModel is a register per key: a put sets it, a get must return it.
+// kvModel is a register per key of each client (every client has its own
+// key namespace): a put sets it, a get must return it.
 var kvModel = porcupine.Model{
 	Partition: func(history []porcupine.Operation) [][]porcupine.Operation {
 		byKey := map[string][]porcupine.Operation{}
 		var keys []string
 		for _, op := range history {
-			k := op.Input.(kvInput).key
+			in := op.Input.(kvInput)
+			k := fmt.Sprintf("%d/%s", in.owner, in.key)
 			if _, ok := byKey[k]; !ok {
 				keys = append(keys, k)
 			}
@@ -94,7 +99,7 @@ func kvLinearizable(t *testing.T, mode config.Mode) {
 				defer wg.Done()
 				rng := rand.New(rand.NewPCG(uint64(id), 7))
 				for n := 0; ctx.Err() == nil; n++ {
-					in := kvInput{key: fmt.Sprintf("k%d", rng.IntN(keys)), put: rng.IntN(2) == 0}
+					in := kvInput{owner: k, key: fmt.Sprintf("k%d", rng.IntN(keys)), put: rng.IntN(2) == 0}
 					payload := kvstore.EncodeGet([]byte(in.key))
 					if in.put {
 						in.value = fmt.Sprintf("c%d-%d", id, n)
