@@ -28,15 +28,17 @@ const (
 	Future       Kind = "future"        // as leader, collects and proposes a boundary far in the future
 	CollectF1    Kind = "collect-f1"    // as leader, collects only from f+1 correct replicas (and itself)
 	ReverseOrder Kind = "reverse-order" // as leader, proposes its block's batches in reverse order
+
+	Impersonate Kind = "impersonate" // baseline leader, proposes a batch made up in a client's name
 )
 
 // Kinds lists every misbehaviour.
 var Kinds = []Kind{Silent, Equivocate, DoubleVote, Garbage, TSPast, TSFuture, TSLie, ReverseTS, DelayTS,
-	Omit, Reorder, Invent, Future, CollectF1, ReverseOrder}
+	Omit, Reorder, Invent, Future, CollectF1, ReverseOrder, Impersonate}
 
 // BaselineKinds are the misbehaviours that mean something without an
 // ordering phase (hotstuff mode).
-var BaselineKinds = []Kind{Silent, Equivocate, DoubleVote, Garbage, ReverseOrder}
+var BaselineKinds = []Kind{Silent, Equivocate, DoubleVote, Garbage, ReverseOrder, Impersonate}
 
 // Parse checks a misbehaviour name.
 func Parse(s string) (Kind, error) {

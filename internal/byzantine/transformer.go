@@ -61,6 +61,7 @@ type Transformer struct {
 	corrupted int
 	lastLie   int64                       // reverse-ts: the previous timestamp handed out
 	lies      *bounded.Map[string, int64] // reverse-ts: digest -> its lie, so a repeat gets the same one
+	imp       impersonation
 }
 
 // New checks cfg and returns its Transformer.
@@ -138,6 +139,8 @@ func (t *Transformer) Out(to uint32, m *wire.Message) []*wire.Message {
 		}
 	case k.slotKind():
 		return []*wire.Message{t.corruptSlot(m)}
+	case k == Impersonate:
+		return []*wire.Message{t.impersonate(m)}
 	}
 	return []*wire.Message{m}
 }
@@ -146,10 +149,13 @@ func (t *Transformer) Out(to uint32, m *wire.Message) []*wire.Message {
 // because of it, beside what the replica itself does: doublevote votes for
 // every proposal.
 func (t *Transformer) In(from uint32, m *wire.Message) []Envelope {
-	if t.cfg.Kind != DoubleVote {
-		return nil
+	switch t.cfg.Kind {
+	case DoubleVote:
+		return t.doubleVote(m)
+	case Impersonate:
+		return t.serveForged(from, m)
 	}
-	return t.doubleVote(m)
+	return nil
 }
 
 // Envelope is a message for one replica.
@@ -166,6 +172,8 @@ func (t *Transformer) Client(to crypto.ClientID, m *wire.ClientMessage) *wire.Cl
 		return nil
 	case k.timestampKind():
 		return t.lieTimestamp(to, m)
+	case k == Impersonate:
+		t.observeVictim(to, m)
 	}
 	return m
 }

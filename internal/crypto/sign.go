@@ -14,6 +14,7 @@ const (
 	DomainTSLeaf   = "pompe/ts"
 	DomainTSRoot   = "pompe/ts-root"
 	DomainCollect  = "pompe/collect"
+	DomainBatch    = "pompe/batch" // a client's baseline batch
 )
 
 // SigningBytes is the exact byte string signed for (domain, cluster, parts):
@@ -65,3 +66,12 @@ func (s *Signer) Sign(domain string, parts ...[]byte) []byte {
 
 // Public returns the signer's public key.
 func (s *Signer) Public() PublicKey { return s.key.Public() }
+
+// VerifyClient checks a signature by a key outside the committee (a
+// client's) on (domain, cluster, parts...).
+func VerifyClient(pub PublicKey, sig []byte, domain string, cluster []byte, parts ...[]byte) bool {
+	if len(pub) != PublicKeyBytes || len(sig) != SignatureBytes {
+		return false
+	}
+	return ed25519.Verify(ed25519.PublicKey(pub), SigningBytes(domain, cluster, parts...), sig)
+}

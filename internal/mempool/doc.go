@@ -9,8 +9,10 @@
 // of its bodies are present. Like the consensus core it is deterministic and
 // does no I/O: effects go to an outbox.
 //
-// Baseline mode cannot stop a Byzantine leader from proposing a batch it
-// forged in another client's name (only Pompe's timestamp proofs carry the
-// f+1 correct ownership checks); execution still deduplicates by client id
-// and sequence number.
+// Clients sign their baseline batches (batch.Sign): a body is valid only if
+// its submitter's key signed it and every command is the submitter's
+// (batch.CheckSigned), whether it came from the client, in a proposal or
+// from a fetch. So a Byzantine leader cannot propose commands in another
+// client's name, and a body's validity depends on its bytes alone (see
+// docs/design.md, "Baseline-mode validity depends only on shared state").
 package mempool

@@ -22,10 +22,24 @@ type fakeTree struct {
 func (f *fakeTree) Block(h hotstuff.Hash) *hotstuff.Block { return f.blocks[h] }
 func (f *fakeTree) IsCommitted(h hotstuff.Hash) bool      { return f.committed[h] }
 
+// testCluster is the cluster id the test clients sign for.
+var testCluster = []byte("mempool-test")
+
 var (
-	alice = crypto.ClientID{0xa}
-	bob   = crypto.ClientID{0xb}
+	aliceKey = keyFromSeed(0xa)
+	bobKey   = keyFromSeed(0xb)
+	alice    = crypto.ClientIDOf(aliceKey.Public())
+	bob      = crypto.ClientIDOf(bobKey.Public())
+	keys     = map[crypto.ClientID]crypto.PrivateKey{alice: aliceKey, bob: bobKey}
 )
+
+func keyFromSeed(b byte) crypto.PrivateKey {
+	k, err := crypto.KeyFromSeed(bytes.Repeat([]byte{b}, crypto.SeedBytes))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}
 
 type harness struct {
 	t       *testing.T
@@ -42,6 +56,9 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	if cfg.N == 0 {
 		cfg.N = 4
 	}
+	if cfg.Cluster == nil {
+		cfg.Cluster = testCluster
+	}
 	h := &harness{t: t, out: &outbox.Outbox{}, store: storage.NewMem()}
 	g := &hotstuff.Block{Hash: hotstuff.Hash{0xff}}
 	h.genesis = g
@@ -51,13 +68,18 @@ func newHarness(t *testing.T, cfg Config) *harness {
 	return h
 }
 
-// raw builds a serialized batch of client c with n commands starting at seq.
+// raw builds a batch of client c with commands numbered seqs, signed by c.
 func raw(c crypto.ClientID, nonce uint64, seqs ...uint64) []byte {
+	return batch.Sign(unsigned(c, nonce, seqs...), keys[c], testCluster)
+}
+
+// unsigned builds a batch of client c with commands numbered seqs.
+func unsigned(c crypto.ClientID, nonce uint64, seqs ...uint64) *wire.Batch {
 	b := &wire.Batch{Submitter: append([]byte(nil), c[:]...), Nonce: nonce}
 	for _, s := range seqs {
 		b.Commands = append(b.Commands, &wire.Command{ClientId: append([]byte(nil), c[:]...), Seq: s, Payload: []byte("p")})
 	}
-	return wire.Marshal(b)
+	return b
 }
 
 func payload(ds ...batch.Digest) []byte {

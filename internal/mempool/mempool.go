@@ -28,6 +28,9 @@ type Config struct {
 	RetentionBlocks uint64 // committed bodies kept in storage (0: all)
 	RecentCommitted int    // committed digests remembered to refuse re-proposals
 	Limits          batch.Limits
+	// Cluster is the cluster id clients sign their batches for
+	// (batch.CheckSigned).
+	Cluster []byte
 }
 
 func (c *Config) setDefaults() {
@@ -87,6 +90,12 @@ type Mempool struct {
 	digests map[hotstuff.Hash][]batch.Digest // decoded payloads of uncommitted blocks
 	queue   []*hotstuff.Block                // committed, waiting for bodies
 	pruner  bodies.Pruner
+	// forged remembers digests whose fetched body fails batch.CheckSigned.
+	// It is a cache of a fact about the digest alone (the body is fixed by
+	// its digest, and the check reads only the body and the cluster id), so
+	// every replica that learns the body reaches the same verdict; one that
+	// forgot fetches and checks again.
+	forged *bounded.Set[batch.Digest]
 }
 
 // New makes a pool writing its effects to out. It remembers the digests
@@ -107,6 +116,7 @@ func newPool(cfg Config, store hotstuff.Reader, out *outbox.Outbox) *Mempool {
 		out:     out,
 		bodies:  make(map[batch.Digest]*entry),
 		recent:  bounded.NewSet[batch.Digest](cfg.RecentCommitted),
+		forged:  bounded.NewSet[batch.Digest](maxForged),
 		missing: make(map[batch.Digest]*fetchState),
 		digests: make(map[hotstuff.Hash][]batch.Digest),
 	}
@@ -129,7 +139,7 @@ func (m *Mempool) Submit(now int64, from crypto.ClientID, raw []byte) error {
 		m.out.Resend = append(m.out.Resend, outbox.Resend{Client: from, Digest: d})
 		return nil
 	}
-	b, err := batch.CheckOwned(raw, from, m.cfg.Limits)
+	b, err := m.check(raw, from)
 	if err != nil {
 		m.reject(from, d, err.Error())
 		return err
@@ -141,6 +151,23 @@ func (m *Mempool) Submit(now int64, from crypto.ClientID, raw []byte) error {
 	m.add(d, raw, b)
 	m.arrival = append(m.arrival, d)
 	return nil
+}
+
+// maxForged bounds the digests remembered as forged (32 bytes each).
+const maxForged = 1 << 14
+
+// check is the ownership rule for a body a client submits: it must be the
+// connection's client's, and signed by that client (batch.CheckSigned), so
+// that every other replica, which sees only the body, accepts it too.
+func (m *Mempool) check(raw []byte, from crypto.ClientID) (*wire.Batch, error) {
+	b, err := batch.CheckSigned(raw, m.cfg.Cluster, m.cfg.Limits)
+	if err != nil {
+		return nil, err
+	}
+	if string(b.Submitter) != string(from[:]) {
+		return nil, errors.New("batch: submitter is not the connection's client")
+	}
+	return b, nil
 }
 
 func (m *Mempool) reject(to crypto.ClientID, d batch.Digest, reason string) {
@@ -283,6 +310,9 @@ func (m *Mempool) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 		if m.recent.Has(d) {
 			return hotstuff.Invalid, fmt.Errorf("mempool: batch %s already committed", d.Short())
 		}
+		if m.forged.Has(d) {
+			return hotstuff.Invalid, fmt.Errorf("mempool: batch %s is not signed by its submitter", d.Short())
+		}
 		if !m.have(d) {
 			absent = append(absent, d)
 		}
@@ -412,8 +442,12 @@ func (m *Mempool) OnResponse(now int64, r *wire.BatchResponse) {
 		if _, wanted := m.missing[d]; !wanted {
 			continue
 		}
-		b, err := batch.Decode(raw, m.cfg.Limits)
+		b, err := batch.CheckSigned(raw, m.cfg.Cluster, m.cfg.Limits)
 		if err != nil {
+			// The digest names this body and no other: whoever proposed
+			// it proposed a forgery, and every replica will find so.
+			delete(m.missing, d)
+			m.forged.Add(d)
 			continue
 		}
 		m.add(d, raw, b)

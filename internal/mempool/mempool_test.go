@@ -40,7 +40,7 @@ func TestSubmit(t *testing.T) {
 		t.Fatalf("foreign batch: %v", err)
 	}
 	o := h.drain()
-	if got := rejections(o); len(got) != 1 || !strings.HasPrefix(got[0], "0b:") || !strings.Contains(got[0], "submitter") {
+	if got := rejections(o); len(got) != 1 || !strings.HasPrefix(got[0], bob.String()[:2]+":") || !strings.Contains(got[0], "submitter") {
 		t.Fatalf("rejections %v, want one to bob naming the submitter", got)
 	}
 	if want := batch.DigestOf(raw(alice, 2, 2)); string(o.Client[0].Msg.GetRejected().Digest) != string(want[:]) {

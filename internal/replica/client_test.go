@@ -1,6 +1,7 @@
 package replica
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/pompe-bft/pompe/internal/batch"
@@ -26,6 +27,7 @@ type testClient struct {
 	// executedFrom counts Executed replies per digest and replica.
 	executedFrom map[batch.Digest]map[uint32]int
 	ver          *tsproof.Verifier
+	key          crypto.PrivateKey // signs baseline batches
 }
 
 type pending struct {
@@ -43,8 +45,12 @@ type pending struct {
 }
 
 func (c *testCluster) newClient(tag byte) *testClient {
-	id := crypto.ClientID{tag, 0xc1}
-	k := &testClient{c: c, id: id, open: map[batch.Digest]*pending{}, ver: c.verifier,
+	key, err := crypto.KeyFromSeed(bytes.Repeat([]byte{tag, 0xc1}, crypto.SeedBytes/2))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	id := crypto.ClientIDOf(key.Public())
+	k := &testClient{c: c, id: id, key: key, open: map[batch.Digest]*pending{}, ver: c.verifier,
 		executedFrom: map[batch.Digest]map[uint32]int{}}
 	c.clients[id] = k
 	c.clientOrder = append(c.clientOrder, k)
@@ -80,7 +86,12 @@ func (k *testClient) pompe() bool { return k.c.mode == ModePompe }
 
 // start begins p's current attempt.
 func (k *testClient) start(p *pending) {
-	p.raw = wire.Marshal(&wire.Batch{Submitter: k.id[:], Attempt: p.attempt, Nonce: p.nonce, Commands: p.cmds})
+	b := &wire.Batch{Submitter: k.id[:], Attempt: p.attempt, Nonce: p.nonce, Commands: p.cmds}
+	if k.c.mode == ModePompe {
+		p.raw = wire.Marshal(b)
+	} else {
+		p.raw = batch.Sign(b, k.key, k.c.committee.Cluster())
+	}
 	p.d = batch.DigestOf(p.raw)
 	p.certs, p.acks, p.rejects, p.ts = map[uint32]*wire.TimestampCert{}, map[uint32]bool{}, map[uint32]bool{}, 0
 	p.sentAt = k.c.now

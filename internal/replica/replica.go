@@ -88,7 +88,7 @@ func New(cfg Config, store storage.Store) (*Replica, error) {
 	switch cfg.Mode {
 	case ModeBaseline, "":
 		mc := cfg.Mempool
-		mc.Self, mc.N = cfg.ID, cfg.Committee.N()
+		mc.Self, mc.N, mc.Cluster = cfg.ID, cfg.Committee.N(), cfg.Committee.Cluster()
 		if mc.RetentionBlocks == 0 {
 			mc.RetentionBlocks = cfg.Consensus.RetentionBlocks
 		}

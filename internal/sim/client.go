@@ -25,6 +25,9 @@ type simClient struct {
 	done  int
 	sent  int
 	ver   *tsproof.Verifier
+	// key and cluster sign baseline batches (batch.Sign).
+	key     crypto.PrivateKey
+	cluster []byte
 }
 
 type request struct {
@@ -86,7 +89,11 @@ func (k *simClient) newAttempt(r *request) {
 		k.c.retries++
 	}
 	b := &wire.Batch{Submitter: k.id[:], Attempt: r.attempt, Nonce: r.nonce, Commands: r.cmds}
-	r.raw = wire.Marshal(b)
+	if k.pompe() {
+		r.raw = wire.Marshal(b)
+	} else {
+		r.raw = batch.Sign(b, k.key, k.cluster)
+	}
 	r.d = batch.DigestOf(r.raw)
 	r.certs = make(map[uint32]*wire.TimestampCert)
 	r.acks = make(map[uint32]bool)

@@ -161,7 +161,7 @@ func (c *cluster) setup() error {
 		if err != nil {
 			return err
 		}
-		cl := &simClient{c: c, idx: i, id: crypto.ClientIDOf(k.Public()), open: make(map[batch.Digest]*request), ver: tsproof.NewVerifier(com, 1024)}
+		cl := &simClient{c: c, idx: i, id: crypto.ClientIDOf(k.Public()), key: k, cluster: cluster, open: make(map[batch.Digest]*request), ver: tsproof.NewVerifier(com, 1024)}
 		c.clients = append(c.clients, cl)
 		c.byClient[cl.id] = cl
 	}

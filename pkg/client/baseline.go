@@ -6,10 +6,12 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// startBaseline hands the batch to every replica (PROTOCOL.md section 5).
-// Its one attempt keeps its digest through resends.
+// startBaseline hands the batch to every replica (PROTOCOL.md section 5),
+// signed with the client's key: replicas accept a baseline body only with
+// its submitter's signature, so that no leader can propose commands in
+// this client's name. Its one attempt keeps its digest through resends.
 func (e *engine) startBaseline(fl *flight, now time.Time) {
-	raw := fl.body(e.c.id, 0)
+	raw := fl.signedBody(e.c.cfg.Key, e.c.cfg.Cluster, 0)
 	at := e.newAttempt(fl, raw)
 	at.submit = &wire.ClientMessage{Body: &wire.ClientMessage_Submit{Submit: &wire.Submit{Batch: raw}}}
 	fl.setPhase(phaseSubmitted, now)

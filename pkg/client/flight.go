@@ -103,7 +103,18 @@ func newFlight(cmds []*command, nonce uint64, id crypto.ClientID) *flight {
 
 // body serializes the batch for attempt number.
 func (fl *flight) body(id crypto.ClientID, number uint32) []byte {
-	return wire.Marshal(&wire.Batch{Submitter: id[:], Attempt: number, Nonce: fl.nonce, Commands: fl.wireCmds})
+	return wire.Marshal(fl.batch(id, number))
+}
+
+// signedBody serializes the batch for attempt number, signed with key for
+// cluster (baseline mode: replicas accept a body only with its submitter's
+// signature, see batch.CheckSigned).
+func (fl *flight) signedBody(key crypto.PrivateKey, cluster []byte, number uint32) []byte {
+	return batch.Sign(fl.batch(crypto.ClientIDOf(key.Public()), number), key, cluster)
+}
+
+func (fl *flight) batch(id crypto.ClientID, number uint32) *wire.Batch {
+	return &wire.Batch{Submitter: id[:], Attempt: number, Nonce: fl.nonce, Commands: fl.wireCmds}
 }
 
 func (fl *flight) addReplicaTS(replica uint32, ts int64) {
