@@ -147,7 +147,7 @@ func submitAll(t *testing.T, g config.Genesis, batches int) {
 	}
 	for i := 0; i < batches; i++ {
 		b := &wire.Batch{Submitter: id[:], Nonce: uint64(i), Commands: []*wire.Command{{ClientId: id[:], Seq: uint64(i + 1), Payload: []byte("x")}}}
-		m := &wire.ClientMessage{Body: &wire.ClientMessage_Submit{Submit: &wire.Submit{Batch: wire.Marshal(b)}}}
+		m := &wire.ClientMessage{Body: &wire.ClientMessage_Submit{Submit: &wire.Submit{Batch: batch.Sign(b, key, []byte(g.ClusterID))}}}
 		for _, c := range conns {
 			_ = c.Send(m)
 		}
