@@ -176,18 +176,11 @@ func (n *Node) handleReady() error {
 			res.Replies[i].Early = true
 		}
 		out.client = append(out.client, res.Replies...)
-		n.writeLog(res.Log)
-		// The log reaches the kernel before a snapshot can move replay past
-		// these heights: a killed process loses no entry it executed.
-		if err := n.execLog.Flush(); err != nil {
-			n.log.Warn("execution log flush failed", "err", err)
+		if err := n.logExecuted(res.Log, !res.Writes.Empty()); err != nil {
+			n.log.Error("execution log write failed; stopping so that no entry goes missing (a restart replays the blocks since the last snapshot and logs them again)", "err", err)
+			return err
 		}
 		if !res.Writes.Empty() {
-			// A snapshot moves replay past these heights for good: the log
-			// must be on disk before the snapshot can be.
-			if err := n.execLog.Sync(); err != nil {
-				n.log.Warn("execution log sync failed", "err", err)
-			}
 			// Snapshots need no sync: a lost one is replaced by replay.
 			if err := n.store.Apply(&res.Writes, false); err != nil {
 				return fmt.Errorf("node: storage: %w", err)
@@ -222,19 +215,36 @@ func (n *Node) handleReady() error {
 	return nil
 }
 
-// writeLog appends executed commands to the execution log, skipping heights
-// a previous run of this replica already logged (replay after a restart).
-func (n *Node) writeLog(entries []runlog.ExecEntry) {
+// logExecuted appends executed commands to the execution log, skipping
+// heights a previous run of this replica already logged (replay after a
+// restart), and hands them to the kernel; before a snapshot (snapshot
+// true) it also syncs, since a snapshot moves replay past these heights
+// for good. Any error is final for this run: the writer's first error is
+// sticky, and a log with a hole in it is worse than a replica that stops.
+// The caller stops the node before the snapshot is written, so a restart
+// replays every block whose entries may be missing and logs them again
+// (entries already in the file are skipped, a torn last line is cut).
+func (n *Node) logExecuted(entries []runlog.ExecEntry, snapshot bool) error {
 	for _, e := range entries {
 		if !after(e, n.logged) {
 			continue
 		}
 		if err := n.execLog.Write(e); err != nil {
-			n.log.Warn("execution log write failed", "err", err)
-			return
+			return fmt.Errorf("node: execution log: %w", err)
 		}
 		n.logged = e
 	}
+	// The log reaches the kernel before a snapshot can move replay past
+	// these heights: a killed process loses no entry it executed.
+	if err := n.execLog.Flush(); err != nil {
+		return fmt.Errorf("node: execution log: %w", err)
+	}
+	if snapshot {
+		if err := n.execLog.Sync(); err != nil {
+			return fmt.Errorf("node: execution log: %w", err)
+		}
+	}
+	return nil
 }
 
 // after reports whether e comes after the entry last in execution order.
