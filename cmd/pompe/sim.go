@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/pompe-bft/pompe/internal/byzantine"
 	"io"
 	"math"
 	"runtime"
@@ -14,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/pompe-bft/pompe/internal/byzantine"
 	"github.com/pompe-bft/pompe/internal/replica"
 	"github.com/pompe-bft/pompe/internal/sim"
 )
@@ -31,6 +31,12 @@ type simFlags struct {
 	duration  time.Duration
 	workers   int
 	jsonOut   bool
+
+	byzantine    string  // "fuzz": mutation fuzzing
+	mutationRate float64 // 0: chosen by seed
+	exclude      string  // mutation classes the fuzz replicas never use
+	progress     time.Duration
+	durationSet  bool
 }
 
 // simFailure is a failing seed as printed and in the JSON summary.
@@ -65,12 +71,23 @@ Faults (--faults, comma-separated): none, net (drops, duplicates, partitions),
 crash (crash-restarts), byz (f Byzantine replicas, kind chosen by seed), all,
 or a Byzantine behaviour: ` + byzantine.Names() + `
 (hotstuff mode takes only the consensus ones: silent, equivocate,
-doublevote, garbage, reverse-order).`,
+doublevote, garbage, reverse-order).
+
+--byzantine fuzz runs the mutation fuzzer instead: f replicas run the correct
+code while a seeded mutator rewrites what they send (validly re-signed), a
+Byzantine client hoards timestamps, spams retries, replays executed batches,
+floods digests and forges sequence requests, and the run is checked for
+consistency, ordering linearizability, no acknowledged batch lost, and
+liveness within ` + fmt.Sprint(sim.FuzzLivenessViews) + ` view timeouts after the fault window. The mutation
+rate and whether the fault window is lossy are chosen by seed unless
+--mutation-rate is set; --exclude names mutation classes to leave out.`,
 		Example: `  pompe sim --seeds 100
   pompe sim --seeds 500 --faults all --nodes 7 --json
-  pompe sim --seeds 1 --first-seed 4242 --faults net`,
+  pompe sim --seeds 1 --first-seed 4242 --faults net
+  pompe sim --byzantine fuzz --mode pompe -n 7 --seeds 1000 --progress 30s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			sf.durationSet = cmd.Flags().Changed("duration")
 			base, err := sf.options()
 			if err != nil {
 				return err
@@ -88,6 +105,10 @@ doublevote, garbage, reverse-order).`,
 	f.DurationVar(&sf.duration, "duration", 12*time.Second, "simulated time per seed")
 	f.IntVar(&sf.workers, "workers", runtime.GOMAXPROCS(0), "seeds run at the same time")
 	f.BoolVar(&sf.jsonOut, "json", false, "end with a one-line JSON summary on stdout")
+	f.StringVar(&sf.byzantine, "byzantine", "", "fuzz: Byzantine mutation fuzzing (replaces --faults)")
+	f.Float64Var(&sf.mutationRate, "mutation-rate", 0, "fuzz: probability that a fuzz replica mutates a message (0: chosen by seed)")
+	f.StringVar(&sf.exclude, "exclude", "", "fuzz: comma-separated mutation classes never used")
+	f.DurationVar(&sf.progress, "progress", 0, "print a progress line this often (0: only on a terminal)")
 	return cmd
 }
 
@@ -101,6 +122,23 @@ func (sf simFlags) options() (sim.Options, error) {
 		return sim.Options{}, usageError{fmt.Errorf("--mode %q: want %s or %s", sf.mode, replica.ModeBaseline, replica.ModePompe)}
 	}
 	o := sim.Options{Nodes: sf.nodes, Clients: sf.clients, Mode: mode, DurationUs: sf.duration.Microseconds()}
+	switch sf.byzantine {
+	case "":
+	case string(sim.Fuzz):
+		if sf.mutationRate < 0 || sf.mutationRate > 1 {
+			return sim.Options{}, usageError{fmt.Errorf("--mutation-rate %v: want 0..1", sf.mutationRate)}
+		}
+		ex, err := byzantine.ParseMutations(sf.exclude)
+		if err != nil {
+			return sim.Options{}, usageError{err}
+		}
+		o.FuzzRate, o.FuzzExclude = sf.mutationRate, ex
+		if !sf.durationSet {
+			o.DurationUs = 0 // the fuzz run's own shape
+		}
+	default:
+		return sim.Options{}, usageError{fmt.Errorf("--byzantine %q: want fuzz (fixed misbehaviours go in --faults)", sf.byzantine)}
+	}
 	probe := o
 	if err := probe.WithFaults(sf.faults); err != nil {
 		return sim.Options{}, usageError{err}
@@ -113,6 +151,9 @@ func (sf simFlags) seedOptions(base sim.Options, seed int64) sim.Options {
 	o := base
 	o.Seed = seed
 	_ = o.WithFaults(sf.faults) // checked by options
+	if sf.byzantine == string(sim.Fuzz) {
+		_ = o.WithFaults(string(sim.Fuzz))
+	}
 	return o
 }
 
@@ -122,7 +163,7 @@ func replayCommand(flags *pflag.FlagSet, seed int64) string {
 	parts := []string{"pompe", "sim", "--seeds", "1", "--first-seed", fmt.Sprint(seed)}
 	flags.Visit(func(f *pflag.Flag) {
 		switch f.Name {
-		case "seeds", "first-seed", "json", "workers":
+		case "seeds", "first-seed", "json", "workers", "progress":
 			return
 		}
 		parts = append(parts, "--"+f.Name, shellQuote(f.Value.String()))
@@ -141,6 +182,7 @@ func runSim(cmd *cobra.Command, sf simFlags, base sim.Options) error {
 	stdout, stderr := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	progress := isTerminal(stderr)
 	start := time.Now()
+	lastLine := start
 
 	results := make([]*sim.Result, sf.seeds)
 	var mu sync.Mutex
@@ -179,6 +221,10 @@ func runSim(cmd *cobra.Command, sf simFlags, base sim.Options) error {
 		mu.Unlock()
 		if progress {
 			fmt.Fprintf(stderr, "\r\033[K%d/%d seeds, %d failing, %.1f seeds/s", i+1, sf.seeds, len(sum.FailingSeeds), float64(i+1)/time.Since(start).Seconds())
+		} else if sf.progress > 0 && (time.Since(lastLine) >= sf.progress || i+1 == sf.seeds) {
+			lastLine = time.Now()
+			fmt.Fprintf(stderr, "progress: %d/%d seeds (last %d), %d failing, %.2f seeds/s, %s elapsed\n", i+1, sf.seeds, sf.firstSeed+int64(i),
+				len(sum.FailingSeeds), float64(i+1)/time.Since(start).Seconds(), time.Since(start).Round(time.Second))
 		}
 		if r.OK() {
 			continue

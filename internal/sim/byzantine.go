@@ -12,6 +12,9 @@ import (
 // messages (internal/byzantine, the same code real `pompe node` processes
 // run with --byzantine), driven by the cluster's seeded random source.
 func (c *cluster) misbehave(n *simNode, colluders []uint32) error {
+	if n.behavior == Fuzz {
+		return c.mutate(n)
+	}
 	t, err := byzantine.New(byzantine.Config{
 		Kind: n.behavior, Self: n.id, Key: n.key, Committee: c.committee,
 		Pompe:     c.opts.Mode == replica.ModePompe,
@@ -26,10 +29,17 @@ func (c *cluster) misbehave(n *simNode, colluders []uint32) error {
 	return nil
 }
 
-// outgoing is what a replica sends to replica to instead of m.
-func (n *simNode) outgoing(to uint32, m *wire.Message) []*wire.Message {
-	if n.byz == nil {
-		return []*wire.Message{m}
+// outgoing is what a replica sends instead of m, meant for replica to.
+func (n *simNode) outgoing(to uint32, m *wire.Message) []byzantine.Delivery {
+	switch {
+	case n.mut != nil:
+		return n.mut.Out(to, m)
+	case n.byz != nil:
+		var out []byzantine.Delivery
+		for _, alt := range n.byz.Out(to, m) {
+			out = append(out, byzantine.Delivery{To: to, Msg: alt})
+		}
+		return out
 	}
-	return n.byz.Out(to, m)
+	return []byzantine.Delivery{{To: to, Msg: m}}
 }

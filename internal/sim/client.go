@@ -254,7 +254,7 @@ func (k *simClient) onExecuted(from uint32, ex *wire.Executed) {
 	r.doneAt = k.c.s.now
 	k.done++
 	k.c.accepted = append(k.c.accepted, acceptedBatch{client: k.idx, id: k.id, firstSeq: r.firstSeq, cmds: len(r.cmds),
-		digest: d, at: p, latencyUs: r.doneAt - r.sentAt, replicaTS: r.replicaTS})
+		digest: d, at: p, latencyUs: r.doneAt - r.sentAt, sentAt: r.sentAt, doneAt: r.doneAt, replicaTS: r.replicaTS})
 	for _, ad := range r.attempts {
 		delete(k.open, ad)
 	}

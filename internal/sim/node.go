@@ -37,7 +37,8 @@ type simNode struct {
 	life     int   // incarnation; events of a dead incarnation are void
 	tickAt   int64 // earliest scheduled wake-up (0: none)
 
-	byz       *byzantine.Transformer // nil for a correct replica
+	byz       *byzantine.Transformer // a fixed misbehaviour, or nil
+	mut       *byzantine.Mutator     // a fuzz replica's mutator, or nil
 	refused   int                    // blocks refused as invalid, all incarnations
 	refusedAt int                    // the current core's count already added
 	tcs       int                    // timeout certificates adopted, all incarnations
@@ -107,6 +108,9 @@ func (n *simNode) scheduleTick(at int64) {
 func (n *simNode) deliver(from uint32, m *wire.Message) {
 	if !n.up {
 		return
+	}
+	if n.mut != nil {
+		n.mut.In(from, m)
 	}
 	if n.byz != nil {
 		for _, e := range n.byz.In(from, m) {

@@ -36,6 +36,9 @@ var baselineBehaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage}
 
 // ParseBehavior checks a behaviour name.
 func ParseBehavior(s string) (Behavior, error) {
+	if s == string(Fuzz) {
+		return Fuzz, nil
+	}
 	b, err := byzantine.Parse(s)
 	if err != nil {
 		return "", fmt.Errorf("sim: unknown Byzantine behaviour %q (known: %s)", s, joinBehaviors())
@@ -43,7 +46,7 @@ func ParseBehavior(s string) (Behavior, error) {
 	return b, nil
 }
 
-func joinBehaviors() string { return byzantine.Names() }
+func joinBehaviors() string { return byzantine.Names() + ", " + string(Fuzz) }
 
 // Options describe one simulated run. Times are simulated microseconds.
 type Options struct {
@@ -66,6 +69,17 @@ type Options struct {
 	Byzantine              []Behavior
 
 	ViewTimeoutUs int64
+
+	// Mutation fuzzing (fuzz.go): the mutation rate of Fuzz replicas (0:
+	// chosen by seed), classes they never use, Byzantine clients, and the
+	// liveness bound every correct client's batch is held to after the
+	// heal (0: no bound beyond executing by the end of the run).
+	FuzzRate         float64
+	FuzzExclude      []byzantine.Mutation
+	ByzantineClients int
+	LivenessBoundUs  int64
+	// Trace, if set, hears one line per mutation (pompe sim --trace).
+	Trace func(line string)
 }
 
 // Defaults fills unset options.
@@ -118,12 +132,14 @@ func (o *Options) WithFaults(spec string) error {
 		case "all":
 			o.DropRate, o.DupRate, o.Partitions, o.Crashes = 0.05, 0.05, 2, 2
 			o.Byzantine = []Behavior{o.rotatingBehavior()}
+		case string(Fuzz):
+			o.withFuzz()
 		default:
 			if b, err := ParseBehavior(strings.TrimSpace(part)); err == nil {
 				o.Byzantine = append(o.Byzantine, b)
 				continue
 			}
-			return fmt.Errorf("sim: unknown fault %q (none, net, crash, byz, all, or a behaviour: %s)", part, joinBehaviors())
+			return fmt.Errorf("sim: unknown fault %q (none, net, crash, byz, all, fuzz, or a behaviour: %s)", part, joinBehaviors())
 		}
 	}
 	return nil

@@ -32,6 +32,12 @@ type Result struct {
 	SimulatedUs     int64    `json:"simulated_us"`
 	MeanLatencyUs   int64    `json:"mean_latency_us"`
 	CorrectReplicas int      `json:"correct_replicas"`
+	// Fuzz runs: the mutations the fuzz replicas made, by class, the
+	// Byzantine clients' actions, and the slowest correct batch after the
+	// heal, measured from the later of its submission and the heal.
+	Mutations       map[string]int `json:"mutations,omitempty"`
+	ByzClientActs   map[string]int `json:"byzantine_client_actions,omitempty"`
+	MaxHealedWaitUs int64          `json:"max_healed_wait_us,omitempty"`
 }
 
 // OK reports a run without violations.
@@ -46,6 +52,8 @@ type acceptedBatch struct {
 	digest    batch.Digest
 	at        place
 	latencyUs int64
+	sentAt    int64
+	doneAt    int64
 }
 
 type cluster struct {
@@ -57,8 +65,13 @@ type cluster struct {
 	nodes     []*simNode
 	clients   []*simClient
 	byClient  map[crypto.ClientID]*simClient
-	blocked   [][]bool
-	healed    bool
+	// Byzantine clients of a fuzz run, and every digest some correct
+	// replica reported as executed.
+	byzClients      map[crypto.ClientID]*byzClient
+	executedDigests map[batch.Digest]bool
+	healAt          int64
+	blocked         [][]bool
+	healed          bool
 
 	violations []string
 	accepted   []acceptedBatch
@@ -82,7 +95,8 @@ func Run(opts Options) Result {
 // run executes one simulated run and hands back the cluster for inspection.
 func run(opts Options) (c *cluster, res Result) {
 	opts.Defaults()
-	c = &cluster{opts: opts, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x706f6d7065)), byClient: make(map[crypto.ClientID]*simClient)}
+	c = &cluster{opts: opts, rng: rand.New(rand.NewPCG(uint64(opts.Seed), 0x706f6d7065)), byClient: make(map[crypto.ClientID]*simClient),
+		byzClients: make(map[crypto.ClientID]*byzClient), executedDigests: make(map[batch.Digest]bool)}
 	res.Seed = opts.Seed
 	defer func() {
 		if p := recover(); p != nil {
@@ -95,6 +109,9 @@ func run(opts Options) (c *cluster, res Result) {
 	}
 	c.scheduleFaults()
 	for _, k := range c.clients {
+		k.start()
+	}
+	for _, k := range c.byzClients {
 		k.start()
 	}
 	c.s.at(opts.FaultWindowUs, c.heal)
@@ -165,6 +182,16 @@ func (c *cluster) setup() error {
 		c.clients = append(c.clients, cl)
 		c.byClient[cl.id] = cl
 	}
+	for i := 0; i < c.opts.ByzantineClients; i++ {
+		k, err := crypto.GenerateKey(c.rng0())
+		if err != nil {
+			return err
+		}
+		bk := &byzClient{c: c, idx: i, id: crypto.ClientIDOf(k.Public()), ver: tsproof.NewVerifier(com, 1024),
+			rng:     rand.New(rand.NewPCG(uint64(c.opts.Seed), 0x62797a<<8|uint64(i))),
+			batches: make(map[batch.Digest]*byzBatch), ran: make(map[string]int)}
+		c.byzClients[bk.id] = bk
+	}
 	return nil
 }
 
@@ -227,13 +254,20 @@ func (c *cluster) sendFromReplica(from *simNode, to int, m *wire.Message) {
 
 func (c *cluster) transmit(from *simNode, to uint32, m *wire.Message) {
 	for _, out := range from.outgoing(to, m) {
-		c.transmitBytes(from.id, to, wire.Marshal(out))
+		if out.To == from.id || int(out.To) >= len(c.nodes) {
+			continue
+		}
+		c.transmitLater(from.id, out.To, wire.Marshal(out.Msg), out.DelayUs)
 	}
 }
 
 // transmitBytes carries encoded bytes; the receiver decodes them as the
 // real transport does, and drops what does not decode.
-func (c *cluster) transmitBytes(from, to uint32, raw []byte) {
+func (c *cluster) transmitBytes(from, to uint32, raw []byte) { c.transmitLater(from, to, raw, 0) }
+
+// transmitLater is transmitBytes with extraUs added to the network delay
+// (a Byzantine sender holding a message back).
+func (c *cluster) transmitLater(from, to uint32, raw []byte, extraUs int64) {
 	if c.blocked[from][to] {
 		return
 	}
@@ -249,7 +283,7 @@ func (c *cluster) transmitBytes(from, to uint32, raw []byte) {
 	for i := 0; i < copies; i++ {
 		c.messages++
 		life := dst.life
-		c.s.after(c.delay(), func() {
+		c.s.after(c.delay()+extraUs, func() {
 			if dst.life != life {
 				return
 			}
@@ -263,7 +297,12 @@ func (c *cluster) transmitBytes(from, to uint32, raw []byte) {
 }
 
 func (c *cluster) sendFromClient(k *simClient, to uint32, m *wire.ClientMessage) {
-	raw := wire.Marshal(m)
+	c.sendRawFromClient(k.id, to, wire.Marshal(m))
+}
+
+// sendRawFromClient carries an encoded client message to replica to over
+// the client's authenticated channel.
+func (c *cluster) sendRawFromClient(from crypto.ClientID, to uint32, raw []byte) {
 	dst := c.nodes[to]
 	if drop, _ := c.lossy(); drop {
 		return
@@ -272,7 +311,7 @@ func (c *cluster) sendFromClient(k *simClient, to uint32, m *wire.ClientMessage)
 	c.s.after(c.delay(), func() {
 		mm, err := wire.DecodeClientMessage(raw)
 		if err == nil {
-			dst.deliverClient(k.id, mm)
+			dst.deliverClient(from, mm)
 		}
 	})
 }
@@ -282,6 +321,20 @@ func (c *cluster) sendToClient(from uint32, to crypto.ClientID, m *wire.ClientMe
 		if m = byz.Client(to, m); m == nil {
 			return
 		}
+	}
+	if mut := c.nodes[from].mut; mut != nil {
+		if m = mut.Client(to, m); m == nil {
+			return
+		}
+	}
+	if ex := m.GetExecuted(); ex != nil && c.nodes[from].correct() {
+		if d, err := batch.DigestFromBytes(ex.Digest); err == nil {
+			c.executedDigests[d] = true
+		}
+	}
+	if bk, ok := c.byzClients[to]; ok {
+		c.toByzClient(from, bk, m)
+		return
 	}
 	k, ok := c.byClient[to]
 	if !ok {
@@ -354,6 +407,7 @@ func (c *cluster) partition(side []bool, on bool) {
 // crashed replicas come back.
 func (c *cluster) heal() {
 	c.healed = true
+	c.healAt = c.s.now
 	for i := range c.blocked {
 		clear(c.blocked[i])
 	}
@@ -417,11 +471,56 @@ func (c *cluster) check() {
 	for _, k := range c.clients {
 		if len(k.open) > 0 {
 			ds := make([]string, 0, len(k.open))
-			for d := range k.open {
+			var lost []string
+			for d, r := range k.open {
+				if d != r.d {
+					continue // an earlier attempt of an open batch
+				}
 				ds = append(ds, d.Short())
+				if r.seqAt != 0 {
+					lost = append(lost, d.Short())
+				}
 			}
 			slices.Sort(ds)
-			c.violate("liveness: client %d has %d batches never executed (%v)", k.idx, len(k.open), ds)
+			slices.Sort(lost)
+			c.violate("liveness: client %d has %d batches never executed (%v)", k.idx, len(ds), ds)
+			if len(lost) > 0 {
+				c.violate("lost: client %d has %d batches sequenced (2f+1 acks) but never executed (%v)", k.idx, len(lost), lost)
+			}
+		}
+	}
+	c.checkFuzz()
+}
+
+// checkFuzz holds a run to the fuzz oracles beyond the ones every run has:
+// the liveness bound after the heal, and no batch that f+1 correct
+// replicas acked lost, whichever client sequenced it.
+func (c *cluster) checkFuzz() {
+	if bound := c.opts.LivenessBoundUs; bound > 0 {
+		late := 0
+		var worst acceptedBatch
+		for _, a := range c.accepted {
+			if a.doneAt-max(a.sentAt, c.healAt) > bound {
+				late++
+				if a.doneAt-max(a.sentAt, c.healAt) > worst.doneAt-max(worst.sentAt, c.healAt) {
+					worst = a
+				}
+			}
+		}
+		if late > 0 {
+			c.violate("liveness bound: %d batches of correct clients executed more than %dus after the later of their submission and the heal at %dus (worst: client %d batch %s sent at %dus, executed at %dus)",
+				late, bound, c.healAt, worst.client, worst.digest.Short(), worst.sentAt, worst.doneAt)
+		}
+	}
+	for _, k := range c.byzClients {
+		var lost []string
+		for _, d := range k.order {
+			if b := k.batches[d]; b.ackedAt != 0 && !c.executedDigests[d] {
+				lost = append(lost, d.Short())
+			}
+		}
+		if len(lost) > 0 {
+			c.violate("lost: %d batches of Byzantine client %d acked by f+1 correct replicas never executed (%v)", len(lost), k.idx, lost)
 		}
 	}
 }
@@ -450,6 +549,27 @@ func (c *cluster) result() Result {
 	var sum int64
 	for _, a := range c.accepted {
 		sum += a.latencyUs
+		if c.healed {
+			r.MaxHealedWaitUs = max(r.MaxHealedWaitUs, a.doneAt-max(a.sentAt, c.healAt))
+		}
+	}
+	for _, nd := range c.nodes {
+		if nd.mut != nil {
+			if r.Mutations == nil {
+				r.Mutations = make(map[string]int)
+			}
+			for k, v := range nd.mut.Counts() {
+				r.Mutations[string(k)] += v
+			}
+		}
+	}
+	for _, k := range c.byzClients {
+		if r.ByzClientActs == nil {
+			r.ByzClientActs = make(map[string]int)
+		}
+		for a, v := range k.ran {
+			r.ByzClientActs[a] += v
+		}
 	}
 	if r.Accepted > 0 {
 		r.MeanLatencyUs = sum / int64(r.Accepted)
