@@ -181,81 +181,66 @@ func (m *Mutator) In(from uint32, msg *wire.Message) { m.harvest(msg) }
 func (m *Mutator) Out(to uint32, msg *wire.Message) []Delivery {
 	m.harvest(msg)
 	honest := Delivery{To: to, Msg: msg}
-	defer m.sent.Add(honest)
+	defer m.sent.Add(honest) // after the replay choice: a replay is of an earlier message
 	if m.cfg.Rand.Float64() >= m.cfg.Rate {
 		return []Delivery{honest}
 	}
-	var options []Mutation
-	for _, k := range m.enabled {
-		if m.applies(k, msg) {
-			options = append(options, k)
-		}
-	}
-	if len(options) == 0 {
-		return []Delivery{honest}
-	}
-	k := options[m.cfg.Rand.IntN(len(options))]
-	m.counts[k]++
+	// The enabled classes in random order; the first that can change msg
+	// is the one used, so each applicable class is equally likely.
 	r := m.cfg.Rand
-	if m.cfg.Trace != nil {
-		defer func() { m.cfg.Trace(fmt.Sprintf("%s %T to %d", k, msg.Body, to)) }()
-	}
-	switch k {
-	case MutDrop:
-		return nil
-	case MutDuplicate:
-		return []Delivery{honest, honest}
-	case MutDelay:
-		honest.DelayUs = 1 + r.Int64N(MaxMutationDelayUs)
-		return []Delivery{honest}
-	case MutRedirect:
-		n := uint32(m.cfg.Committee.N())
-		other := (to + 1 + uint32(r.IntN(int(n)-1))) % n
-		if other == m.cfg.Self {
-			other = (other + 1) % n
+	order := slices.Clone(m.enabled)
+	r.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	for _, k := range order {
+		out, ok := m.apply(k, to, msg)
+		if !ok {
+			continue
 		}
-		if other == to {
-			return []Delivery{honest}
+		m.counts[k]++
+		if m.cfg.Trace != nil {
+			m.cfg.Trace(fmt.Sprintf("%s %T to %d", k, msg.Body, to))
 		}
-		return []Delivery{{To: other, Msg: msg}}
-	case MutReplay:
-		old, _ := m.sent.pick(r)
-		old.DelayUs = 0
-		return []Delivery{honest, old}
+		return out
 	}
-	alt := proto.Clone(msg).(*wire.Message)
-	if !m.rewrite(k, alt) {
-		return []Delivery{honest}
-	}
-	return []Delivery{{To: to, Msg: alt}}
+	return []Delivery{honest}
 }
 
-// applies reports whether class k can change msg. Delivery classes apply
-// to everything; rewrites need a field of their kind (and swaps a pool
-// with something in it).
-func (m *Mutator) applies(k Mutation, msg *wire.Message) bool {
+// apply tries class k on msg; false when k cannot change it.
+func (m *Mutator) apply(k Mutation, to uint32, msg *wire.Message) ([]Delivery, bool) {
+	r := m.cfg.Rand
+	honest := Delivery{To: to, Msg: msg}
 	switch k {
-	case MutDrop, MutDuplicate, MutDelay:
-		return true
+	case MutDrop:
+		return nil, true
+	case MutDuplicate:
+		return []Delivery{honest, honest}, true
+	case MutDelay:
+		honest.DelayUs = 1 + r.Int64N(MaxMutationDelayUs)
+		return []Delivery{honest}, true
 	case MutRedirect:
-		return m.cfg.Committee.N() > 2
+		// Another replica than the intended one and this one.
+		var others []uint32
+		for i := range uint32(m.cfg.Committee.N()) {
+			if i != to && i != m.cfg.Self {
+				others = append(others, i)
+			}
+		}
+		if len(others) == 0 {
+			return nil, false
+		}
+		return []Delivery{{To: others[r.IntN(len(others))], Msg: msg}}, true
 	case MutReplay:
-		return len(m.sent.items) > 0
-	case MutSwapDigest:
-		if len(m.digests.items) == 0 {
-			return false
+		old, ok := m.sent.pick(r)
+		if !ok {
+			return nil, false
 		}
-	case MutSwapParent:
-		if len(m.hashes.items) == 0 {
-			return false
-		}
-	case MutSwapQC:
-		if len(m.qcs.items) == 0 && len(m.tcs.items) == 0 {
-			return false
-		}
+		old.DelayUs = 0
+		return []Delivery{honest, old}, true
 	}
-	// A dry run on a copy: does the rewrite find a field to change?
-	return m.rewrite(k, proto.Clone(msg).(*wire.Message))
+	alt := proto.Clone(msg).(*wire.Message)
+	if !m.rewrite(k, alt) || proto.Equal(alt, msg) {
+		return nil, false
+	}
+	return []Delivery{{To: to, Msg: alt}}, true
 }
 
 // shift returns v moved by a small or a far amount in either direction,
