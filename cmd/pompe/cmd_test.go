@@ -38,6 +38,9 @@ func TestUsageErrorsExitWithTwoAndOneLine(t *testing.T) {
 		{"bad duration", []string{"local", "--duration", "-1s"}, "--duration"},
 		{"seeds", []string{"sim", "--seeds", "0"}, "--seeds 0"},
 		{"faults", []string{"sim", "--faults", "meteor"}, "meteor"},
+		{"byzantine", []string{"sim", "--byzantine", "chaos"}, `--byzantine "chaos"`},
+		{"exclude", []string{"sim", "--byzantine", "fuzz", "--exclude", "drop,bogus"}, `"bogus"`},
+		{"mutation rate", []string{"sim", "--byzantine", "fuzz", "--mutation-rate", "1.5"}, "--mutation-rate"},
 		{"correct list", []string{"check", "/nonexistent", "--correct", "0,x"}, "--correct"},
 		{"check args", []string{"check"}, "accepts 1 arg"},
 		{"testnet without out", []string{"testnet"}, "--out is required"},
@@ -122,6 +125,29 @@ func TestReplayCommandRepeatsExplicitFlags(t *testing.T) {
 	_ = fs.Parse([]string{"--faults", "it's all"})
 	if got := replayCommand(fs, 1); !strings.HasSuffix(got, `--faults 'it'\''s all'`) {
 		t.Errorf("quoting: %q", got)
+	}
+}
+
+// A fuzz run prints a progress line when asked to, and a fuzz seed's
+// replay names --byzantine fuzz and the exclusions.
+func TestSimFuzzProgressAndReplay(t *testing.T) {
+	code, out, stderr := runCLI(t, "sim", "--byzantine", "fuzz", "--mode", "hotstuff", "--seeds", "1", "--first-seed", "3",
+		"--exclude", "drop", "--progress", "1ns", "--workers", "1", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, stderr)
+	}
+	if !strings.Contains(stderr, "progress: 1/1 seeds (last 3), 0 failing") {
+		t.Errorf("no progress line in %q", stderr)
+	}
+	if code, _, stderr := runCLI(t, "sim", "--byzantine", "fuzz", "--duration", "3s"); code != exitUsage || !strings.Contains(stderr, "liveness bound") {
+		t.Errorf("a fuzz run too short for its liveness bound: exit %d, %q", code, stderr)
+	}
+	cmd := newSimCmd()
+	if err := cmd.ParseFlags([]string{"--byzantine", "fuzz", "--exclude", "drop,view-far", "--mode", "pompe", "--progress", "30s"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := replayCommand(cmd.Flags(), 9), "pompe sim --seeds 1 --first-seed 9 --byzantine fuzz --exclude drop,view-far --mode pompe"; got != want {
+		t.Errorf("replay = %q, want %q", got, want)
 	}
 }
 

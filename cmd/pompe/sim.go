@@ -135,6 +135,8 @@ func (sf simFlags) options() (sim.Options, error) {
 		o.FuzzRate, o.FuzzExclude = sf.mutationRate, ex
 		if !sf.durationSet {
 			o.DurationUs = 0 // the fuzz run's own shape
+		} else if min := int64(sim.FuzzMinDurationUs); o.DurationUs < min {
+			return sim.Options{}, usageError{fmt.Errorf("--duration %v: a fuzz run needs at least %v (fault window, then the liveness bound)", sf.duration, time.Duration(min)*time.Microsecond)}
 		}
 	default:
 		return sim.Options{}, usageError{fmt.Errorf("--byzantine %q: want fuzz (fixed misbehaviours go in --faults)", sf.byzantine)}

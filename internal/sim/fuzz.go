@@ -35,6 +35,10 @@ const (
 // microseconds: FuzzLivenessViews base view timeouts plus a client retry.
 const FuzzLivenessBoundUs = FuzzLivenessViews*fuzzViewTimeoutUs + clientRetryUs
 
+// FuzzMinDurationUs is the shortest fuzz run: the fault window, a second
+// of submissions after it, and the liveness bound to settle.
+const FuzzMinDurationUs = fuzzFaultWindowUs + 1_000_000 + FuzzLivenessBoundUs
+
 // withFuzz makes o a fuzz run: f mutating replicas (the highest ids, so
 // they lead regularly), one Byzantine client, a mutation rate and a fault
 // window (lossy or not, with a crash-restart or not) chosen by the seed,

@@ -2,6 +2,11 @@
 
 package sim
 
+import "time"
+
 // The race detector slows the single-threaded simulator about tenfold and
 // finds nothing in it; keep the seed sweep affordable under -race.
 const seedsPerCase = 12
+
+// The fuzz budget under -race: about two seeds per configuration.
+const fuzzBudgetDefault = 20 * time.Second
