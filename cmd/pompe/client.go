@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -19,6 +20,7 @@ type clientFlags struct {
 	keyFile    string
 	index      int
 	timeout    time.Duration
+	connect    time.Duration
 }
 
 func newClientCmd() *cobra.Command {
@@ -41,6 +43,7 @@ has its own key namespace: --client 1 reads and writes other keys than
 	f.StringVar(&cf.keyFile, "key", "", "client key file (default: the testnet's client key --client)")
 	f.IntVar(&cf.index, "client", 0, "index of the testnet client key to use")
 	f.DurationVar(&cf.timeout, "timeout", 30*time.Second, "give up after this long")
+	f.DurationVar(&cf.connect, "connect-timeout", 5*time.Second, "give up if too few replicas accept a connection within this long")
 	cmd.AddCommand(
 		&cobra.Command{
 			Use: "put KEY VALUE", Short: "Store VALUE under KEY", Args: cobra.ExactArgs(2),
@@ -114,9 +117,18 @@ func runKV(cmd *cobra.Command, cf clientFlags, payload []byte, show func(kvstore
 	cfg.FirstSeq = uint64(time.Now().UnixMicro())
 	ctx, cancel := context.WithTimeout(cmd.Context(), cf.timeout)
 	defer cancel()
-	c, err := client.New(ctx, cfg)
+	// A stopped cluster fails fast, naming what was tried, rather than
+	// after the whole --timeout of silence.
+	connectCtx, cancelConnect := context.WithTimeout(ctx, min(cf.connect, cf.timeout))
+	c, err := client.New(connectCtx, cfg)
+	cancelConnect()
 	if err != nil {
-		return err
+		addrs := make([]string, len(g.Replicas))
+		for i, r := range g.Replicas {
+			addrs[i] = r.ClientAddress
+		}
+		return fmt.Errorf("could not reach enough replicas within --connect-timeout %v (tried %s; are the replicas running?): %w",
+			min(cf.connect, cf.timeout), strings.Join(addrs, ", "), err)
 	}
 	defer c.Close()
 	o, err := c.Do(ctx, payload)

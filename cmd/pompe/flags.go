@@ -11,9 +11,11 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/pompe-bft/pompe/internal/byzantine"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/loadgen"
+	"github.com/pompe-bft/pompe/internal/replica"
 )
 
 // Flag validation lives here, in one place for every command: the root
@@ -89,6 +91,10 @@ var flagRules = map[string][]flagRule{
 	"client": {
 		{"client", atLeast(0)},
 		{"timeout", positiveDuration},
+		{"connect-timeout", positiveDuration},
+	},
+	"node": {
+		{"home", required},
 	},
 	"check": {
 		{"max-examples", atLeast(0)},
@@ -109,6 +115,30 @@ var flagRules = map[string][]flagRule{
 var crossFlagRules = map[string][]func(fs *pflag.FlagSet) error{
 	"testnet": {testnetPortRoom},
 	"bench":   {exclusive("inflight", "rate", "--inflight (closed loop) and --rate (open loop) exclude each other")},
+	"sim":     {simFaultsForMode},
+}
+
+// simFaultsForMode refuses a Byzantine behaviour the chosen mode ignores:
+// hotstuff mode has no ordering phase, so a timestamp or slot misbehaviour
+// would silently test nothing.
+func simFaultsForMode(fs *pflag.FlagSet) error {
+	mode, _ := fs.GetString("mode")
+	faults, _ := fs.GetString("faults")
+	if replica.Mode(mode) != replica.ModeBaseline {
+		return nil
+	}
+	var takes []string
+	for _, k := range byzantine.BaselineKinds {
+		takes = append(takes, string(k))
+	}
+	for _, part := range strings.Split(faults, ",") {
+		k, err := byzantine.Parse(strings.TrimSpace(part))
+		if err == nil && !k.Baseline() {
+			return fmt.Errorf("--faults %s: --mode %s has no ordering phase and ignores %q; it takes %s, or use --mode %s",
+				faults, mode, k, strings.Join(takes, ", "), replica.ModePompe)
+		}
+	}
+	return nil
 }
 
 // exclusive refuses two flags set together.
@@ -140,7 +170,16 @@ func requiredBecause(why string) func(*pflag.FlagSet, string) string {
 func validateFlags(cmd *cobra.Command) error {
 	fs := cmd.Flags()
 	var errs []error
+	ruled := map[string]bool{}
+	for c := cmd; c != nil; c = c.Parent() {
+		for _, r := range flagRules[commandKey(c)] {
+			ruled[r.flag] = true
+		}
+	}
 	fs.VisitAll(func(f *pflag.Flag) {
+		if ruled[f.Name] {
+			return // its own rule says what it wants
+		}
 		var ds []time.Duration
 		switch f.Value.Type() {
 		case "duration":

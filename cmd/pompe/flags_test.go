@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pompe-bft/pompe/internal/testnet"
 )
 
 // TestReplicaCountRule: every command that sizes a cluster refuses an n
@@ -71,7 +73,8 @@ func TestFlagRulesRefuseBadValues(t *testing.T) {
 		{"testnet ports overlap", []string{"testnet", "--out", "x", "--base-peer-port", "30000", "--base-client-port", "30002"}, "overlap"},
 		{"local payload", []string{"local", "--payload", "10"}, "--payload 10: want"},
 		{"local ready timeout", []string{"local", "--ready-timeout", "0s"}, "--ready-timeout 0s: want a positive duration"},
-		{"local negative stop grace", []string{"local", "--stop-grace", "-1s"}, "--stop-grace -1s"},
+		{"local negative stop grace", []string{"local", "--stop-grace", "-1s"}, "--stop-grace -1s: want a positive duration"},
+		{"negative duration without a rule", []string{"cluster", "bench", "--inventory", "x", "--duration", "-2s"}, "--duration -2s: want a duration that is not negative"},
 		{"local negative clients", []string{"local", "--clients", "-1"}, "--clients -1"},
 		{"local negative rate", []string{"local", "--rate", "-5"}, "--rate -5"},
 		{"client timeout", []string{"client", "--testnet", "x", "--timeout", "0s", "get", "k"}, "--timeout 0s"},
@@ -82,6 +85,11 @@ func TestFlagRulesRefuseBadValues(t *testing.T) {
 		{"sim seeds", []string{"sim", "--seeds", "0"}, "--seeds 0: want 1.."},
 		{"sim duration", []string{"sim", "--duration", "500ms"}, "--duration 500ms: want at least 1s"},
 		{"report negative delta", []string{"report", "x", "--fairness-delta", "-1ms"}, "--fairness-delta"},
+		{"sim fault the mode ignores", []string{"sim", "--faults", "net,tslie"}, `--mode hotstuff has no ordering phase and ignores "tslie"`},
+		{"client connect timeout", []string{"client", "--testnet", "x", "--connect-timeout", "0s", "get", "k"}, "--connect-timeout 0s"},
+		{"node without home", []string{"node"}, "--home is required"},
+		{"node on a missing home", []string{"node", "--home", "/nonexistent/home"}, "does not exist; a home is one replica's directory"},
+		{"k8s-home without replica", []string{"testnet", "k8s-home", "--from", "x", "--home", "y"}, "--replica -1: want at least 0"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, tc.args...)
@@ -141,5 +149,40 @@ func TestUnknownVerbsAreRefused(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, exitUsage, tc.want)
 			}
 		})
+	}
+}
+
+// TestNodeOnATestnetDirectory: --home at a testnet's directory says which
+// home to use instead.
+func TestNodeOnATestnetDirectory(t *testing.T) {
+	tn := filepath.Join(t.TempDir(), "tn")
+	if code, _, stderr := runCLI(t, "testnet", "--free-ports", "--out", tn); code != exitOK {
+		t.Fatalf("testnet: exit %d: %s", code, stderr)
+	}
+	code, _, stderr := runCLI(t, "node", "--home", tn)
+	if code != exitUsage || !strings.Contains(stderr, "is a testnet's directory") || !strings.Contains(stderr, "--home "+filepath.Join(tn, "node0")) {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestClientAgainstAStoppedCluster fails after --connect-timeout, naming
+// every address it tried, instead of waiting out --timeout in silence.
+func TestClientAgainstAStoppedCluster(t *testing.T) {
+	tn := filepath.Join(t.TempDir(), "tn")
+	if code, _, stderr := runCLI(t, "testnet", "--free-ports", "--out", tn); code != exitOK {
+		t.Fatalf("testnet: exit %d: %s", code, stderr)
+	}
+	ci, err := testnet.LoadClusterInfo(tn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := runCLI(t, "client", "--testnet", tn, "--connect-timeout", "1s", "put", "k", "v")
+	if code != exitFailure || !strings.Contains(stderr, "could not reach enough replicas within --connect-timeout 1s") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	for _, r := range ci.Genesis.Replicas {
+		if !strings.Contains(stderr, r.ClientAddress) {
+			t.Errorf("stderr %q does not name %s", stderr, r.ClientAddress)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pompe-bft/pompe/internal/byzantine"
+	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/node"
 )
@@ -30,9 +32,6 @@ on SIGINT or SIGTERM and exits non-zero if it cannot start or has to stop.`,
 		Example: `  pompe node --home ./tn/node0`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if home == "" {
-				return usageError{fmt.Errorf("--home is required")}
-			}
 			opts := node.Options{FaultControl: faultControl}
 			if byz != "" {
 				k, err := byzantine.Parse(byz)
@@ -80,6 +79,9 @@ func parseClientID(s string) (crypto.ClientID, error) {
 
 func runNode(ctx context.Context, home string, opts node.Options) error {
 	n, err := node.Open(home, opts)
+	if errors.Is(err, config.ErrNotAHome) {
+		return usageError{fmt.Errorf("--home %w", err)}
+	}
 	if err != nil {
 		return err
 	}

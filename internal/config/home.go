@@ -37,6 +37,38 @@ func PathsOf(home string) Paths {
 	}
 }
 
+// ErrNotAHome is wrapped by CheckHome's errors.
+var ErrNotAHome = errors.New("not a replica home")
+
+// homeHelp says what a home is and how to make one.
+const homeHelp = "a home is one replica's directory, holding config/config.toml, config/genesis.toml and " +
+	"config/node_key.toml (and its store under data/); 'pompe testnet --out DIR' makes one per replica, DIR/node0, DIR/node1, ..."
+
+// CheckHome tells a directory that is not a replica's home apart from a
+// home with a broken file, so that a wrong --home gets an explanation
+// rather than a missing genesis.toml: it refuses a path that does not
+// exist, is not a directory, is a testnet's directory, or has no config/
+// directory. The files themselves are checked when they are read.
+func CheckHome(home string) error {
+	st, err := os.Stat(home)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return fmt.Errorf("%w: %s does not exist; %s", ErrNotAHome, home, homeHelp)
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return fmt.Errorf("%w: %s is a file; %s", ErrNotAHome, home, homeHelp)
+	}
+	if _, err := os.Stat(PathsOf(filepath.Join(home, "node0")).Genesis); err == nil {
+		return fmt.Errorf("%w: %s is a testnet's directory, which holds the homes of all its replicas; "+
+			"start each replica on its own home: --home %s", ErrNotAHome, home, filepath.Join(home, "node0"))
+	}
+	if st, err := os.Stat(filepath.Join(home, ConfigDirName)); err != nil || !st.IsDir() {
+		return fmt.Errorf("%w: %s has no %s directory; %s", ErrNotAHome, home, ConfigDirName, homeHelp)
+	}
+	return nil
+}
+
 // Home is a loaded, checked replica home directory.
 type Home struct {
 	Paths   Paths
@@ -63,6 +95,9 @@ func (h *Home) Committee() (*crypto.Committee, error) { return h.Genesis.Committ
 // Load reads and cross-checks a home directory. Every error names the file
 // at fault.
 func Load(home string) (*Home, error) {
+	if err := CheckHome(home); err != nil {
+		return nil, err
+	}
 	p := PathsOf(home)
 	g, err := ReadGenesis(p.Genesis)
 	if err != nil {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -211,4 +212,46 @@ func replaceInFile(t *testing.T, path, old, new string) {
 		t.Fatalf("%s does not contain %q", path, old)
 	}
 	writeFile(t, path, strings.Replace(string(data), old, new, 1))
+}
+
+// TestCheckHomeExplains: paths that are no home are told apart from a home
+// with a broken file, each with what a home is.
+func TestCheckHomeExplains(t *testing.T) {
+	dir := t.TempDir()
+	home, _ := writeTestHome(t, 4, 0, nil)
+	testnetDir := filepath.Join(dir, "tn")
+	if err := os.MkdirAll(testnetDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(home, filepath.Join(testnetDir, "node0")); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "file")
+	os.WriteFile(file, nil, 0o644)
+	empty := filepath.Join(dir, "empty")
+	os.Mkdir(empty, 0o755)
+	for _, tc := range []struct {
+		name, home string
+		want       []string
+	}{
+		{"missing", filepath.Join(dir, "nope"), []string{"does not exist", "pompe testnet --out DIR"}},
+		{"file", file, []string{"is a file", "config/genesis.toml"}},
+		{"testnet directory", testnetDir, []string{"is a testnet's directory", "--home " + filepath.Join(testnetDir, "node0")}},
+		{"no config dir", empty, []string{"has no config directory", "pompe testnet --out DIR"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.home)
+			if !errors.Is(err, ErrNotAHome) {
+				t.Fatalf("Load: %v, want ErrNotAHome", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+	if _, err := Load(filepath.Join(testnetDir, "node0")); err != nil {
+		t.Fatalf("the real home: %v", err)
+	}
 }
