@@ -15,7 +15,9 @@ import (
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/loadgen"
+	"github.com/pompe-bft/pompe/internal/local"
 	"github.com/pompe-bft/pompe/internal/replica"
+	"github.com/pompe-bft/pompe/internal/testnet"
 )
 
 // Flag validation lives here, in one place for every command: the root
@@ -45,13 +47,15 @@ var flagRules = map[string][]flagRule{
 	"testnet": {
 		{"out", required},
 		{"nodes", replicaCount},
-		{"clients", atLeast(0)},
+		{"nodes", between(1, testnet.MaxReplicas)},
+		{"clients", between(0, testnet.MaxClients)},
 		{"base-peer-port", portNumber},
 		{"base-client-port", portNumber},
 	},
 	"local": {
 		{"nodes", replicaCount},
-		{"clients", atLeast(0)},
+		{"nodes", between(1, local.MaxNodes)},
+		{"clients", between(0, local.MaxClients)},
 		{"batch", atLeast(1)},
 		{"payload", payloadBytes},
 		{"inflight", atLeast(1)},
@@ -63,7 +67,8 @@ var flagRules = map[string][]flagRule{
 	"soak": {
 		{"out", requiredBecause("the soak writes its verdict, samples and charts there")},
 		{"nodes", replicaCount},
-		{"clients", atLeast(1)},
+		{"nodes", between(1, local.MaxNodes)},
+		{"clients", between(1, local.MaxClients)},
 		{"batch", atLeast(1)},
 		{"inflight", atLeast(1)},
 		{"rate", nonNegativeFloat},
