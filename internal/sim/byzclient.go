@@ -36,6 +36,7 @@ type byzClient struct {
 	seq   uint64
 	nonce uint64
 	ver   *tsproof.Verifier
+	key   crypto.PrivateKey // signs baseline batches (batch.Sign), as a correct client does
 
 	batches map[batch.Digest]*byzBatch
 	order   []batch.Digest // insertion order, for the bound
@@ -169,7 +170,15 @@ func (k *byzClient) commands(n int) []*wire.Command {
 
 func (k *byzClient) newBatch(cmds []*wire.Command, attempt uint32) *byzBatch {
 	k.nonce++
-	raw := wire.Marshal(&wire.Batch{Submitter: k.id[:], Attempt: attempt, Nonce: k.nonce, Commands: cmds})
+	wb := &wire.Batch{Submitter: k.id[:], Attempt: attempt, Nonce: k.nonce, Commands: cmds}
+	var raw []byte
+	if k.pompe() {
+		raw = wire.Marshal(wb)
+	} else {
+		// Signed with its own key: only the protocol's checks (every
+		// command its own) can refuse an impersonating batch.
+		raw = batch.Sign(wb, k.key, k.c.committee.Cluster())
+	}
 	b := &byzBatch{raw: raw, d: batch.DigestOf(raw), certs: make(map[uint32]*wire.TimestampCert), acks: make(map[uint32]int64)}
 	k.batches[b.d] = b
 	k.order = append(k.order, b.d)

@@ -187,7 +187,7 @@ func (c *cluster) setup() error {
 		if err != nil {
 			return err
 		}
-		bk := &byzClient{c: c, idx: i, id: crypto.ClientIDOf(k.Public()), ver: tsproof.NewVerifier(com, 1024),
+		bk := &byzClient{c: c, idx: i, id: crypto.ClientIDOf(k.Public()), key: k, ver: tsproof.NewVerifier(com, 1024),
 			rng:     rand.New(rand.NewPCG(uint64(c.opts.Seed), 0x62797a<<8|uint64(i))),
 			batches: make(map[batch.Digest]*byzBatch), ran: make(map[string]int)}
 		c.byzClients[bk.id] = bk
