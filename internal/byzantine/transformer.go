@@ -62,6 +62,9 @@ type Transformer struct {
 	lastLie   int64                       // reverse-ts: the previous timestamp handed out
 	lies      *bounded.Map[string, int64] // reverse-ts: digest -> its lie, so a repeat gets the same one
 	imp       impersonation
+
+	chain  [][]byte               // poison-reply: digests of recent slots
+	proven []*wire.SequencedBatch // proof-flood: proven batches seen
 }
 
 // New checks cfg and returns its Transformer.
@@ -76,7 +79,7 @@ func New(cfg Config) (*Transformer, error) {
 	if int(cfg.Self) >= n {
 		return nil, fmt.Errorf("byzantine: replica %d outside a committee of %d", cfg.Self, n)
 	}
-	if cfg.Kind == DoubleVote && cfg.Leader == nil {
+	if (cfg.Kind == DoubleVote || cfg.Kind == FarCollect) && cfg.Leader == nil {
 		return nil, errors.New("byzantine: doublevote needs the leader schedule")
 	}
 	if cfg.Kind == Garbage && cfg.Rand == nil {
@@ -141,6 +144,8 @@ func (t *Transformer) Out(to uint32, m *wire.Message) []*wire.Message {
 		return []*wire.Message{t.corruptSlot(m)}
 	case k == Impersonate:
 		return []*wire.Message{t.impersonate(m)}
+	case k == PoisonReply || k == ProofFlood:
+		return []*wire.Message{t.orderingOut(m)}
 	}
 	return []*wire.Message{m}
 }
@@ -154,6 +159,8 @@ func (t *Transformer) In(from uint32, m *wire.Message) []Envelope {
 		return t.doubleVote(m)
 	case Impersonate:
 		return t.serveForged(from, m)
+	case FarCollect, PoisonReply, ProofFlood:
+		return t.orderingIn(from, m)
 	}
 	return nil
 }

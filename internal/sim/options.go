@@ -29,7 +29,8 @@ const (
 )
 
 // Behaviors lists the behaviours that "byz" rotates through in Pompe mode.
-var Behaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage, TSLie, Omit, Reorder, Invent, Future}
+var Behaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage, TSLie, Omit, Reorder, Invent, Future,
+	byzantine.FarCollect, byzantine.PoisonReply, byzantine.ProofFlood}
 
 // baselineBehaviors are the behaviours that mean something in baseline mode.
 var baselineBehaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage}

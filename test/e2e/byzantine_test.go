@@ -37,6 +37,12 @@ func TestByzantineProcesses(t *testing.T) {
 		{config.ModeHotStuff, 4, byzantine.Equivocate, 0},
 		{config.ModeHotStuff, 4, byzantine.ReverseOrder, 0},
 		{config.ModePompe, 7, byzantine.CollectF1, 2},
+		// Attacks that once stopped Pompe mode for good (issue: a single
+		// Byzantine replica must never stop the cluster).
+		{config.ModePompe, 4, byzantine.FarCollect, 0},
+		{config.ModePompe, 4, byzantine.PoisonReply, 0},
+		{config.ModePompe, 4, byzantine.ProofFlood, 0},
+		{config.ModePompe, 7, byzantine.FarCollect, 2},
 	}
 	for _, tc := range cases {
 		name := string(tc.mode) + "/" + string(tc.kind)
@@ -72,6 +78,9 @@ func TestByzantineProcesses(t *testing.T) {
 				rep.Executed, rep.ExecutedPerS, rep.ExecLatencyMs.P50, rep.Retries, rep.CheckedCommands, rep.Check.Replicas)
 			if rep.Executed == 0 {
 				t.Error("no progress: nothing executed")
+			}
+			if executed, late := lateProgress(t, filepath.Join(out, "run"), load); late == 0 {
+				t.Errorf("progress stopped: %d commands executed, none in the last third of the load", executed)
 			}
 			if rep.ConsistencyViolations != 0 || rep.OrderingViolations != 0 {
 				t.Errorf("consistency violations %d, ordering violations %d: %+v", rep.ConsistencyViolations, rep.OrderingViolations, rep.Check.Examples)
