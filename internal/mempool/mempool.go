@@ -188,12 +188,22 @@ func (m *Mempool) Pending() bool { return len(m.bodies) > 0 || len(m.queue) > 0 
 // Carries reports whether a payload names any batch.
 func (m *Mempool) Carries(payload []byte) bool { return len(payload) > 0 }
 
-// chainDigests returns the digests in the uncommitted ancestors of h.
+// DupWindowBlocks is how far back "already in the chain" looks: a block may
+// not name a digest that the block it extends or any of that block's
+// DupWindowBlocks-1 nearest ancestors names. The search reads only the chain,
+// committed or not, so every correct replica reaches the same verdict
+// whatever it committed, pruned or forgot in a restart (the same rule as
+// ordering.DupWindowBlocks). A digest proposed again further back is valid
+// and its commands are skipped by execution's deterministic dedup.
+const DupWindowBlocks = 64
+
+// chainDigests returns the digests of the block h and its ancestors,
+// DupWindowBlocks blocks in all.
 func (m *Mempool) chainDigests(h hotstuff.Hash) map[batch.Digest]struct{} {
 	set := make(map[batch.Digest]struct{})
-	for m.tree != nil && !m.tree.IsCommitted(h) {
+	for i := 0; m.tree != nil && i < DupWindowBlocks; i++ {
 		b := m.tree.Block(h)
-		if b == nil {
+		if b == nil || b.Height == 0 {
 			break
 		}
 		for _, d := range m.payloadDigests(b) {
@@ -306,9 +316,6 @@ func (m *Mempool) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdi
 		seen[d] = struct{}{}
 		if _, dup := inChain[d]; dup {
 			return hotstuff.Invalid, fmt.Errorf("mempool: batch %s already in chain", d.Short())
-		}
-		if m.recent.Has(d) {
-			return hotstuff.Invalid, fmt.Errorf("mempool: batch %s already committed", d.Short())
 		}
 		if m.forged.Has(d) {
 			return hotstuff.Invalid, fmt.Errorf("mempool: batch %s is not signed by its submitter", d.Short())
@@ -487,7 +494,7 @@ func (m *Mempool) drainCommitted() {
 			bodies.Committed(&m.out.Writes, b.Height, d)
 			m.remember(d)
 		}
-		delete(m.digests, b.Hash)
+		// Committed payloads stay decoded: the duplicate window reads them.
 		if len(m.digests) > maxDecodedPayloads {
 			clear(m.digests) // a cache: abandoned forks must not pile up
 		}

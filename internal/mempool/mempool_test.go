@@ -162,7 +162,7 @@ func TestValidate(t *testing.T) {
 		{"fresh", payload(d2), hotstuff.Valid, ""},
 		{"twice in block", payload(d2, d2), hotstuff.Invalid, "twice in block"},
 		{"already in chain", payload(d2, d1), hotstuff.Invalid, "already in chain"},
-		{"already committed", payload(dc), hotstuff.Invalid, "already committed"},
+		{"committed ancestor", payload(dc), hotstuff.Invalid, "already in chain"},
 		{"too many", payload(d2, batch.Digest{1}, batch.Digest{2}, batch.Digest{3}), hotstuff.Invalid, "exceeds block limit 3"},
 		{"garbage payload", []byte{0xff, 0xff}, hotstuff.Invalid, "payload"},
 		{"short digest", wire.Marshal(&wire.BaselinePayload{Digests: [][]byte{{1, 2}}}), hotstuff.Invalid, "digest is 2 bytes"},
@@ -444,5 +444,35 @@ func TestString(t *testing.T) {
 	}
 	if !h.m.Carries([]byte{1}) || h.m.Carries(nil) {
 		t.Fatal("Carries")
+	}
+}
+
+// TestDuplicateVerdictIgnoresCaches: whether a proposal names a digest that
+// is already in the chain is decided from the chain alone, so a replica that
+// restarted (its memory of committed digests gone) reaches the same verdict
+// as one that remembers; beyond the window the digest is valid everywhere.
+func TestDuplicateVerdictIgnoresCaches(t *testing.T) {
+	h := newHarness(t, Config{Self: 0})
+	dc := h.submit(1, bob, raw(bob, 1, 1))
+	committed := h.block(h.genesis, 1, payload(dc))
+	h.commit(committed)
+	h.drain()
+	restarted := newPool(h.m.cfg, h.store, &outbox.Outbox{}) // no memory of what committed
+	restarted.SetTree(h.tree)
+	again := h.block(committed, 1, payload(dc))
+	for name, m := range map[string]*Mempool{"running": h.m, "restarted": restarted} {
+		if v, err := m.Validate(10, again, committed); v != hotstuff.Invalid {
+			t.Errorf("%s replica: %v (%v) for a block naming its committed parent's digest, want invalid", name, v, err)
+		}
+	}
+	parent := committed
+	for i := 0; i < DupWindowBlocks; i++ {
+		parent = h.block(parent, uint32(i%4), nil)
+	}
+	far := h.block(parent, 1, payload(dc))
+	for name, m := range map[string]*Mempool{"running": h.m, "restarted": restarted} {
+		if v, err := m.Validate(10, far, parent); v == hotstuff.Invalid {
+			t.Errorf("%s replica: invalid (%v) for a digest last named beyond the window", name, err)
+		}
 	}
 }

@@ -425,3 +425,18 @@ func TestUnsequencedBodiesAreBoundedPerClient(t *testing.T) {
 		t.Fatalf("after expiry: %s", reason)
 	}
 }
+
+// TestNoSecondTimestampForABlockedDigest: a replica does not hand out a new
+// timestamp for a digest a block holds, also after a restart emptied its
+// memory of committed digests (the first step of the poisoned-reply attack:
+// fresh timestamps for a committed batch).
+func TestNoSecondTimestampForABlockedDigest(t *testing.T) {
+	s := newChainScene(t)
+	h := s.h
+	for _, i := range []int{0, 3} { // 3 restarted after the commit
+		got := h.stepClient(i, h.clientID(0), &wire.ClientMessage{Body: &wire.ClientMessage_TimestampRequest{TimestampRequest: &wire.TimestampRequest{Batch: s.raw}}})
+		if len(got) != 1 || got[0].GetRejected() == nil {
+			t.Fatalf("replica %d answered %v to a timestamp request for a committed digest, want a refusal", i, got)
+		}
+	}
+}

@@ -32,8 +32,8 @@ func (o *Orderer) onTimestampRequest(from crypto.ClientID, r *wire.TimestampRequ
 	if _, ok := o.sequenced[d]; ok {
 		return nil
 	}
-	if o.recent.Has(d) {
-		o.reject(from, d[:], "batch already committed")
+	if o.recent.Has(d) || o.bodyStored(d) {
+		o.reject(from, d[:], "batch already in a block")
 		return nil
 	}
 	if _, err := batch.CheckOwned(r.Batch, from, o.cfg.Limits); err != nil {
@@ -130,4 +130,15 @@ func (o *Orderer) storeBody(d batch.Digest, raw []byte) {
 	}
 	bodies.Put(&o.out.Writes, d, raw)
 	o.stored.Add(d)
+}
+
+// bodyStored reports whether d's body is stored, which happens only once a
+// block holding d passed validation here (and survives restarts, unlike
+// recent).
+func (o *Orderer) bodyStored(d batch.Digest) bool {
+	if o.stored.Has(d) {
+		return true
+	}
+	_, err := bodies.Get(o.store, d)
+	return err == nil
 }
