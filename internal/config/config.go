@@ -61,7 +61,7 @@ type P2PConfig struct {
 	ClientInboundBytes     int      `toml:"client_inbound_bytes" doc:"Bytes of client messages received and not yet handled; at the bound, client connections stop being read until the replica catches up."`
 	ClientInboundShare     int      `toml:"client_inbound_share" doc:"Of client_inbound_bytes, what one source IP may hold; beyond it only that source's connections wait."`
 	PeerInboundBytes       int      `toml:"peer_inbound_bytes" doc:"Bytes of replica messages received and not yet handled; each replica may hold an equal share."`
-	BadProofLimit          int      `toml:"bad_proof_limit" doc:"Bad sequence proofs from one source IP within bad_proof_window that disconnect its client and refuse the IP for a while (1 s, doubling per offence up to a minute)."`
+	BadProofLimit          int      `toml:"bad_proof_limit" doc:"Offences from one source IP within bad_proof_window (bad sequence proofs; connections ended by a malformed, oversized or unfinished frame) that disconnect its client and refuse the IP for a while (1 s, doubling per offence up to a minute)."`
 	BadProofWindow         Duration `toml:"bad_proof_window" doc:"Window over which bad_proof_limit counts."`
 }
 

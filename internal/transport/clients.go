@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"time"
@@ -24,6 +25,7 @@ type clientConn struct {
 
 // Errors that end a client connection on the replica's decision.
 var (
+	errMalformed  = errors.New("transport: malformed frame")
 	errSlowClient = errors.New("transport: client does not read its replies (send queue full)")
 	errBadProofs  = errors.New("transport: client sent too many bad proofs")
 )
@@ -128,7 +130,7 @@ func (t *Transport) serveClient(raw net.Conn, release func()) {
 		m, err := wire.DecodeClientMessage(body)
 		if err != nil {
 			release()
-			return err
+			return fmt.Errorf("%w: %w", errMalformed, err)
 		}
 		select {
 		case t.clientInbound <- ClientInbound{Client: cc.id, Msg: m, release: release, conn: cc}:
@@ -151,6 +153,12 @@ func (t *Transport) serveClient(raw net.Conn, release func()) {
 		t.closedConns[closedIdle].Add(1)
 	case errors.Is(err, errFrameTimeout):
 		t.closedConns[closedFrameTimeout].Add(1)
+	}
+	if errors.Is(err, errMalformed) || errors.Is(err, wire.ErrFrameTooLarge) || errors.Is(err, errFrameTimeout) {
+		// Each violation closes its connection; a source that keeps
+		// reconnecting to commit them is refused for a while, so that it
+		// cannot make the replica run a TLS handshake per violation.
+		t.misbehaved(src, cc.id)
 	}
 	reason.set(err)
 	close(stop)
@@ -203,11 +211,9 @@ func (t *Transport) ReportBadProof(m ClientInbound) {
 	if cc == nil {
 		return
 	}
-	now := time.Now()
-	if !t.badProofs.add(cc.src.ip, now) {
+	if !t.misbehaved(cc.src, cc.id) {
 		return
 	}
-	d := t.penalties.punish(cc.src.ip, now)
 	t.mu.Lock()
 	conns := append([]*clientConn(nil), t.clients[cc.id]...)
 	t.mu.Unlock()
@@ -217,8 +223,21 @@ func (t *Transport) ReportBadProof(m ClientInbound) {
 	for _, c := range conns {
 		t.closeClient(c, closedBadProofs, errBadProofs)
 	}
-	t.rlog.Log(slog.LevelWarn, cc.src.limitKey("bad proofs"), "client disconnected for bad proofs",
-		"client", cc.id, "remote", cc.raw.RemoteAddr().String(), "refused_for", d)
+}
+
+// misbehaved records an offence (a bad proof, a malformed or oversized
+// frame, a frame left unfinished) by a client from src, and boxes src once
+// it reaches BadProofLimit within BadProofWindow. It reports whether src
+// was boxed now.
+func (t *Transport) misbehaved(src source, id crypto.ClientID) bool {
+	now := time.Now()
+	if !t.badProofs.add(src.ip, now) {
+		return false
+	}
+	d := t.penalties.punish(src.ip, now)
+	t.rlog.Log(slog.LevelWarn, src.limitKey("misbehaving"), "client source refused for repeated protocol violations",
+		"client", id, "ip", src.ip.String(), "refused_for", d)
+	return true
 }
 
 // registerClient adds cc as the client's newest connection, evicting the

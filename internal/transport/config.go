@@ -117,10 +117,11 @@ type Config struct {
 	MaxPendingPerPrefix    int
 	ReservedPeerHandshakes int
 
-	// BadProofLimit reports of bad proofs (ReportBadProof) from one source
-	// IP within BadProofWindow disconnect the client and refuse new client
-	// connections from that IP for a while (1 s, doubling per offence up to
-	// a minute).
+	// BadProofLimit offences from one source IP within BadProofWindow (bad
+	// proofs reported through ReportBadProof, and client connections ended
+	// by a malformed, oversized or unfinished frame) disconnect the client
+	// and refuse new client connections from that IP for a while (1 s,
+	// doubling per offence up to a minute).
 	BadProofLimit  int
 	BadProofWindow time.Duration
 

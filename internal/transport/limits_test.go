@@ -447,3 +447,31 @@ func TestFailedHandshakesDoNotFloodTheLog(t *testing.T) {
 		t.Fatalf("%d log lines for %d failed handshakes from one prefix, want 1:\n%s", n, attempts, out.String())
 	}
 }
+
+// A source whose connections keep ending in protocol violations is
+// refused for a while: it cannot make the replica run a handshake per
+// violation.
+func TestRepeatedMalformedFramesBoxTheSource(t *testing.T) {
+	c := newCluster(t, 1, 1, func(_ int, cfg *Config) {
+		cfg.BadProofLimit = 3
+		cfg.BadProofWindow = time.Hour
+		cfg.ClientMaxFrameBytes = smallFrameBytes
+	})
+	tr := c.ts[0]
+	for i := range 3 {
+		conn, err := DialRawClientFrom(testCtx(t), "127.0.1.1", tr.ClientAddr().String(), newClientKey(t), c.committee.PublicKey(0))
+		if err != nil {
+			t.Fatalf("connection %d refused before the limit: %v", i+1, err)
+		}
+		conn.Write(header(smallFrameBytes + 1))
+		expectClosedByServer(t, conn)
+		conn.Close()
+	}
+	eventually(t, "the source is boxed", func() bool {
+		_, ok := dialFrom(t, c, "127.0.1.1")
+		return !ok && tr.Stats().RefusedBy["penalty"] > 0
+	})
+	if _, ok := dialFrom(t, c, "127.0.1.2"); !ok {
+		t.Fatal("another IP was refused")
+	}
+}

@@ -1,0 +1,145 @@
+//go:build linux
+
+package attack
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	hostile "github.com/pompe-bft/pompe/internal/attack"
+)
+
+// Phases of one attack test. settle gives the attack time to take what it
+// can before the correct client is measured; none of these is a pass/fail
+// bound.
+const (
+	settle         = 3 * time.Second
+	putWindow      = 5 * time.Second
+	baselineWindow = 2 * time.Second
+)
+
+func TestAttacks(t *testing.T) {
+	tests := []struct {
+		kind hostile.Kind
+		opts hostile.Options
+		// restart lists replicas killed and restarted under the attack,
+		// which must rejoin the mesh through it.
+		restart []int
+	}{
+		// Finding 4: 2,200 idle TLS connections from one IP at two replicas,
+		// more than their client slots (max_clients is 1024 here, a quarter
+		// of the default, to keep the test short).
+		{kind: hostile.IdleTLS, opts: hostile.Options{Conns: 1100, Targets: []int{0, 1}}},
+		// Finding 5: 1,024 connections that never start TLS, from 16
+		// loopback addresses, at every peer port; two replicas restart.
+		{kind: hostile.IdleTCP, opts: hostile.Options{Conns: 256}, restart: []int{2, 3}},
+		// Finding 6: frames announcing 8 MiB that stall after 64 KiB.
+		{kind: hostile.StalledFrames, opts: hostile.Options{Conns: 32}},
+		// Finding 6: frames of 2 million empty repeated entries.
+		{kind: hostile.EmptyRepeated, opts: hostile.Options{Conns: 2}},
+		// Finding 7: sequence requests with bad root signatures.
+		{kind: hostile.BadProofs, opts: hostile.Options{Conns: 2}},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.kind), func(t *testing.T) {
+			runAttack(t, tc.kind, tc.opts, tc.restart)
+		})
+	}
+}
+
+func runAttack(t *testing.T, kind hostile.Kind, opts hostile.Options, restart []int) {
+	c := startCluster(t)
+	cl := c.newClient()
+	if err := put(cl, "warm-up"); err != nil {
+		t.Fatalf("the cluster does not execute before the attack: %v", err)
+	}
+	// The unattacked rate of one client's sequential puts, for comparison.
+	baseline := 0
+	baseStart := time.Now()
+	for ; time.Since(baseStart) < baselineWindow; baseline++ {
+		if err := put(cl, fmt.Sprintf("before-%d", baseline)); err != nil {
+			t.Fatalf("put before the attack: %v", err)
+		}
+	}
+	baseRate := float64(baseline) / time.Since(baseStart).Seconds()
+	sampleCtx, stopSampling := context.WithCancel(context.Background())
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		c.sampleRSS(sampleCtx)
+	}()
+	defer func() {
+		stopSampling()
+		<-sampled
+	}()
+
+	opts.Kind, opts.Genesis = kind, &c.info.Genesis
+	var st hostile.Stats
+	attackCtx, stopAttack := context.WithCancel(context.Background())
+	attacked := make(chan error, 1)
+	go func() { attacked <- hostile.Run(attackCtx, opts, &st) }()
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			stopAttack()
+			if err := <-attacked; err != nil {
+				t.Errorf("attack: %v", err)
+			}
+		}
+	}
+	defer stop()
+
+	time.Sleep(settle)
+	for _, i := range restart {
+		c.restart(i)
+	}
+	// A correct client that connects during the attack keeps putting
+	// through it.
+	var ok, failed int
+	start := time.Now()
+	during, err := c.tryClient()
+	if err != nil {
+		failed++
+		t.Logf("a new client cannot connect during the attack: %v", err)
+		cl = nil
+	} else {
+		cl = during
+	}
+	for n := 0; cl != nil && time.Since(start) < putWindow; n++ {
+		if err := put(cl, fmt.Sprintf("during-%d", n)); err != nil {
+			failed++
+			t.Logf("put %d during the attack: %v", n, err)
+		} else {
+			ok++
+		}
+	}
+	elapsed := time.Since(start)
+	t.Logf("attack %s: %s", kind, st.String())
+	stop()
+	// And after it.
+	if cl == nil {
+		cl = c.newClient()
+	}
+	afterErr := put(cl, "after")
+	stopSampling()
+	<-sampled
+	peaks := c.peaks()
+	t.Logf("RESULT attack=%s puts_ok=%d puts_failed=%d puts_per_s=%.1f unattacked_puts_per_s=%.1f peak_rss_mib=%d,%d,%d,%d after_ok=%v",
+		kind, ok, failed, float64(ok)/elapsed.Seconds(), baseRate, peaks[0]>>20, peaks[1]>>20, peaks[2]>>20, peaks[3]>>20, afterErr == nil)
+
+	c.requireAlive()
+	for i, p := range peaks {
+		if p > rssBound {
+			t.Errorf("replica %d peaked at %d MiB resident, bound %d MiB", i, p>>20, rssBound>>20)
+		}
+	}
+	if failed > 0 || ok == 0 {
+		t.Errorf("a correct client's puts did not keep completing: %d executed, %d failed", ok, failed)
+	}
+	if afterErr != nil {
+		t.Errorf("put after the attack: %v", afterErr)
+	}
+}
