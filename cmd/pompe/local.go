@@ -87,6 +87,7 @@ the table go to stderr.`,
 	addLocalWANFlag(cmd, &opts)
 	addLocalFaultsFlag(cmd, &opts)
 	addLocalByzantineFlag(cmd, &opts)
+	addLocalAttackFlag(cmd, &opts)
 	addLocalProfileFlag(cmd, &profileDir)
 	return cmd
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/attack"
 	"github.com/pompe-bft/pompe/internal/byzantine"
 	"github.com/pompe-bft/pompe/internal/local"
 )
@@ -15,4 +16,12 @@ func addLocalByzantineFlag(cmd *cobra.Command, opts *local.Options) {
 	cmd.Example += `
   pompe local --byzantine reverse-ts --duration 10s --json
   pompe local --mode hotstuff --nodes 7 --byzantine equivocate:2`
+}
+
+// addLocalAttackFlag adds the hidden --attack to `pompe local`: a hostile
+// client of internal/attack runs against every replica during the load.
+func addLocalAttackFlag(cmd *cobra.Command, opts *local.Options) {
+	cmd.Flags().StringVar(&opts.Attack, "attack", "",
+		"TESTS ONLY: run a hostile client against every replica during the load; kinds: "+attack.Names())
+	_ = cmd.Flags().MarkHidden("attack")
 }

@@ -33,11 +33,13 @@ const (
 	// IdleTCP opens Conns TCP connections to the peer ports, spread over
 	// the source IPs, that never start TLS.
 	IdleTCP Kind = "idle-tcp"
-	// StalledFrames completes TLS, announces a frame of FrameBytes, sends
-	// 64 KiB of it and stalls.
+	// StalledFrames completes TLS, announces a frame of FrameBytes (half
+	// the connections: half of that), sends half of what it announced and
+	// stalls.
 	StalledFrames Kind = "stalled-frames"
-	// EmptyRepeated sends client frames of FrameBytes holding one sequence
-	// request whose proof is millions of empty certificates.
+	// EmptyRepeated sends client frames of FrameBytes (half the
+	// connections: half of that) holding one sequence request whose proof
+	// is millions of empty certificates.
 	EmptyRepeated Kind = "empty-repeated"
 	// BadProofs sends sequence requests whose proofs have valid Merkle
 	// paths under roots with bad signatures, as fast as the connection
@@ -111,12 +113,12 @@ func (o Options) withDefaults() Options {
 		def(&o.Conns, 1024)
 		defSources(&o.Sources, 16)
 	case StalledFrames:
-		def(&o.Conns, 64)
-		def(&o.FrameBytes, 8<<20)
+		def(&o.Conns, 128)
+		def(&o.FrameBytes, 8<<20-64)
 		defSources(&o.Sources, 8)
 	case EmptyRepeated:
 		def(&o.Conns, 8)
-		def(&o.FrameBytes, 4<<20)
+		def(&o.FrameBytes, 8<<20-64)
 		defSources(&o.Sources, 8)
 	case BadProofs:
 		def(&o.Conns, 4)
@@ -183,7 +185,7 @@ func Run(ctx context.Context, o Options, st *Stats) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				a.slot(ctx, o.Sources[slot%len(o.Sources)])
+				a.slot(ctx, slot)
 			}()
 		}
 	}
@@ -201,9 +203,18 @@ type attacker struct {
 }
 
 // slot keeps one hostile connection going until ctx ends.
-func (a *attacker) slot(ctx context.Context, source string) {
+func (a *attacker) slot(ctx context.Context, slot int) {
+	source := a.o.Sources[slot%len(a.o.Sources)]
+	frameBytes := a.o.FrameBytes
+	if slot%2 == 1 {
+		frameBytes /= 2
+	}
+	var frame []byte
+	if a.o.Kind == EmptyRepeated {
+		frame = emptyRepeatedFrame(frameBytes)
+	}
 	for ctx.Err() == nil {
-		a.once(ctx, source)
+		a.once(ctx, source, frameBytes, frame)
 		select {
 		case <-ctx.Done():
 		case <-time.After(a.o.Redial):
@@ -211,7 +222,7 @@ func (a *attacker) slot(ctx context.Context, source string) {
 	}
 }
 
-func (a *attacker) once(ctx context.Context, source string) {
+func (a *attacker) once(ctx context.Context, source string, frameBytes int, frame []byte) {
 	a.st.Dials.Add(1)
 	addr := a.info.ClientAddress
 	if a.o.Kind == IdleTCP {
@@ -249,8 +260,8 @@ func (a *attacker) once(ctx context.Context, source string) {
 	case IdleTLS:
 		a.hold(raw, tc)
 	case StalledFrames:
-		start := binary.BigEndian.AppendUint32(nil, uint32(a.o.FrameBytes))
-		start = append(start, make([]byte, min(64<<10, a.o.FrameBytes))...)
+		start := binary.BigEndian.AppendUint32(nil, uint32(frameBytes))
+		start = append(start, make([]byte, frameBytes/2)...)
 		if _, err := tc.Write(start); err != nil {
 			a.closed()
 			return
@@ -258,7 +269,6 @@ func (a *attacker) once(ctx context.Context, source string) {
 		a.st.Frames.Add(1)
 		a.hold(raw, tc)
 	case EmptyRepeated:
-		frame := emptyRepeatedFrame(a.o.FrameBytes)
 		a.established()
 		defer a.st.Open.Add(-1)
 		for ctx.Err() == nil {

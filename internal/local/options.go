@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/pompe-bft/pompe/internal/attack"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/testnet"
 	"github.com/pompe-bft/pompe/internal/wan"
@@ -38,6 +39,10 @@ type Options struct {
 	// run as Byzantine replicas of that kind (internal/byzantine). They
 	// are left out of the checks, which judge every correct replica.
 	Byzantine string
+	// Attack, if set, names a hostile client of internal/attack run against
+	// every replica during the load, so a person can watch the replicas
+	// hold (hidden flag of pompe local: --attack KIND).
+	Attack string
 	// OutDir, if set, receives the testnet, every log and the run records,
 	// and is kept. Otherwise a temporary directory is used and removed at
 	// the end unless Keep is set.
@@ -137,6 +142,11 @@ func (o Options) validate() error {
 		return fmt.Errorf("local: mode %q, want %q or %q", o.Mode, config.ModePompe, config.ModeHotStuff)
 	case o.Duration < 0 || o.ProgressEvery < 0 || o.ReadyTimeout < 0 || o.StopGrace < 0 || o.SampleEvery < 0:
 		return errors.New("local: negative duration")
+	}
+	if o.Attack != "" {
+		if _, err := attack.Parse(o.Attack); err != nil {
+			return fmt.Errorf("local: --attack: %w", err)
+		}
 	}
 	return o.validateByzantine()
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/pompe-bft/pompe/internal/attack"
 	"github.com/pompe-bft/pompe/internal/checker"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
@@ -121,12 +122,15 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	faultCtx, stopFaults := context.WithCancel(ctx)
 	defer fr.wait() // runs before stopAll: every fault undone first
 	defer stopFaults()
+	hostile := &attackRun{}
 	r.onLoadStart = func() {
 		smp.begin()
 		fr.start(faultCtx, ci.Homes, logsDir)
+		r.startAttack(faultCtx, &ci.Genesis, hostile)
 	}
 	summary, loadErr := r.load(ctx, ci.Genesis, keys, runDir, logsDir)
 	smp.finish()
+	r.stopAttack(stopFaults, hostile)
 	fr.wait()
 	if loadErr != nil && summary == nil {
 		return nil, loadErr
@@ -290,4 +294,41 @@ func mkdirEmpty(dir string) error {
 		return fmt.Errorf("local: %w", err)
 	}
 	return nil
+}
+
+// attackRun is the --attack client of one run.
+type attackRun struct {
+	once sync.Once
+	st   attack.Stats
+	done chan struct{} // nil until started; closed when it returned
+}
+
+// startAttack runs the --attack client against every replica until ctx
+// ends (once, however often the load start is signalled).
+func (r *runner) startAttack(ctx context.Context, g *config.Genesis, a *attackRun) {
+	if r.o.Attack == "" {
+		return
+	}
+	a.once.Do(func() {
+		kind, _ := attack.Parse(r.o.Attack) // checked by validate
+		r.status("attack %s against every replica", kind)
+		a.done = make(chan struct{})
+		go func() {
+			defer close(a.done)
+			if err := attack.Run(ctx, attack.Options{Kind: kind, Genesis: g}, &a.st); err != nil {
+				r.status("attack %s: %v", kind, err)
+			}
+		}()
+	})
+}
+
+// stopAttack ends the attack (stop cancels its context) once the load is
+// over, and reports what it did.
+func (r *runner) stopAttack(stop func(), a *attackRun) {
+	if a.done == nil {
+		return
+	}
+	stop()
+	<-a.done
+	r.status("attack %s: %s", r.o.Attack, a.st.String())
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/pompe-bft/pompe/internal/crypto"
@@ -121,9 +122,11 @@ func (t *Transport) serveClient(raw net.Conn, release func()) {
 			raw.Close()
 		}
 	}()
-	deadlines := readDeadlines{conn: raw, idle: t.cfg.ClientIdleTimeout, frame: t.cfg.FrameTimeout}
+	buffers := &frameBuffers[netip.Prefix]{b: t.clientReading, key: src.prefix}
+	deadlines := readDeadlines{conn: raw, idle: t.cfg.ClientIdleTimeout, frame: t.cfg.FrameTimeout,
+		grow: buffers.grow, done: buffers.done}
 	err = readFrames(tc, t.cfg.ClientMaxFrameBytes, clientBufferBytes, deadlines, &t.clientCounters, func(body []byte) error {
-		release, ok := t.clientBudget.acquire(src.ip, len(body), t.ctx.Done())
+		release, ok := t.clientBudget.acquire(src.prefix, len(body), t.ctx.Done())
 		if !ok {
 			return errStopped
 		}
@@ -153,8 +156,11 @@ func (t *Transport) serveClient(raw net.Conn, release func()) {
 		t.closedConns[closedIdle].Add(1)
 	case errors.Is(err, errFrameTimeout):
 		t.closedConns[closedFrameTimeout].Add(1)
+	case errors.Is(err, errReadBudget):
+		t.closedConns[closedReadBudget].Add(1)
 	}
-	if errors.Is(err, errMalformed) || errors.Is(err, wire.ErrFrameTooLarge) || errors.Is(err, errFrameTimeout) {
+	if errors.Is(err, errMalformed) || errors.Is(err, wire.ErrFrameTooLarge) || errors.Is(err, errFrameTimeout) ||
+		errors.Is(err, errReadBudget) {
 		// Each violation closes its connection; a source that keeps
 		// reconnecting to commit them is refused for a while, so that it
 		// cannot make the replica run a TLS handshake per violation.

@@ -82,9 +82,10 @@ type Config struct {
 	ClientInboundQueue int // capacity of ClientInbound()
 
 	// Inbound byte budgets (see inboundBudget): messages received but not
-	// yet released by the consumer. Clients share ClientInboundBytes, at
-	// most ClientInboundShare per source IP; each peer may hold
-	// PeerInboundBytes/(n-1).
+	// yet released by the consumer, and separately the buffers of frames
+	// being read beyond their first 64 KiB. Clients share ClientInboundBytes,
+	// at most ClientInboundShare per source prefix (/24 or /64); each peer
+	// may hold PeerInboundBytes/(n-1).
 	ClientInboundBytes int
 	ClientInboundShare int
 	PeerInboundBytes   int

@@ -100,6 +100,10 @@ type readDeadlines struct {
 	conn  net.Conn // nil: no deadlines (tests, client side)
 	idle  time.Duration
 	frame time.Duration
+	// grow, when set, is called before a frame's buffer grows (see
+	// frameBuffers); done after each frame.
+	grow func(capacity int) error
+	done func()
 }
 
 func (d readDeadlines) beforeFrame() error {
@@ -146,7 +150,10 @@ func readFrames(r io.Reader, maxBytes, bufferBytes int, d readDeadlines, c *link
 		if err := d.afterHeader(n); err != nil {
 			return err
 		}
-		body, err := wire.ReadFrameBody(br, buf, n)
+		body, err := wire.ReadFrameBodyFunc(br, buf, n, d.grow)
+		if d.done != nil {
+			d.done()
+		}
 		if err != nil {
 			if isTimeout(err) {
 				return fmt.Errorf("%w: %d of %d bytes arrived", errFrameTimeout, len(body), n)

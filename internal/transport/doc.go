@@ -14,7 +14,7 @@
 // it (consensus tolerates message loss; it does not tolerate a replica that
 // stalls on a dead peer); a client whose queue overflows is disconnected.
 // Receiving applies back-pressure instead: received messages hold bytes of
-// an inbound budget (a total and a share per peer or client source IP) until
+// an inbound budget (a total and a share per peer or client source prefix) until
 // the consumer releases them, and a reader over its share stops reading from
 // TCP.
 //

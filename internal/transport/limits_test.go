@@ -475,3 +475,44 @@ func TestRepeatedMalformedFramesBoxTheSource(t *testing.T) {
 		t.Fatal("another IP was refused")
 	}
 }
+
+// Buffers of unfinished frames count against the sender's share of the
+// read budget as they grow: one sender's stalled frames cannot hold more
+// than its share, while one frame larger than the share still gets through.
+func TestUnfinishedFramesBoundedPerSender(t *testing.T) {
+	const share = 200 << 10
+	c := newCluster(t, 1, 1, func(_ int, cfg *Config) { cfg.ClientInboundShare = share })
+	tr := c.ts[0]
+	// One whole frame larger than the share is read and delivered.
+	big := &wire.ClientMessage{Body: &wire.ClientMessage_Submit{Submit: &wire.Submit{Batch: make([]byte, 3*share)}}}
+	cc := dialClient(t, c, 0, newClientKey(t))
+	if err := cc.Send(big); err != nil {
+		t.Fatal(err)
+	}
+	recvClient(t, tr.ClientInbound()).Release()
+
+	// Stalled frames from one IP: each announces 1 MiB and sends 150 KiB.
+	var stalled []*tls.Conn
+	for range 4 {
+		conn, err := DialRawClientFrom(testCtx(t), "127.0.1.1", tr.ClientAddr().String(), newClientKey(t), c.committee.PublicKey(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		conn.Write(append(header(1<<20), make([]byte, 150<<10)...))
+		stalled = append(stalled, conn)
+	}
+	eventually(t, "the connections beyond the share are closed", func() bool { return tr.Stats().ClosedBy["read_budget"] >= 2 })
+	if held := tr.Stats().ClientFrameBytes; held > share+(128<<10) {
+		t.Fatalf("%d bytes of unfinished frames held for one IP, share %d", held, share)
+	}
+	// Another IP is not held back by the first one's share.
+	other, err := DialRawClientFrom(testCtx(t), "127.0.2.1", tr.ClientAddr().String(), newClientKey(t), c.committee.PublicKey(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	frame, _ := wire.AppendFrame(nil, big)
+	other.Write(frame)
+	recvClient(t, tr.ClientInbound()).Release()
+}

@@ -37,8 +37,8 @@ func newCollector(t *Transport) *collector {
 		clientConns:       desc("client_connections", "Open client connections.", nil),
 		handshakeFailures: desc("handshake_failures_total", "Refused or failed TLS handshakes.", nil),
 		refused:           desc("refused_connections_total", "Connections closed at once because a limit was reached, by reason.", []string{"reason"}),
-		closed:            desc("closed_connections_total", "Established connections the replica closed, by reason (idle, frame_timeout, slow_client, bad_proofs).", []string{"reason"}),
-		inboundBytes:      desc("inbound_bytes", "Bytes of received messages not yet handled, by source kind (peer, client).", []string{"kind"}),
+		closed:            desc("closed_connections_total", "Established connections the replica closed, by reason (idle, frame_timeout, slow_client, bad_proofs, read_budget).", []string{"reason"}),
+		inboundBytes:      desc("inbound_bytes", "Bytes of received messages not yet handled (kind peer, client) and of buffers of frames being read (peer_frames, client_frames).", []string{"kind"}),
 	}
 }
 
@@ -91,4 +91,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(c.inboundBytes, float64(s.PeerInboundBytes), "peer")
 	gauge(c.inboundBytes, float64(s.ClientInboundBytes), "client")
+	gauge(c.inboundBytes, float64(s.PeerFrameBytes), "peer_frames")
+	gauge(c.inboundBytes, float64(s.ClientFrameBytes), "client_frames")
 }

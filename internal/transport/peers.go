@@ -202,7 +202,8 @@ func (t *Transport) servePeer(raw net.Conn, release func()) {
 	c := &t.peerCounters[id]
 	// Peers may be quiet for long (an idle cluster), so there is no idle
 	// timeout; a frame once started must finish.
-	deadlines := readDeadlines{conn: raw, frame: t.cfg.FrameTimeout}
+	buffers := &frameBuffers[uint32]{b: t.peerReading, key: id}
+	deadlines := readDeadlines{conn: raw, frame: t.cfg.FrameTimeout, grow: buffers.grow, done: buffers.done}
 	err = readFrames(tc, t.cfg.MaxFrameBytes, peerBufferBytes, deadlines, c, func(body []byte) error {
 		// The budget is taken before decoding, so a peer over its share
 		// waits with only the raw frame in memory.
@@ -223,8 +224,11 @@ func (t *Transport) servePeer(raw net.Conn, release func()) {
 			return errStopped
 		}
 	})
-	if errors.Is(err, errFrameTimeout) {
+	switch {
+	case errors.Is(err, errFrameTimeout):
 		t.closedConns[closedFrameTimeout].Add(1)
+	case errors.Is(err, errReadBudget):
+		t.closedConns[closedReadBudget].Add(1)
 	}
 	t.mu.Lock()
 	if t.inboundPeers[id] == me {

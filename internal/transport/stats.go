@@ -69,9 +69,12 @@ type Stats struct {
 	// reason, named as in the metrics' reason label.
 	RefusedBy map[string]uint64
 	ClosedBy  map[string]uint64
-	// Inbound bytes received but not yet released by the consumer.
+	// Inbound bytes received but not yet released by the consumer, and
+	// buffers of frames being read.
 	PeerInboundBytes   int
 	ClientInboundBytes int
+	PeerFrameBytes     int
+	ClientFrameBytes   int
 }
 
 // Stats returns a snapshot of the counters.
@@ -84,6 +87,8 @@ func (t *Transport) Stats() Stats {
 		ClosedBy:           make(map[string]uint64, numCloseReasons),
 		PeerInboundBytes:   t.peerBudget.held(),
 		ClientInboundBytes: t.clientBudget.held(),
+		PeerFrameBytes:     t.peerReading.held(),
+		ClientFrameBytes:   t.clientReading.held(),
 	}
 	for r := range numRefuseReasons {
 		n := t.refused[r].Load()

@@ -76,11 +76,14 @@ type Transport struct {
 	peerPending       *handshakeBudget
 	clientPending     *handshakeBudget
 	peerBudget        *inboundBudget[uint32]
-	clientBudget      *inboundBudget[netip.Addr]
-	penalties         *penaltyBox
-	badProofs         *strikes
-	rlog              *ratelog.Logger // lines a remote can trigger
-	collector         *collector
+	clientBudget      *inboundBudget[netip.Prefix]
+	// Buffers of frames being read, per sender (frameBuffers).
+	peerReading   *inboundBudget[uint32]
+	clientReading *inboundBudget[netip.Prefix]
+	penalties     *penaltyBox
+	badProofs     *strikes
+	rlog          *ratelog.Logger // lines a remote can trigger
+	collector     *collector
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -128,7 +131,9 @@ func New(cfg Config) (*Transport, error) {
 			reservedPeerIPs(cfg)),
 		clientPending: newHandshakeBudget(cfg.MaxPendingHandshakes, cfg.MaxPendingPerIP, cfg.MaxPendingPerPrefix, nil),
 		peerBudget:    newInboundBudget[uint32](cfg.PeerInboundBytes, cfg.PeerInboundBytes/max(1, n-1)),
-		clientBudget:  newInboundBudget[netip.Addr](cfg.ClientInboundBytes, cfg.ClientInboundShare),
+		clientBudget:  newInboundBudget[netip.Prefix](cfg.ClientInboundBytes, cfg.ClientInboundShare),
+		peerReading:   newInboundBudget[uint32](cfg.PeerInboundBytes, cfg.PeerInboundBytes/max(1, n-1)),
+		clientReading: newInboundBudget[netip.Prefix](cfg.ClientInboundBytes, cfg.ClientInboundShare),
 		penalties:     newPenaltyBox(),
 		badProofs:     newStrikes(cfg.BadProofLimit, cfg.BadProofWindow),
 		clientsBy:     clientCounts{byIP: make(map[netip.Addr]int), byPrefix: make(map[netip.Prefix]int)},

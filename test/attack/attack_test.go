@@ -35,9 +35,11 @@ func TestAttacks(t *testing.T) {
 		// Finding 5: 1,024 connections that never start TLS, from 16
 		// loopback addresses, at every peer port; two replicas restart.
 		{kind: hostile.IdleTCP, opts: hostile.Options{Conns: 256}, restart: []int{2, 3}},
-		// Finding 6: frames announcing 8 MiB that stall after 64 KiB.
-		{kind: hostile.StalledFrames, opts: hostile.Options{Conns: 32}},
-		// Finding 6: frames of 2 million empty repeated entries.
+		// Finding 6: frames announcing 8 MiB (and 4 MiB) that stall halfway,
+		// 128 connections at every replica.
+		{kind: hostile.StalledFrames, opts: hostile.Options{Conns: 128}},
+		// Finding 6: frames of 4 million (and 2 million) empty repeated
+		// entries.
 		{kind: hostile.EmptyRepeated, opts: hostile.Options{Conns: 2}},
 		// Finding 7: sequence requests with bad root signatures.
 		{kind: hostile.BadProofs, opts: hostile.Options{Conns: 2}},
@@ -75,19 +77,14 @@ func runAttack(t *testing.T, kind hostile.Kind, opts hostile.Options, restart []
 		<-sampled
 	}()
 
-	opts.Kind, opts.Genesis = kind, &c.info.Genesis
-	var st hostile.Stats
-	attackCtx, stopAttack := context.WithCancel(context.Background())
-	attacked := make(chan error, 1)
-	go func() { attacked <- hostile.Run(attackCtx, opts, &st) }()
+	opts.Kind = kind
+	attacker := startAttack(t, c, opts)
 	stopped := false
+	var st childStats
 	stop := func() {
 		if !stopped {
 			stopped = true
-			stopAttack()
-			if err := <-attacked; err != nil {
-				t.Errorf("attack: %v", err)
-			}
+			st = attacker.stop(t)
 		}
 	}
 	defer stop()
@@ -117,8 +114,8 @@ func runAttack(t *testing.T, kind hostile.Kind, opts hostile.Options, restart []
 		}
 	}
 	elapsed := time.Since(start)
-	t.Logf("attack %s: %s", kind, st.String())
 	stop()
+	t.Logf("attack %s: %s", kind, st.String())
 	// And after it.
 	if cl == nil {
 		cl = c.newClient()

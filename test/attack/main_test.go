@@ -24,6 +24,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(childEnv); spec != "" {
+		os.Exit(runAttackChild(spec))
+	}
 	os.Exit(runTests(m))
 }
 
