@@ -44,6 +44,7 @@ A cluster that stays up:
 		newBenchCmd(),
 		newReportCmd(),
 		newClusterCmd(),
+		newAttackCmd(),
 	)
 	refuseUnknownVerbs(root)
 	return root

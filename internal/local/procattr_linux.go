@@ -9,3 +9,7 @@ import "syscall"
 func replicaProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 }
+
+// lowerPriority gives a helper process (the --attack client) the lowest
+// CPU priority, so that it uses only what the replicas and the load leave.
+func lowerPriority(pid int) { _ = syscall.Setpriority(syscall.PRIO_PROCESS, pid, 19) }

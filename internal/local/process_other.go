@@ -22,3 +22,6 @@ var (
 	sigTerm = syscall.Signal(0xf)
 	sigKill = syscall.Signal(0x9)
 )
+
+// lowerPriority is a no-op without Unix priorities.
+func lowerPriority(int) {}

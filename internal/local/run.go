@@ -1,17 +1,20 @@
 package local
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
+	"syscall"
 
-	"github.com/pompe-bft/pompe/internal/attack"
 	"github.com/pompe-bft/pompe/internal/checker"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
@@ -123,14 +126,15 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	defer fr.wait() // runs before stopAll: every fault undone first
 	defer stopFaults()
 	hostile := &attackRun{}
+	defer r.stopAttack(hostile)
 	r.onLoadStart = func() {
 		smp.begin()
 		fr.start(faultCtx, ci.Homes, logsDir)
-		r.startAttack(faultCtx, &ci.Genesis, hostile)
+		r.startAttack(ci.Dir, hostile)
 	}
 	summary, loadErr := r.load(ctx, ci.Genesis, keys, runDir, logsDir)
 	smp.finish()
-	r.stopAttack(stopFaults, hostile)
+	r.stopAttack(hostile)
 	fr.wait()
 	if loadErr != nil && summary == nil {
 		return nil, loadErr
@@ -296,39 +300,44 @@ func mkdirEmpty(dir string) error {
 	return nil
 }
 
-// attackRun is the --attack client of one run.
+// attackRun is the --attack client of one run: `pompe attack` as a
+// separate process at the lowest CPU priority, so that the attacker does
+// not starve the load generator in this process (a real attacker brings
+// its own machine).
 type attackRun struct {
 	once sync.Once
-	st   attack.Stats
-	done chan struct{} // nil until started; closed when it returned
+	cmd  *exec.Cmd
+	out  bytes.Buffer
 }
 
-// startAttack runs the --attack client against every replica until ctx
-// ends (once, however often the load start is signalled).
-func (r *runner) startAttack(ctx context.Context, g *config.Genesis, a *attackRun) {
+// startAttack starts the --attack process against every replica (once,
+// however often the load start is signalled).
+func (r *runner) startAttack(testnetDir string, a *attackRun) {
 	if r.o.Attack == "" {
 		return
 	}
 	a.once.Do(func() {
-		kind, _ := attack.Parse(r.o.Attack) // checked by validate
-		r.status("attack %s against every replica", kind)
-		a.done = make(chan struct{})
-		go func() {
-			defer close(a.done)
-			if err := attack.Run(ctx, attack.Options{Kind: kind, Genesis: g}, &a.st); err != nil {
-				r.status("attack %s: %v", kind, err)
-			}
-		}()
+		r.status("attack %s against every replica", r.o.Attack)
+		cmd := exec.Command(r.o.Executable, "attack", "--testnet", testnetDir, "--kind", r.o.Attack)
+		cmd.Stdout, cmd.Stderr = &a.out, &a.out
+		cmd.SysProcAttr = replicaProcAttr()
+		if err := cmd.Start(); err != nil {
+			r.status("attack %s: %v", r.o.Attack, err)
+			return
+		}
+		lowerPriority(cmd.Process.Pid)
+		a.cmd = cmd
 	})
 }
 
-// stopAttack ends the attack (stop cancels its context) once the load is
-// over, and reports what it did.
-func (r *runner) stopAttack(stop func(), a *attackRun) {
-	if a.done == nil {
+// stopAttack ends the attack once the load is over and reports what it
+// did.
+func (r *runner) stopAttack(a *attackRun) {
+	if a.cmd == nil {
 		return
 	}
-	stop()
-	<-a.done
-	r.status("attack %s: %s", r.o.Attack, a.st.String())
+	_ = a.cmd.Process.Signal(syscall.SIGTERM)
+	_ = a.cmd.Wait()
+	a.cmd = nil
+	r.status("%s", strings.TrimSpace(a.out.String()))
 }
