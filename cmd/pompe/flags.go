@@ -14,10 +14,12 @@ import (
 	"github.com/pompe-bft/pompe/internal/byzantine"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/faults"
 	"github.com/pompe-bft/pompe/internal/loadgen"
 	"github.com/pompe-bft/pompe/internal/local"
 	"github.com/pompe-bft/pompe/internal/replica"
 	"github.com/pompe-bft/pompe/internal/testnet"
+	"github.com/pompe-bft/pompe/internal/wan"
 )
 
 // Flag validation lives here, in one place for every command: the root
@@ -121,6 +123,97 @@ var crossFlagRules = map[string][]func(fs *pflag.FlagSet) error{
 	"testnet": {testnetPortRoom},
 	"bench":   {exclusive("inflight", "rate", "--inflight (closed loop) and --rate (open loop) exclude each other")},
 	"sim":     {simFaultsForMode},
+	"local":   {localFaults, localByzantine, wanFile},
+	"soak":    {soakFaults},
+}
+
+// localFaults: a fault schedule needs clients (its effect is judged from
+// their records), excludes --byzantine, and must load for this cluster.
+func localFaults(fs *pflag.FlagSet) error {
+	spec, _ := fs.GetString("faults")
+	if spec == "" {
+		return nil
+	}
+	if clients, _ := fs.GetInt("clients"); clients == 0 {
+		return fmt.Errorf("--faults %s: faults are judged by the clients' records; drop --clients 0", spec)
+	}
+	if byz, _ := fs.GetString("byzantine"); byz != "" {
+		return errors.New("--faults and --byzantine exclude each other")
+	}
+	n, _ := fs.GetInt("nodes")
+	d, _ := fs.GetDuration("duration")
+	return loadFaults(spec, n, d)
+}
+
+func soakFaults(fs *pflag.FlagSet) error {
+	spec, _ := fs.GetString("faults")
+	if spec == "" {
+		return nil
+	}
+	n, _ := fs.GetInt("nodes")
+	cycle, _ := fs.GetDuration("fault-cycle")
+	return loadFaults(spec, n, cycle)
+}
+
+func loadFaults(spec string, n int, window time.Duration) error {
+	if _, err := crypto.FaultsTolerated(n); err != nil || window <= 0 {
+		return nil // refused by the flags' own rules
+	}
+	if _, err := faults.Load(spec, n, window); err != nil {
+		return fmt.Errorf("--faults %s: %s", spec, strings.TrimPrefix(err.Error(), "faults: "))
+	}
+	return nil
+}
+
+// localByzantine: --byzantine KIND[:COUNT] names a known kind that the mode
+// uses, and at most f replicas.
+func localByzantine(fs *pflag.FlagSet) error {
+	spec, _ := fs.GetString("byzantine")
+	if spec == "" {
+		return nil
+	}
+	name, countText, hasCount := strings.Cut(spec, ":")
+	kind, err := byzantine.Parse(name)
+	if err != nil {
+		return fmt.Errorf("--byzantine %s: unknown kind %q (known: %s)", spec, name, byzantine.Names())
+	}
+	if mode, _ := fs.GetString("mode"); strings.EqualFold(strings.TrimSpace(mode), string(config.ModeHotStuff)) && !kind.Baseline() {
+		var takes []string
+		for _, k := range byzantine.BaselineKinds {
+			takes = append(takes, string(k))
+		}
+		return fmt.Errorf("--byzantine %s: --mode hotstuff has no ordering phase and ignores it; it takes %s", spec, strings.Join(takes, ", "))
+	}
+	n, _ := fs.GetInt("nodes")
+	f, err := crypto.FaultsTolerated(n)
+	if err != nil {
+		return nil // refused by the rule of --nodes
+	}
+	if f == 0 {
+		return fmt.Errorf("--byzantine %s needs at least 4 replicas; --nodes %d tolerates f = 0", spec, n)
+	}
+	count := f
+	if hasCount {
+		if count, err = strconv.Atoi(countText); err != nil || count < 1 {
+			return fmt.Errorf("--byzantine %s: count %q, want a positive number", spec, countText)
+		}
+	}
+	if count > f {
+		return fmt.Errorf("--byzantine %s: %d Byzantine replicas, but --nodes %d tolerates f = %d", spec, count, n, f)
+	}
+	return nil
+}
+
+// wanFile: the latency matrix must read.
+func wanFile(fs *pflag.FlagSet) error {
+	path, _ := fs.GetString("wan")
+	if path == "" {
+		return nil
+	}
+	if _, err := wan.ReadFile(path); err != nil {
+		return fmt.Errorf("--wan %s: %s", path, strings.TrimPrefix(err.Error(), "wan: "))
+	}
+	return nil
 }
 
 // simFaultsForMode refuses a Byzantine behaviour the chosen mode ignores:
