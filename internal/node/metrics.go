@@ -58,6 +58,11 @@ func newMetrics(reg prometheus.Registerer, replica int) *metrics {
 		stepErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: "pompe", Name: "rejected_inputs_total",
 			Help: "Inputs refused by the state machine, by source.", ConstLabels: labels}, []string{"source"}),
 	}
+	// Both sources exist from the start, at 0, so a dashboard or alert on
+	// the series does not see it appear only with the first rejection.
+	for _, source := range []string{"replica", "client"} {
+		m.stepErrors.WithLabelValues(source)
+	}
 	if reg != nil {
 		reg.MustRegister(m.committedHeight, m.view, m.viewChanges, m.executedCmds, m.executedBatches, m.duplicateCmds,
 			m.committedBlocks, m.inboundQueue, m.clientQueue, m.turnInputs, m.persistSeconds, m.syncTurns, m.turnSeconds, m.commitSeconds, m.stepErrors)

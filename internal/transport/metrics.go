@@ -74,6 +74,10 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		emitLink(name, p.LinkStats)
 		counter(c.reconnects, p.Reconnects, name)
 		gauge(c.queuedFrames, float64(p.QueuedFrames), name)
+		if uint32(i) == c.t.cfg.Self {
+			// No connection to itself: a 0 would read as a link down.
+			continue
+		}
 		up := 0.0
 		if p.OutboundUp {
 			up = 1
