@@ -251,21 +251,19 @@ func (o *Orderer) Proposed(*hotstuff.Block) {}
 // rejects once does not cause them again a few slots later.
 const deltaDecayUs = 10_000_000
 
-// adaptDelta widens the slack after clients had to retry (PROTOCOL.md 3.1)
-// and lets it decay slowly otherwise.
+// adaptDelta widens the slack by what the neediest batch that missed its
+// slot since the last round needed (PROTOCOL.md 3.1, evidence.go) and lets
+// it decay slowly otherwise.
 func (o *Orderer) adaptDelta() {
 	elapsed := o.now - o.deltaAt
 	o.deltaAt = o.now
-	if o.rejects > 0 {
-		o.delta *= 2
-		if o.delta > o.cfg.DeltaMaxUs {
-			o.delta = o.cfg.DeltaMaxUs
-		}
+	if o.missNeed > 0 {
+		o.delta = min(o.delta+o.missNeed, o.cfg.DeltaMaxUs)
 	} else if excess := o.delta - o.cfg.DeltaUs; excess > 0 && elapsed > 0 {
 		cut := excess * min(elapsed, deltaDecayUs) / deltaDecayUs
 		o.delta -= max(cut, 1)
 	}
-	o.rejects = 0
+	o.missNeed = 0
 }
 
 func (o *Orderer) completeReply(r *wire.CollectReply) bool {

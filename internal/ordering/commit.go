@@ -60,6 +60,7 @@ func (o *Orderer) drainCommitted() {
 		}
 		if si.boundary > o.committedT {
 			o.committedT = si.boundary
+			o.noteCommittedBoundary(si.boundary)
 			o.dropStale()
 		}
 		o.out.Committed = append(o.out.Committed, eb)

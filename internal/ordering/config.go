@@ -16,9 +16,9 @@ type Config struct {
 	Verifier  *tsproof.Verifier
 
 	// DeltaUs is the initial liveness slack: a leader closes slots at
-	// now - delta. It doubles (up to DeltaMaxUs) after a slot during which
-	// clients retried batches (a timestamp request with a non-zero attempt:
-	// their sequencing was rejected), and decays slowly back toward DeltaUs.
+	// now - delta. It widens (up to DeltaMaxUs) only on evidence that a
+	// batch missed its slot, by what that batch needed (evidence.go), and
+	// decays slowly back toward DeltaUs.
 	DeltaUs    int64
 	DeltaMaxUs int64
 	// SkewUs is the clock difference tolerated: a boundary further than this

@@ -132,7 +132,11 @@ type Orderer struct {
 	// buildWake is when a leader that waited for pending batches to age past
 	// delta should build again.
 	buildWake int64
-	rejects   int
+	// missNeed is how much wider delta had to be for the neediest batch
+	// that, by the evidence of a retry, missed its slot since the last
+	// round; boundaries are the recent committed slot boundaries, rising.
+	missNeed   int64
+	boundaries []int64
 
 	missing map[batch.Digest]*fetchState
 	queue   []*hotstuff.Block

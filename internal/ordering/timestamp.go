@@ -48,6 +48,7 @@ func (o *Orderer) onTimestampRequest(from crypto.ClientID, r *wire.TimestampRequ
 			return nil
 		}
 	}
+	o.noteRetry(r.Retry)
 	ts := o.nextTimestamp()
 	o.bodies.put(d, &body{raw: r.Batch, owner: from, myTS: ts, at: o.now})
 	if len(o.window) == 0 {

@@ -38,10 +38,14 @@ type request struct {
 	doneAt   int64
 
 	// Current attempt.
-	attempt  uint32
-	raw      []byte
-	d        batch.Digest
-	certs    map[uint32]*wire.TimestampCert
+	attempt uint32
+	raw     []byte
+	d       batch.Digest
+	certs   map[uint32]*wire.TimestampCert
+	// proof is the last sequence proof sent, and retry the evidence the
+	// next attempt's timestamp requests carry (the previous attempt's proof).
+	proof    *wire.SequenceProof
+	retry    *wire.RetryEvidence
 	acks     map[uint32]bool
 	rejects  map[uint32]bool
 	ts       int64
@@ -88,6 +92,11 @@ func (k *simClient) newAttempt(r *request) {
 		r.attempt++
 		k.c.retries++
 	}
+	r.retry = nil
+	if r.proof != nil && r.ts != 0 {
+		r.retry = &wire.RetryEvidence{Digest: append([]byte(nil), r.d[:]...), Ts: r.ts, Proof: r.proof}
+	}
+	r.proof = nil
 	b := &wire.Batch{Submitter: k.id[:], Attempt: r.attempt, Nonce: r.nonce, Commands: r.cmds}
 	if k.pompe() {
 		r.raw = wire.Marshal(b)
@@ -102,7 +111,7 @@ func (k *simClient) newAttempt(r *request) {
 	r.attempts = append(r.attempts, r.d)
 	k.open[r.d] = r
 	if k.pompe() {
-		k.broadcast(&wire.ClientMessage{Body: &wire.ClientMessage_TimestampRequest{TimestampRequest: &wire.TimestampRequest{Batch: r.raw}}})
+		k.broadcast(&wire.ClientMessage{Body: &wire.ClientMessage_TimestampRequest{TimestampRequest: &wire.TimestampRequest{Batch: r.raw, Retry: r.retry}}})
 	} else {
 		k.broadcast(&wire.ClientMessage{Body: &wire.ClientMessage_Submit{Submit: &wire.Submit{Batch: r.raw}}})
 	}
@@ -122,7 +131,7 @@ func (k *simClient) retry(r *request, attempt uint32) {
 	case r.ts != 0:
 		k.sendSequence(r)
 	default:
-		k.broadcast(&wire.ClientMessage{Body: &wire.ClientMessage_TimestampRequest{TimestampRequest: &wire.TimestampRequest{Batch: r.raw}}})
+		k.broadcast(&wire.ClientMessage{Body: &wire.ClientMessage_TimestampRequest{TimestampRequest: &wire.TimestampRequest{Batch: r.raw, Retry: r.retry}}})
 	}
 	k.c.s.after(clientRetryUs, func() { k.retry(r, attempt) })
 }
@@ -140,6 +149,7 @@ func (k *simClient) sendSequence(r *request) {
 			p.Certs = append(p.Certs, c)
 		}
 	}
+	r.proof = p
 	k.broadcast(&wire.ClientMessage{Body: &wire.ClientMessage_SequenceRequest{SequenceRequest: &wire.SequenceRequest{Digest: r.d[:], Ts: r.ts, Proof: p, Batch: r.raw}}})
 }
 

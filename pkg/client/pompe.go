@@ -18,13 +18,20 @@ func (e *engine) startAttempt(fl *flight, now time.Time) {
 		delete(e.digests, fl.attempts[0].digest)
 		fl.attempts = slices.Delete(fl.attempts, 0, 1)
 	}
+	var evidence *wire.RetryEvidence
 	if prev := fl.cur; prev != nil {
+		// The previous attempt's proof shows the replicas that its
+		// timestamp was overtaken by a slot boundary: the evidence that
+		// widens delta (PROTOCOL.md 3.1).
+		if sr := prev.seqReq.GetSequenceRequest(); sr != nil {
+			evidence = &wire.RetryEvidence{Digest: sr.Digest, Ts: sr.Ts, Proof: sr.Proof}
+		}
 		prev.tsReq, prev.seqReq = nil, nil
 		e.c.counters.retries.Add(1)
 	}
 	raw := fl.body(e.c.id, fl.nAttempts)
 	at := e.newAttempt(fl, raw)
-	at.tsReq = &wire.ClientMessage{Body: &wire.ClientMessage_TimestampRequest{TimestampRequest: &wire.TimestampRequest{Batch: raw}}}
+	at.tsReq = &wire.ClientMessage{Body: &wire.ClientMessage_TimestampRequest{TimestampRequest: &wire.TimestampRequest{Batch: raw, Retry: evidence}}}
 	fl.setPhase(phaseTimestamp, now)
 	e.broadcast(at.tsReq)
 }

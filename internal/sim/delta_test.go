@@ -1,0 +1,24 @@
+package sim
+
+import (
+	"testing"
+
+	"github.com/pompe-bft/pompe/internal/replica"
+)
+
+// TestSlowClientNotStarved keeps the simulation that once starved a client
+// whose batches kept missing their slots (seed 8033, under every fault):
+// delta must widen on the evidence those retries carry (PROTOCOL.md 3.1)
+// until the client's batches fit, so every batch of every correct client
+// executes.
+func TestSlowClientNotStarved(t *testing.T) {
+	for _, faults := range []string{"none", "net", "all"} {
+		o := Options{Seed: 8033, Mode: replica.ModePompe}
+		if err := o.WithFaults(faults); err != nil {
+			t.Fatal(err)
+		}
+		if r := Run(o); !r.OK() || r.Accepted == 0 {
+			t.Errorf("seed 8033, faults %s: accepted %d of %d, violations %v", faults, r.Accepted, r.Submitted, r.Violations)
+		}
+	}
+}
