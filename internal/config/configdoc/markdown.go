@@ -21,7 +21,8 @@ file that does not parse stops the replica with an error naming the file, the ke
 out takes the default below. Durations are strings with a unit: ` + "`\"200us\"`, `\"5ms\"`, `\"1m30s\"`" + `.
 
 The cluster itself (id, mode, replica keys and addresses) is in ` + "`config/genesis.toml`" + `, identical on every
-replica, and the private key in ` + "`config/node_key.toml`" + `; neither is described here.
+replica, and the private key in ` + "`config/node_key.toml`" + `; both are described, with
+testnet.toml, client key files and fault schedules, in [formats.md](formats.md).
 `
 
 // Markdown returns the reference document.
