@@ -72,11 +72,25 @@ func orderedRecords(es []runlog.ExecEntry) []runlog.ClientRecord {
 	return out
 }
 
+// checkDir checks dir as a run of n replicas (0: inferred from the logs).
+func checkDir(t *testing.T, dir string, n int, opts Options) (Result, error) {
+	t.Helper()
+	s, err := Locate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Replicas = n
+	return CheckSources(s, opts)
+}
+
 func TestCheckRunDirectory(t *testing.T) {
 	clean := cleanLog(20)
 	good := orderedRecords(clean)
 
-	// Command 5 executed late: all its timestamps are below those of 4.
+	// Command 5 executed late: all its timestamps are below those of 4
+	// (its batch's ts, 12, is the median of them).
+	lateLog := slices.Clone(clean)
+	lateLog[5].TsUs = 12
 	late := slices.Clone(good)
 	late[5] = recordOf(clean[5], 10, 11, 12, 13)
 	// Command 5 executed late, but Byzantine replica 3 gave it a high
@@ -91,34 +105,49 @@ func TestCheckRunDirectory(t *testing.T) {
 	tests := []struct {
 		name string
 		run  run
+		n    int
 		opts Options
 		want Result // compared on the counters set here
 		ok   bool
 	}{
 		{"clean run", run{logs: map[int][]runlog.ExecEntry{0: clean, 1: clean, 2: clean[:15], 3: clean},
 			records: map[int][]runlog.ClientRecord{0: good[:10], 1: good[10:]}, extra: map[string]string{"notes.txt": "x"}},
-			Options{}, Result{Replicas: 4, Commands: 20, ClientRecords: 20, TimedCommands: 20}, true},
-		{"late command", run{logs: map[int][]runlog.ExecEntry{0: clean, 1: clean},
+			0, Options{}, Result{N: 4, F: 1, Replicas: 4, Commands: 20, ClientRecords: 20, TimedCommands: 20}, true},
+		{"late command", run{logs: map[int][]runlog.ExecEntry{0: lateLog, 1: lateLog},
 			records: map[int][]runlog.ClientRecord{0: late}},
-			Options{}, Result{Replicas: 2, Commands: 20, ClientRecords: 20, TimedCommands: 20, OrderingViolations: 1}, false},
-		{"byzantine timestamp ignored", run{logs: map[int][]runlog.ExecEntry{0: clean},
+			0, Options{}, Result{N: 2, Replicas: 2, Commands: 20, ClientRecords: 20, TimedCommands: 20, OrderingViolations: 1}, false},
+		{"byzantine timestamp ignored", run{logs: map[int][]runlog.ExecEntry{0: lateLog},
 			records: map[int][]runlog.ClientRecord{0: byzantineTs}},
-			Options{Correct: []int{0, 1, 2}}, Result{Replicas: 1, Commands: 20, ClientRecords: 20, TimedCommands: 20,
+			4, Options{Correct: []int{0, 1, 2}}, Result{N: 4, F: 1, Replicas: 1, Commands: 20, ClientRecords: 20, TimedCommands: 20,
 				OrderingViolations: 1}, false},
-		{"byzantine timestamp trusted masks the violation", run{logs: map[int][]runlog.ExecEntry{0: clean},
+		{"byzantine timestamp trusted masks the violation", run{logs: map[int][]runlog.ExecEntry{0: lateLog},
 			records: map[int][]runlog.ClientRecord{0: byzantineTs}},
-			Options{}, Result{Replicas: 1, Commands: 20, ClientRecords: 20, TimedCommands: 20}, true},
+			4, Options{}, Result{N: 4, F: 1, Replicas: 1, Commands: 20, ClientRecords: 20, TimedCommands: 20}, true},
 		{"divergent replica", run{logs: map[int][]runlog.ExecEntry{0: clean, 1: clean, 2: divergent},
 			records: map[int][]runlog.ClientRecord{0: good}},
-			Options{}, Result{Replicas: 3, Commands: 20, ClientRecords: 20, TimedCommands: 20,
+			0, Options{}, Result{N: 3, Replicas: 3, Commands: 20, ClientRecords: 20, TimedCommands: 20,
 				ConsistencyViolations: 1, MismatchedEntries: 1}, false},
-		{"divergent replica excluded", run{logs: map[int][]runlog.ExecEntry{0: clean, 1: clean, 2: divergent},
+		{"divergent replica excluded", run{logs: map[int][]runlog.ExecEntry{0: clean, 1: clean, 2: divergent, 3: clean},
 			records: map[int][]runlog.ClientRecord{0: good}},
-			Options{Correct: []int{0, 1}}, Result{Replicas: 2, Commands: 20, ClientRecords: 20, TimedCommands: 20}, true},
-		{"order replica lags and records are missing", run{logs: map[int][]runlog.ExecEntry{4: clean[:12]},
+			0, Options{Correct: []int{0, 1, 3}}, Result{N: 4, F: 1, Replicas: 3, Commands: 20, ClientRecords: 20, TimedCommands: 20}, true},
+		{"acknowledged commands in no log are lost", run{logs: map[int][]runlog.ExecEntry{4: clean[:12]},
 			records: map[int][]runlog.ClientRecord{0: good[2:]}},
-			Options{}, Result{Replicas: 1, Commands: 12, OrderReplica: 4, ClientRecords: 18, TimedCommands: 10,
-				ExecutedWithoutRecord: 2, RecordsNotInLog: 8}, true},
+			0, Options{}, Result{N: 5, F: 1, Replicas: 1, Commands: 12, OrderReplica: 4, ClientRecords: 18, TimedCommands: 10,
+				ExecutedWithoutRecord: 2, RecordsNotInLog: 8, LostCommands: 8}, false},
+		{"a command missing from the order log is not lost if another log holds it",
+			run{logs: map[int][]runlog.ExecEntry{0: clean, 1: divergent},
+				records: map[int][]runlog.ClientRecord{0: append(slices.Clone(good), recordOf(divergent[7], 798, 799, 800, 801))}},
+			0, Options{}, Result{N: 2, Replicas: 2, Commands: 20, ClientRecords: 21, TimedCommands: 20,
+				ConsistencyViolations: 1, MismatchedEntries: 1, RecordsNotInLog: 1}, false},
+		{"unacknowledged commands in no log are not lost", run{logs: map[int][]runlog.ExecEntry{0: clean[:12]},
+			records: map[int][]runlog.ClientRecord{0: func() []runlog.ClientRecord {
+				out := slices.Clone(good)
+				for i := 12; i < len(out); i++ {
+					out[i].ExecutedUs, out[i].Digest, out[i].Height, out[i].Position = 0, runlog.Digest{}, 0, 0
+				}
+				return out
+			}()}},
+			0, Options{}, Result{N: 1, Replicas: 1, Commands: 12, ClientRecords: 20, TimedCommands: 12}, true},
 		{"baseline run without timestamps", run{logs: map[int][]runlog.ExecEntry{0: clean},
 			records: map[int][]runlog.ClientRecord{0: func() []runlog.ClientRecord {
 				out := orderedRecords(clean)
@@ -127,15 +156,15 @@ func TestCheckRunDirectory(t *testing.T) {
 				}
 				return out
 			}()}},
-			Options{}, Result{Replicas: 1, Commands: 20, ClientRecords: 20}, true},
+			0, Options{}, Result{N: 1, Replicas: 1, Commands: 20, ClientRecords: 20}, true},
 		{"duplicate execution", run{logs: map[int][]runlog.ExecEntry{0: append(slices.Clone(clean), entry(20, 1, 3))},
 			records: map[int][]runlog.ClientRecord{0: good}},
-			Options{}, Result{Replicas: 1, Commands: 20, ClientRecords: 20, TimedCommands: 20,
+			0, Options{}, Result{N: 1, Replicas: 1, Commands: 20, ClientRecords: 20, TimedCommands: 20,
 				ConsistencyViolations: 1, DuplicateExecutions: 1}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Check(tt.run.write(t), tt.opts)
+			got, err := checkDir(t, tt.run.write(t), tt.n, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +206,7 @@ func TestCheckErrors(t *testing.T) {
 		has  string
 	}{
 		{"empty directory", run{}, Options{}, "no execution log"},
-		{"no correct log", run{logs: map[int][]runlog.ExecEntry{0: cleanLog(1)}}, Options{Correct: []int{1}}, "no execution log"},
+		{"correct replica that does not exist", run{logs: map[int][]runlog.ExecEntry{0: cleanLog(1)}}, Options{Correct: []int{1}}, "replica 1 does not exist"},
 		{"corrupt log", run{extra: map[string]string{"replica0.exec.tsv": runlog.ExecLogHeader + "\nnonsense\n"}}, Options{}, "replica 0"},
 		{"corrupt records", run{logs: map[int][]runlog.ExecEntry{0: cleanLog(1)},
 			extra: map[string]string{"client0.records.jsonl": "{]\n"}}, Options{}, "client0.records.jsonl"},

@@ -33,9 +33,10 @@ func clientID(c byte) runlog.ClientID {
 }
 
 // entry builds the execution of command (client c, seq) at entry number i
-// of a log in which every block holds two one-command batches.
+// of a log in which every block holds two one-command batches, with
+// timestamp 100*(i+1) (see orderedRecords).
 func entry(i int, c byte, seq uint64) runlog.ExecEntry {
-	e := runlog.ExecEntry{Height: uint64(i/2 + 1), Position: uint32(i % 2), Client: clientID(c), Seq: seq, TsUs: uint64(1000 + i)}
+	e := runlog.ExecEntry{Height: uint64(i/2 + 1), Position: uint32(i % 2), Client: clientID(c), Seq: seq, TsUs: uint64(100 * (i + 1))}
 	e.Digest[0], e.Digest[1] = c, byte(seq)
 	return e
 }

@@ -41,6 +41,23 @@ const (
 	KindMismatch  = "mismatch"  // logs differ at one entry number
 	KindDuplicate = "duplicate" // one log executes a command twice
 	KindOrdering  = "ordering"  // a command executes before one with strictly lower timestamps
+	// KindLost: a command its client saw executed (f+1 matching reports)
+	// is in no correct replica's log.
+	KindLost = "lost"
+	// KindRecordMismatch: the logs executed an acknowledged command in
+	// another batch or at another place than its client accepted.
+	KindRecordMismatch = "record-mismatch"
+	// KindAssignedTs: the logs executed a batch with another timestamp
+	// than the assigned_ts its client recorded.
+	KindAssignedTs = "assigned-ts"
+	// KindTimestampRange: a batch executed with a timestamp outside the
+	// range of the correct replicas' timestamps for its command.
+	KindTimestampRange = "ts-range"
+	// KindTimestampMedian: a batch executed with a timestamp that cannot
+	// be the value at index f of 2f+1 of the timestamps its client recorded.
+	KindTimestampMedian = "ts-median"
+	// KindReusedTs: a correct replica gave one timestamp to two batches.
+	KindReusedTs = "reused-ts"
 )
 
 // Example describes one violation.
@@ -52,7 +69,8 @@ type Example struct {
 	// the reference replica first; duplicate: the one log).
 	Replicas []int `json:"replicas,omitempty"`
 	// Entry is the 0-based entry number in the logs (mismatch, duplicate:
-	// the second execution); for ordering, in the order replica's log.
+	// the second execution); for the other kinds, in the order replica's
+	// log, and -1 where no entry applies (lost, reused-ts).
 	Entry int64 `json:"entry"`
 	// Command is the command concerned (mismatch: in the reference log;
 	// ordering: the command that executed too late).
@@ -69,6 +87,10 @@ type LogSummary struct {
 
 // Result is the outcome of Check.
 type Result struct {
+	// N is the cluster size the check assumed (given, or the highest
+	// replica id with a log plus one) and F = (N-1)/3.
+	N int `json:"n"`
+	F int `json:"f"`
 	// Replicas is the number of correct replicas' execution logs checked.
 	Replicas int `json:"replicas"`
 	// Commands is the number of distinct commands in the order log.
@@ -93,11 +115,26 @@ type Result struct {
 	// min correct ts(b) > max correct ts(a).
 	OrderingViolations int64 `json:"ordering_violations"`
 
+	// LostCommands counts acknowledged commands (executed_us set: f+1
+	// matching execution reports) that no correct replica's log holds.
+	LostCommands int64 `json:"lost_commands"`
+	// RecordMismatches counts acknowledged commands whose record disagrees
+	// with the logs on the batch, its place or its timestamp.
+	RecordMismatches int64 `json:"record_mismatches"`
+	// TimestampViolations counts executed commands whose batch timestamp is
+	// outside their correct replicas' range or cannot be the median at
+	// index f of the timestamps recorded.
+	TimestampViolations int64 `json:"timestamp_violations"`
+	// ReusedTimestamps counts (replica, ts) pairs that a correct replica
+	// gave to more than one batch (each further batch counts once).
+	ReusedTimestamps int64 `json:"reused_timestamps"`
+
 	// ExecutedWithoutRecord counts commands in the order log that no client
 	// record mentions (a client that crashed before flushing, say).
 	ExecutedWithoutRecord int64 `json:"executed_without_record"`
 	// RecordsNotInLog counts records of commands their client saw executed
-	// that the order log does not hold (the order replica lags).
+	// that the order log does not hold; those that no other correct log
+	// holds either are also LostCommands.
 	RecordsNotInLog int64 `json:"records_not_in_log"`
 
 	Logs     []LogSummary `json:"logs"`
@@ -105,4 +142,7 @@ type Result struct {
 }
 
 // OK reports whether the run shows no violation.
-func (r *Result) OK() bool { return r.ConsistencyViolations == 0 && r.OrderingViolations == 0 }
+func (r *Result) OK() bool {
+	return r.ConsistencyViolations == 0 && r.OrderingViolations == 0 && r.LostCommands == 0 &&
+		r.RecordMismatches == 0 && r.TimestampViolations == 0 && r.ReusedTimestamps == 0
+}

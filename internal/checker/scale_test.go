@@ -88,7 +88,7 @@ func TestCheckRunDirectoryManyCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range n {
-		base := uint64(10 * (i + 1))
+		base := uint64(100 * (i + 1)) // the entry's ts: the median of any 3 of these 4
 		w.Write(recordOf(generatedEntry(i), base-5, base, base+3, base+12))
 	}
 	if err := w.Close(); err != nil {
