@@ -42,7 +42,7 @@ func TestUsageErrorsExitWithTwoAndOneLine(t *testing.T) {
 		{"exclude", []string{"sim", "--byzantine", "fuzz", "--exclude", "drop,bogus"}, `"bogus"`},
 		{"mutation rate", []string{"sim", "--byzantine", "fuzz", "--mutation-rate", "1.5"}, "--mutation-rate"},
 		{"correct list", []string{"check", "/nonexistent", "--correct", "0,x"}, "--correct"},
-		{"check args", []string{"check"}, "accepts 1 arg"},
+		{"check args", []string{"check"}, "requires at least 1 arg"},
 		{"testnet without out", []string{"testnet"}, "--out is required"},
 		{"node without home", []string{"node"}, "--home is required"},
 		{"client args", []string{"client", "--testnet", "x", "put", "k"}, "accepts 2 arg"},
