@@ -146,31 +146,36 @@ func (e *e2e) local(t *testing.T) {
 }
 
 // Ctrl-C during the load stops every replica and exits non-zero.
+// localInterrupted interrupts a run during its load, as Ctrl-C does: the
+// partial summary is printed and marked, the records, execution logs and
+// resources.json are kept, and `pompe check` passes on them.
 func (e *e2e) localInterrupted(t *testing.T) {
 	out := filepath.Join(e.dir, "interrupted")
 	ctx, cancel := context.WithTimeout(context.Background(), e2eTimeout)
 	defer cancel()
-	cmd := e.command(ctx, "local", "--nodes", "4", "--clients", "1", "--duration", "60s", "--mode", "hotstuff", "--out", out)
-	stderr, err := cmd.StderrPipe()
+	cmd := e.command(ctx, "local", "--nodes", "4", "--clients", "1", "--duration", "60s", "--out", out)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	// The first progress line says the load runs.
 	var seen strings.Builder
-	sc := bufio.NewScanner(stderr)
+	sc := bufio.NewScanner(stdout)
 	for sc.Scan() {
 		seen.WriteString(sc.Text() + "\n")
-		if strings.Contains(sc.Text(), "replicas ready") {
+		if strings.Contains(sc.Text(), "/60s") {
 			break
 		}
 	}
-	if !strings.Contains(seen.String(), "replicas ready") {
+	if !strings.Contains(seen.String(), "/60s") {
 		cmd.Wait()
-		t.Fatalf("replicas never became ready:\n%s", seen.String())
+		t.Fatalf("the load never started:\n%s%s", seen.String(), stderr.String())
 	}
-	time.Sleep(500 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -182,11 +187,20 @@ func (e *e2e) localInterrupted(t *testing.T) {
 	if !errors.As(err, &exitErr) || exitErr.ExitCode() != exitFailure {
 		t.Errorf("interrupted run ended with %v, want exit code %d", err, exitFailure)
 	}
-	if !strings.Contains(seen.String(), "interrupted") {
-		t.Errorf("no interruption message in:\n%s", seen.String())
+	if !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(seen.String(), "INTERRUPTED after") ||
+		!strings.Contains(seen.String(), "checker: ") {
+		t.Errorf("no marked partial summary in:\n%s%s", seen.String(), stderr.String())
 	}
 	if left := processesMentioning(out); len(left) > 0 {
 		t.Errorf("replicas left behind: %v", left)
+	}
+	for _, name := range []string{"replica0.exec.tsv", "replica3.exec.tsv", "client0.records.jsonl", "resources.json", "load.json"} {
+		if _, err := os.Stat(filepath.Join(out, "run", name)); err != nil {
+			t.Errorf("interrupted run lost %s: %v", name, err)
+		}
+	}
+	if code, stdout, stderr := e.exec(t, "check", out); code != 0 || !strings.Contains(stdout, "OK") {
+		t.Errorf("check on the interrupted run: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
 

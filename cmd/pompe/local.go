@@ -104,9 +104,10 @@ func runLocal(ctx context.Context, opts local.Options, jsonOut bool, stdout, std
 	}
 	opts.Progress, opts.Interactive, opts.Status = human, isTerminal(human), stderr
 	rep, err := local.Run(ctx, opts)
-	if err != nil {
+	interrupted := errors.Is(err, local.ErrInterrupted) && rep != nil
+	if err != nil && !interrupted {
 		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-			return errors.New("interrupted; every replica was stopped")
+			return errors.New("interrupted before the load started; every replica was stopped")
 		}
 		return err
 	}
@@ -119,6 +120,9 @@ func runLocal(ctx context.Context, opts local.Options, jsonOut bool, stdout, std
 			return err
 		}
 		fmt.Fprintf(stdout, "%s\n", line)
+	}
+	if interrupted {
+		return errors.New("interrupted: the summary above covers the run until then; every replica was stopped and the records were kept and checked")
 	}
 	if !rep.OK() {
 		return failedError{"the run shows violations or replica failures"}

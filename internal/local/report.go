@@ -32,6 +32,9 @@ type Report struct {
 	Inflight     int         `json:"inflight"`
 	// RatePerClient is 0 for a closed loop.
 	RatePerClient float64 `json:"rate_per_client"`
+	// Interrupted: the load was stopped early (Ctrl-C); every figure
+	// covers the window up to then.
+	Interrupted bool `json:"interrupted,omitempty"`
 
 	Submitted      uint64    `json:"submitted"`
 	Ordered        uint64    `json:"ordered"` // 0 in hotstuff mode: no ordering phase
@@ -47,6 +50,10 @@ type Report struct {
 	CheckedCommands       int64 `json:"checked_commands"`
 	ConsistencyViolations int64 `json:"consistency_violations"`
 	OrderingViolations    int64 `json:"ordering_violations"`
+	// RecordViolations counts what the checker finds in the client records
+	// against the logs: lost acknowledged commands, records disagreeing
+	// with the logs, impossible batch timestamps, reused timestamps.
+	RecordViolations int64 `json:"record_violations"`
 	// Fairness10ms is the fraction of cross-client command pairs sent more
 	// than 10 ms apart that executed in send order (internal/fairness);
 	// absent when no pair was measured.
@@ -71,7 +78,8 @@ type Report struct {
 // OK reports a run with executed commands, no violation and no replica
 // failure.
 func (r *Report) OK() bool {
-	return r.ConsistencyViolations == 0 && r.OrderingViolations == 0 && len(r.ReplicaErrors) == 0 && r.FaultReport.ok() && r.Byzantine.ok()
+	return r.ConsistencyViolations == 0 && r.OrderingViolations == 0 && r.RecordViolations == 0 &&
+		len(r.ReplicaErrors) == 0 && r.FaultReport.ok() && r.Byzantine.ok()
 }
 
 func (r *Report) addLoad(s loadgen.Summary) {
@@ -87,6 +95,7 @@ func (r *Report) addCheck(c checker.Result) {
 	r.CheckedCommands = c.Commands
 	r.ConsistencyViolations = c.ConsistencyViolations
 	r.OrderingViolations = c.OrderingViolations
+	r.RecordViolations = c.LostCommands + c.RecordMismatches + c.TimestampViolations + c.ReusedTimestamps
 }
 
 // JSON is the report as one line of JSON, without a newline.
@@ -97,6 +106,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	load := fmt.Sprintf("closed loop, %d batches in flight per client", r.Inflight)
 	if r.RatePerClient > 0 {
 		load = fmt.Sprintf("open loop, %g commands/s per client", r.RatePerClient)
+	}
+	if r.Interrupted {
+		fmt.Fprintf(w, "INTERRUPTED after %.1f s: partial results, up to the interruption\n", r.DurationS)
 	}
 	fmt.Fprintf(w, "%s: %d replicas, %d clients, %.1f s, batch %d, payload %d B, %s\n",
 		r.Mode, r.Nodes, r.Clients, r.DurationS, r.Batch, r.PayloadBytes, load)
@@ -116,8 +128,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.Shed > 0 {
 		fmt.Fprintf(w, ", shed %d (client full)", r.Shed)
 	}
-	fmt.Fprintf(w, "\nchecker: %d commands in %d replica logs, %d consistency violations, %d ordering violations\n",
-		r.CheckedCommands, r.Check.Replicas, r.ConsistencyViolations, r.OrderingViolations)
+	fmt.Fprintf(w, "\nchecker: %d commands in %d replica logs, %d consistency violations, %d ordering violations, %d record violations\n",
+		r.CheckedCommands, r.Check.Replicas, r.ConsistencyViolations, r.OrderingViolations, r.RecordViolations)
 	for _, ex := range r.Check.Examples {
 		fmt.Fprintf(w, "  %s: %s\n", ex.Kind, ex.Detail)
 	}

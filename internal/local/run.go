@@ -24,9 +24,17 @@ import (
 	"github.com/pompe-bft/pompe/internal/transport"
 )
 
+// ErrInterrupted is returned, wrapping the context's error, when ctx was
+// cancelled during the load (Ctrl-C): Run then also returns the partial
+// report, with every record, execution log and resources.json kept and
+// checked as after a full run.
+var ErrInterrupted = errors.New("local: run interrupted")
+
 // Run performs one local run. Replicas are stopped before Run returns,
-// whatever happens; a cancelled ctx (Ctrl-C) ends the load early and Run
-// returns ctx's error after cleaning up.
+// whatever happens. A cancelled ctx (Ctrl-C) before the load starts ends
+// the run with ctx's error; during the load, it ends the load early and Run
+// finishes the run on what was recorded, returning the report marked
+// Interrupted and an error wrapping ErrInterrupted.
 func Run(ctx context.Context, opts Options) (*Report, error) {
 	o, err := opts.withDefaults()
 	if err != nil {
@@ -65,7 +73,7 @@ func (r *runner) status(format string, args ...any) {
 	}
 }
 
-func (r *runner) run(ctx context.Context) (*Report, error) {
+func (r *runner) run(ctx context.Context) (rep *Report, err error) {
 	tnDir := filepath.Join(r.dir, testnetDirName)
 	runDir := filepath.Join(r.dir, runDirName)
 	logsDir := filepath.Join(r.dir, logsDirName)
@@ -136,18 +144,29 @@ func (r *runner) run(ctx context.Context) (*Report, error) {
 	smp.finish()
 	r.stopAttack(hostile)
 	fr.wait()
-	if loadErr != nil && summary == nil {
+	// An interrupted load (Ctrl-C) still has a summary of what ran until
+	// then, and its records are complete up to that point: keep going, so
+	// the replicas' execution logs and resources.json join the client
+	// records and the partial run can be checked like any other.
+	interrupted := loadErr != nil && ctx.Err() != nil && errors.Is(loadErr, ctx.Err())
+	if loadErr != nil && (summary == nil || !interrupted) {
 		return nil, loadErr
 	}
 	r.status("stopping replicas")
 	replicaErrs := r.stopAll()
-	if loadErr != nil {
-		return nil, loadErr
-	}
 
-	rep := &Report{
+	rep = &Report{
 		Mode: r.o.Mode, Nodes: r.o.Nodes, Clients: r.o.Clients, Batch: r.o.Batch,
 		PayloadBytes: r.o.PayloadBytes, Inflight: r.o.Inflight, RatePerClient: r.o.RatePerClient,
+		Interrupted: interrupted,
+	}
+	if interrupted {
+		// Whatever fails below, the caller learns of the interruption.
+		defer func() {
+			if err == nil {
+				err = fmt.Errorf("%w (%w)", ErrInterrupted, loadErr)
+			}
+		}()
 	}
 	rep.addLoad(*summary)
 	rep.ResourceReport = smp.resourceReport(rep.Executed)
@@ -215,7 +234,8 @@ func (r *runner) load(ctx context.Context, g config.Genesis, keys []crypto.Priva
 	close(stop)
 	<-progressDone
 	if ctx.Err() != nil {
-		return nil, ctx.Err()
+		// The summary covers the window up to the interruption.
+		return &s, ctx.Err()
 	}
 	return &s, err
 }
