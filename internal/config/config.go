@@ -80,13 +80,20 @@ type ConsensusConfig struct {
 
 // PompeConfig tunes the ordering phase.
 type PompeConfig struct {
-	Delta               Duration `toml:"delta" doc:"Liveness slack: a leader closes slots at now - delta. Must exceed two network delays plus the clock skew; adapts upward after rejects."`
-	DeltaMax            Duration `toml:"delta_max" doc:"Cap of the adaptive delta."`
-	ClockSkew           Duration `toml:"clock_skew" doc:"Largest clock difference tolerated: a slot boundary further than this in the future is refused."`
-	TSWindow            Duration `toml:"ts_window" doc:"Timestamp replies of one window share one signature (Merkle signing). 0s: a window is every request that arrived in one turn of the replica's loop, so load batches signatures and an idle replica adds no delay. Otherwise the window's length; must be below delta."`
-	TSWindowMaxRequests int      `toml:"ts_window_max_requests" doc:"A signing window closes early after this many timestamp requests."`
-	UnsequencedTTL      Duration `toml:"unsequenced_ttl" doc:"How long a timestamped but unsequenced batch body is kept."`
-	MaxPendingBatches   int      `toml:"max_pending_batches" doc:"Sequenced batches held before new sequence requests are rejected."`
+	Delta                  Duration `toml:"delta" doc:"Liveness slack: a leader closes slots at now - delta. Must exceed two network delays plus the clock skew; widens only on evidence that a batch missed its slot (a retry carrying its earlier proof), by what that batch needed, and decays slowly."`
+	DeltaMax               Duration `toml:"delta_max" doc:"Cap of the adaptive delta."`
+	ClockSkew              Duration `toml:"clock_skew" doc:"Largest clock difference tolerated: a slot boundary further than this in the future is refused."`
+	TSWindow               Duration `toml:"ts_window" doc:"Timestamp replies of one window share one signature (Merkle signing). 0s: a window is every request that arrived in one turn of the replica's loop, so load batches signatures and an idle replica adds no delay. Otherwise the window's length; must be below delta."`
+	TSWindowMaxRequests    int      `toml:"ts_window_max_requests" doc:"A signing window closes early after this many timestamp requests."`
+	UnsequencedTTL         Duration `toml:"unsequenced_ttl" doc:"How long a timestamped but unsequenced batch body is kept."`
+	MaxPendingBatches      int      `toml:"max_pending_batches" doc:"Sequenced batches held before new sequence requests are rejected."`
+	MaxPendingBytes        int64    `toml:"max_pending_bytes" doc:"Bytes of sequenced batches held (bodies and proofs) before new sequence requests are rejected; one submitter may hold a quarter of this and of max_pending_batches."`
+	MaxUnsequencedBytes    int64    `toml:"max_unsequenced_bytes" doc:"Bytes of timestamped, not yet sequenced batch bodies held; timestamp requests beyond it are refused (mempool.max_batches bounds their count)."`
+	ClientUnsequenced      int      `toml:"client_unsequenced_batches" doc:"Timestamped, not yet sequenced batches one client may have held; its further timestamp requests are refused."`
+	ClientUnsequencedBytes int64    `toml:"client_unsequenced_bytes" doc:"Bytes of timestamped, not yet sequenced batches one client may have held."`
+	MaxKnownBytes          int64    `toml:"max_known_bytes" doc:"Bytes of bodies and proofs a leader holds of batches other replicas listed in collect replies; each replica's entries may take 1/n of it."`
+	MaxServeBytes          int64    `toml:"max_serve_bytes" doc:"Largest response to one fetch of batch bodies (at least one batch)."`
+	ServeBytesPerSecond    int64    `toml:"serve_bytes_per_second" doc:"Fetch budget of each peer replica, in bytes per second (bursts of twice max_serve_bytes); requests beyond it wait for the peer's retry."`
 }
 
 // MempoolConfig bounds the batches waiting for a block.
@@ -197,13 +204,20 @@ func Default() Config {
 			FetchTimeout:    ms(500),
 		},
 		Pompe: PompeConfig{
-			Delta:               ms(5),
-			DeltaMax:            ms(1000),
-			ClockSkew:           ms(50),
-			TSWindow:            0,
-			TSWindowMaxRequests: 256,
-			UnsequencedTTL:      ms(30_000),
-			MaxPendingBatches:   100_000,
+			Delta:                  ms(5),
+			DeltaMax:               ms(1000),
+			ClockSkew:              ms(50),
+			TSWindow:               0,
+			TSWindowMaxRequests:    256,
+			UnsequencedTTL:         ms(30_000),
+			MaxPendingBatches:      100_000,
+			MaxPendingBytes:        128 << 20,
+			MaxUnsequencedBytes:    128 << 20,
+			ClientUnsequenced:      4096,
+			ClientUnsequencedBytes: 32 << 20,
+			MaxKnownBytes:          64 << 20,
+			MaxServeBytes:          16 << 20,
+			ServeBytesPerSecond:    128 << 20,
 		},
 		Mempool:   MempoolConfig{MaxBatches: 100_000, MaxBytes: 512 << 20},
 		Storage:   StorageConfig{RetentionBlocks: 10_000, Sync: true},

@@ -174,6 +174,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"link key", "[emulation.links.a]\nloss = 0.5\n", []string{"[emulation.links.a]"}},
 		{"link loss", "[emulation.links.1]\nloss = -0.5\n", []string{"emulation.links.1.loss = -0.5"}},
 		{"retention", "[storage]\nretention_blocks = 0\n", []string{"storage.retention_blocks = 0"}},
+		{"retention below the duplicate window", "[storage]\nretention_blocks = 100\n", []string{"storage.retention_blocks = 100", "at least 256"}},
+		{"unsequenced bytes", "[pompe]\nmax_unsequenced_bytes = 0\n", []string{"pompe.max_unsequenced_bytes = 0"}},
 		{"several at once", "[mempool]\nmax_batches = 0\nmax_bytes = -1\n", []string{"mempool.max_batches = 0", "mempool.max_bytes = -1"}},
 		{"nul bytes", "\x00\x01", []string{"line 1"}},
 	}

@@ -158,6 +158,22 @@ func (c *Config) Validate() error {
 	v.positive("pompe.ts_window_max_requests", pp.TSWindowMaxRequests)
 	v.positiveDuration("pompe.unsequenced_ttl", pp.UnsequencedTTL)
 	v.positive("pompe.max_pending_batches", pp.MaxPendingBatches)
+	v.positive("pompe.client_unsequenced_batches", pp.ClientUnsequenced)
+	for _, b := range []struct {
+		key string
+		val int64
+	}{
+		{"pompe.max_pending_bytes", pp.MaxPendingBytes},
+		{"pompe.max_unsequenced_bytes", pp.MaxUnsequencedBytes},
+		{"pompe.client_unsequenced_bytes", pp.ClientUnsequencedBytes},
+		{"pompe.max_known_bytes", pp.MaxKnownBytes},
+		{"pompe.max_serve_bytes", pp.MaxServeBytes},
+		{"pompe.serve_bytes_per_second", pp.ServeBytesPerSecond},
+	} {
+		if b.val <= 0 {
+			v.bad(b.key, b.val, "must be positive")
+		}
+	}
 
 	v.positive("mempool.max_batches", c.Mempool.MaxBatches)
 	if c.Mempool.MaxBytes <= 0 {
@@ -165,6 +181,9 @@ func (c *Config) Validate() error {
 	}
 
 	v.positive("storage.retention_blocks", c.Storage.RetentionBlocks)
+	if c.Storage.RetentionBlocks > 0 && c.Storage.RetentionBlocks < MinRetentionBlocks {
+		v.bad("storage.retention_blocks", c.Storage.RetentionBlocks, fmt.Sprintf("must be at least %d: validation looks for duplicate batches in the last 64 blocks of the chain", MinRetentionBlocks))
+	}
 	v.listenAddress("metrics.listen", c.Metrics.Listen, true)
 	v.oneOf("metrics.pprof", c.Metrics.Pprof, PprofLoopback, PprofAlways, PprofNever)
 
@@ -204,3 +223,10 @@ func (c *Config) validateAgainst(g *Genesis, self int) error {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// MinRetentionBlocks is the fewest committed blocks a replica may keep: the
+// duplicate-batch rule of validation reads the 64 nearest ancestors of a
+// block (ordering.DupWindowBlocks, mempool.DupWindowBlocks), which must
+// still be stored; the rest is margin for a block being validated well
+// above the committed tip.
+const MinRetentionBlocks = 256
