@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"path/filepath"
 	"sync"
 	"time"
@@ -85,24 +84,14 @@ func newFaultRun(r *runner) (*faultRun, error) {
 		return nil, err
 	}
 	fr := &faultRun{r: r, sched: s, restarts: make([]int, r.o.Nodes)}
-	for range r.o.Nodes {
-		addr, err := freeLoopbackAddr()
+	for i := range r.o.Nodes {
+		addr, err := r.ports.Take("127.0.0.1")
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("local: fault-control address of replica %d: %w", i, err)
 		}
 		fr.control = append(fr.control, addr)
 	}
 	return fr, nil
-}
-
-// freeLoopbackAddr finds a free port on 127.0.0.1.
-func freeLoopbackAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("local: no free port for fault control: %w", err)
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
 }
 
 // override adds the metrics (fault-control) address to each replica's

@@ -61,6 +61,7 @@ func Run(ctx context.Context, opts Options) (*Report, error) {
 type runner struct {
 	o         Options
 	dir       string
+	ports     *testnet.Ports
 	procs     []*replicaProcess
 	emulators []*transport.LinkEmulator // per client; nil without WAN
 	// onLoadStart, if set, runs as the measured load starts.
@@ -87,18 +88,17 @@ func (r *runner) run(ctx context.Context) (rep *Report, err error) {
 		return nil, err
 	}
 	r.emulators = w.emulators
+	// Every port of the run comes from r.ports, held until its replica
+	// starts (see testnet.Ports).
+	if r.ports, err = testnet.NewPorts(); err != nil {
+		return nil, err
+	}
+	defer r.ports.Close()
 	fr, err := newFaultRun(r)
 	if err != nil {
 		return nil, err
 	}
-	metricsAddrs := make([]string, r.o.Nodes)
-	if err := testnet.Generate(testnet.Options{
-		OutDir: tnDir, N: r.o.Nodes, Clients: r.o.Clients, Mode: r.o.Mode, DistinctIPs: true, FreePorts: true,
-		Regions: w.regions, OverrideReplica: withMetricsAddr(metricsAddrs, fr.override(w.override)),
-	}); err != nil {
-		return nil, err
-	}
-	ci, err := testnet.LoadClusterInfo(tnDir)
+	ci, metricsAddrs, err := r.writeTestnet(tnDir, fr, w)
 	if err != nil {
 		return nil, err
 	}
@@ -110,6 +110,8 @@ func (r *runner) run(ctx context.Context) (rep *Report, err error) {
 
 	defer r.stopAll() // also on every error path below
 	for i, home := range ci.Homes {
+		ri := ci.Genesis.Replicas[i]
+		r.ports.Release(ri.PeerAddress, ri.ClientAddress, metricsAddrs[i])
 		p, err := startReplica(i, r.o.Executable, r.replicaArgs(fr, i, home), filepath.Join(logsDir, replicaLogName(i)))
 		if err != nil {
 			return nil, err
@@ -197,6 +199,29 @@ func (r *runner) run(ctx context.Context) (rep *Report, err error) {
 		return rep, err
 	}
 	return rep, nil
+}
+
+// writeTestnet writes the run's testnet into tnDir with every address
+// (peer, client, metrics or fault control) from r.ports, and returns it
+// with each replica's metrics address.
+func (r *runner) writeTestnet(tnDir string, fr *faultRun, w *wanSetup) (*testnet.ClusterInfo, []string, error) {
+	metricsAddrs := make([]string, r.o.Nodes)
+	var portErr error
+	if err := testnet.Generate(testnet.Options{
+		OutDir: tnDir, N: r.o.Nodes, Clients: r.o.Clients, Mode: r.o.Mode, DistinctIPs: true, FreePorts: true,
+		Ports: r.ports, Regions: w.regions,
+		OverrideReplica: withMetricsAddr(r.ports, metricsAddrs, &portErr, fr.override(w.override)),
+	}); err != nil {
+		return nil, nil, err
+	}
+	if portErr != nil {
+		return nil, nil, portErr
+	}
+	ci, err := testnet.LoadClusterInfo(tnDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	return ci, metricsAddrs, nil
 }
 
 // load runs the load generator with progress reports. Its client logs go

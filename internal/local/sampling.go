@@ -2,6 +2,7 @@ package local
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/pompe-bft/pompe/internal/config"
@@ -9,18 +10,21 @@ import (
 	"github.com/pompe-bft/pompe/internal/testnet"
 )
 
-// withMetricsAddr gives every replica a metrics endpoint on loopback,
-// which the resource sampler scrapes, unless next sets one (fault control
-// does); addrs receives each replica's address.
-func withMetricsAddr(addrs []string, next func(int, *config.Config)) func(int, *config.Config) {
+// withMetricsAddr gives every replica a metrics endpoint on loopback from
+// ports, which the resource sampler scrapes, unless next sets one (fault
+// control does); addrs receives each replica's address and *err the
+// first failure to find a port.
+func withMetricsAddr(ports *testnet.Ports, addrs []string, err *error, next func(int, *config.Config)) func(int, *config.Config) {
 	return func(i int, c *config.Config) {
 		if next != nil {
 			next(i, c)
 		}
 		if c.Metrics.Listen == "" {
-			if addr, err := freeLoopbackAddr(); err == nil {
-				c.Metrics.Listen = addr
+			addr, e := ports.Take("127.0.0.1")
+			if e != nil && *err == nil {
+				*err = fmt.Errorf("local: metrics address of replica %d: %w", i, e)
 			}
+			c.Metrics.Listen = addr
 		}
 		addrs[i] = c.Metrics.Listen
 	}

@@ -124,28 +124,22 @@ func addresses(o Options) (peer, client []string, err error) {
 		}
 		return peer, client, nil
 	}
-	// Hold every listener until all ports are chosen, so no port is handed
-	// out twice.
-	var held []net.Listener
-	defer func() {
-		for _, l := range held {
-			l.Close()
+	// Every port of the run comes from one allocator that holds it; the
+	// caller's (Options.Ports) keeps holding them until it starts each
+	// replica, a private one releases them when the testnet is written.
+	ports := o.Ports
+	if ports == nil {
+		if ports, err = NewPorts(); err != nil {
+			return nil, nil, err
 		}
-	}()
-	pick := func(ip string) (string, error) {
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-		if err != nil {
-			return "", fmt.Errorf("testnet: find a free port on %s: %w", ip, err)
-		}
-		held = append(held, l)
-		return l.Addr().String(), nil
+		defer ports.Close()
 	}
 	for i := range o.N {
 		ip := replicaIP(o, i)
-		if peer[i], err = pick(ip); err != nil {
+		if peer[i], err = ports.Take(ip); err != nil {
 			return nil, nil, err
 		}
-		if client[i], err = pick(ip); err != nil {
+		if client[i], err = ports.Take(ip); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -29,11 +29,16 @@ type Options struct {
 	BaseIP      string
 	DistinctIPs bool
 	// Replica i listens on BasePeerPort+i for replicas and BaseClientPort+i
-	// for clients (defaults 26600 and 26700), unless FreePorts picks ports
-	// the system reports free (by briefly listening on them).
+	// for clients (defaults 26600 and 26700), unless FreePorts picks free
+	// ports below the ephemeral range (see Ports).
 	BasePeerPort   int
 	BaseClientPort int
 	FreePorts      bool
+	// Ports, with FreePorts, is the run's port allocator: the testnet's
+	// ports come from it and stay held (see Ports) for the caller to
+	// release as it starts each replica. Without it, FreePorts uses a
+	// private allocator and releases the ports once the testnet is written.
+	Ports *Ports
 
 	// Rand supplies keys and the cluster id (default crypto/rand); a fixed
 	// stream makes a reproducible testnet.
