@@ -26,11 +26,16 @@ import (
 )
 
 // Limits every replica runs under (see doc.go).
+// rssBound is what the test asserts, per replica. The target of the
+// resource review is 512 MiB; the bound is tighter so that it pins the
+// defences: without them, stalled frames and empty repeated entries took
+// replicas to 190-430 MiB at this test's scale, with them under 80 MiB.
+const rssBound = 160 << 20
+
 const (
 	replicaCount    = 4
 	goMemLimit      = "256MiB"
-	addressSpace    = 4 << 30   // RLIMIT_AS, bytes
-	rssBound        = 512 << 20 // what the test asserts, bytes
+	addressSpace    = 4 << 30 // RLIMIT_AS, bytes
 	readyTimeout    = 30 * time.Second
 	putTimeout      = 20 * time.Second // generous: only keeps a broken run from hanging
 	rssSamplePeriod = 100 * time.Millisecond
