@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -224,6 +225,7 @@ func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logg
 		peers[i] = r.PeerAddress
 	}
 	tc := transport.Config{
+		GenesisHash:       genesisHash(&h.Genesis),
 		Self:              uint32(h.Index),
 		Key:               h.Key,
 		Committee:         committee,
@@ -266,6 +268,18 @@ func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logg
 		tc.Emulator = em
 	}
 	return tc
+}
+
+// genesisHash identifies what peers must agree on to talk: the cluster id,
+// the mode and the committee's keys in order (addresses may differ between
+// replicas' views, behind NAT). Peers compare it at the handshake.
+func genesisHash(g *config.Genesis) []byte {
+	h := sha256.New()
+	fmt.Fprintf(h, "pompe/genesis/1\x00%s\x00%s\x00%d", g.ClusterID, g.Mode, len(g.Replicas))
+	for _, r := range g.Replicas {
+		fmt.Fprintf(h, "\x00%s", r.PublicKey)
+	}
+	return h.Sum(nil)
 }
 
 // Run serves until ctx ends, then shuts down cleanly. It returns an error if

@@ -67,6 +67,11 @@ type Config struct {
 	// listener.
 	ListenClient string
 
+	// GenesisHash identifies the genesis (cluster id, mode, committee):
+	// peer links between replicas with different hashes are refused at the
+	// handshake (genesis.go). Empty: no check.
+	GenesisHash []byte
+
 	MaxFrameBytes       int // replica frames; default wire.DefaultMaxFrameBytes
 	ClientMaxFrameBytes int // frames read from clients
 

@@ -102,11 +102,22 @@ func checkALPN(cs tls.ConnectionState, want string) error {
 
 // PeerListenerTLS accepts replicas of committee other than self.
 func PeerListenerTLS(cert tls.Certificate, committee *crypto.Committee, self uint32) *tls.Config {
+	return peerListenerTLS(cert, committee, self, nil)
+}
+
+// peerListenerTLS accepts replicas of committee other than self that offer
+// genesisHash (genesis.go), or the plain peer protocol.
+func peerListenerTLS(cert tls.Certificate, committee *crypto.Committee, self uint32, genesisHash []byte) *tls.Config {
 	c := baseTLS(cert, ALPNPeer)
+	if len(genesisHash) > 0 {
+		c.NextProtos = []string{genesisALPN(genesisHash), ALPNPeer}
+	}
 	c.ClientAuth = tls.RequireAnyClientCert
 	c.VerifyConnection = func(cs tls.ConnectionState) error {
-		if err := checkALPN(cs, ALPNPeer); err != nil {
-			return err
+		if cs.NegotiatedProtocol != genesisALPN(genesisHash) {
+			if err := checkALPN(cs, ALPNPeer); err != nil {
+				return err
+			}
 		}
 		_, err := committeeMember(cs, committee, self)
 		return err
@@ -132,6 +143,12 @@ func committeeMember(cs tls.ConnectionState, committee *crypto.Committee, self u
 // PeerDialTLS connects to the replica holding replicaPub.
 func PeerDialTLS(cert tls.Certificate, replicaPub crypto.PublicKey) *tls.Config {
 	return dialTLS(cert, replicaPub, ALPNPeer)
+}
+
+// peerDialTLS connects to the replica holding replicaPub, offering only
+// the protocol that carries genesisHash (the plain one without a hash).
+func peerDialTLS(cert tls.Certificate, replicaPub crypto.PublicKey, genesisHash []byte) *tls.Config {
+	return dialTLS(cert, replicaPub, genesisALPN(genesisHash))
 }
 
 // ClientListenerTLS accepts any client that proves a self-signed ed25519

@@ -14,7 +14,7 @@ type collector struct {
 	framesSent, bytesSent, framesReceived, bytesReceived *prometheus.Desc
 	dropped, reconnects, connErrors, queuedFrames        *prometheus.Desc
 	linkUp, clientConns, handshakeFailures, refused      *prometheus.Desc
-	closed, inboundBytes                                 *prometheus.Desc
+	closed, inboundBytes, genesisMismatches              *prometheus.Desc
 }
 
 func newCollector(t *Transport) *collector {
@@ -38,6 +38,7 @@ func newCollector(t *Transport) *collector {
 		handshakeFailures: desc("handshake_failures_total", "Refused or failed TLS handshakes.", nil),
 		refused:           desc("refused_connections_total", "Connections closed at once because a limit was reached, by reason.", []string{"reason"}),
 		closed:            desc("closed_connections_total", "Established connections the replica closed, by reason (idle, frame_timeout, slow_client, bad_proofs, read_budget).", []string{"reason"}),
+		genesisMismatches: desc("genesis_mismatches_total", "Peer handshakes refused (by either side) because the replicas run different genesis.", nil),
 		inboundBytes:      desc("inbound_bytes", "Bytes of received messages not yet handled (kind peer, client) and of buffers of frames being read (peer_frames, client_frames).", []string{"kind"}),
 	}
 }
@@ -45,7 +46,7 @@ func newCollector(t *Transport) *collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.framesSent, c.bytesSent, c.framesReceived, c.bytesReceived, c.dropped, c.reconnects,
-		c.connErrors, c.queuedFrames, c.linkUp, c.clientConns, c.handshakeFailures, c.refused, c.closed, c.inboundBytes,
+		c.connErrors, c.queuedFrames, c.linkUp, c.clientConns, c.handshakeFailures, c.refused, c.closed, c.inboundBytes, c.genesisMismatches,
 	} {
 		ch <- d
 	}
@@ -87,6 +88,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	emitLink("clients", s.Clients)
 	gauge(c.clientConns, float64(s.ClientConns))
 	counter(c.handshakeFailures, s.HandshakeFailures)
+	counter(c.genesisMismatches, s.GenesisMismatches)
 	for reason, n := range s.RefusedBy {
 		counter(c.refused, n, reason)
 	}

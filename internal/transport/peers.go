@@ -55,10 +55,13 @@ func (t *Transport) runLink(l *peerLink) {
 			l.counters.connErrors.Add(1)
 			failures++
 			// The first failure of a streak is news (though normal while a
-			// cluster starts); the rest are not.
-			if failures == 1 {
+			// cluster starts); the rest are not. A genesis mismatch logs
+			// its own ERROR, once.
+			switch {
+			case t.dialGenesisMismatch(l, err):
+			case failures == 1:
 				log.Info("dial failed", "err", err)
-			} else {
+			default:
 				log.Debug("dial failed", "err", err, "attempt", failures)
 			}
 		} else {
@@ -67,6 +70,7 @@ func (t *Transport) runLink(l *peerLink) {
 			}
 			connected = true
 			failures = 0
+			t.genesisLogged.forget(fmt.Sprint("out ", l.id))
 			log.Info("connected to peer")
 			began := time.Now()
 			err = t.serveOutbound(l, raw, tc)

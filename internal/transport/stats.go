@@ -64,6 +64,9 @@ type Stats struct {
 	// connection limit was reached.
 	HandshakeFailures uint64
 	RefusedConns      uint64
+	// GenesisMismatches counts peer handshakes refused, on either side,
+	// because the two replicas run different genesis.
+	GenesisMismatches uint64
 	// RefusedBy and ClosedBy split refused connections and connections
 	// the transport closed (idle, frame timeout, slow client, bad proofs) by
 	// reason, named as in the metrics' reason label.
@@ -83,6 +86,7 @@ func (t *Transport) Stats() Stats {
 		Peers:              make([]PeerStats, len(t.peerCounters)),
 		Clients:            t.clientCounters.snapshot(),
 		HandshakeFailures:  t.handshakeFailures.Load(),
+		GenesisMismatches:  t.genesisMismatches.Load(),
 		RefusedBy:          make(map[string]uint64, numRefuseReasons),
 		ClosedBy:           make(map[string]uint64, numCloseReasons),
 		PeerInboundBytes:   t.peerBudget.held(),

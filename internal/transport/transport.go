@@ -71,6 +71,8 @@ type Transport struct {
 	clientSockets  socketCounters
 
 	handshakeFailures atomic.Uint64
+	genesisMismatches atomic.Uint64
+	genesisLogged     genesisLog
 	refused           [numRefuseReasons]atomic.Uint64
 	closedConns       [numCloseReasons]atomic.Uint64
 	peerPending       *handshakeBudget
@@ -120,7 +122,7 @@ func New(cfg Config) (*Transport, error) {
 		cfg:             cfg,
 		log:             log,
 		rlog:            ratelog.New(log, ratelog.DefaultInterval, ratelog.DefaultMaxKeys),
-		peerServerTLS:   PeerListenerTLS(cert, cfg.Committee, cfg.Self),
+		peerServerTLS:   peerListenerTLS(cert, cfg.Committee, cfg.Self, cfg.GenesisHash),
 		clientServerTLS: ClientListenerTLS(cert),
 		inbound:         make(chan Inbound, cfg.InboundQueue),
 		clientInbound:   make(chan ClientInbound, cfg.ClientInboundQueue),
@@ -151,11 +153,12 @@ func New(cfg Config) (*Transport, error) {
 		t.links[i] = &peerLink{
 			id:       id,
 			addr:     cfg.PeerAddrs[i],
-			tls:      PeerDialTLS(cert, cfg.Committee.PublicKey(id)),
+			tls:      peerDialTLS(cert, cfg.Committee.PublicKey(id), cfg.GenesisHash),
 			queue:    newSendQueue(cfg.PeerQueueFrames, cfg.PeerQueueBytes),
 			counters: &t.peerCounters[i],
 		}
 	}
+	t.peerServerTLS.GetConfigForClient = t.checkGenesisHello
 	if cfg.Metrics != nil {
 		t.collector = newCollector(t)
 		if err := cfg.Metrics.Register(t.collector); err != nil {
