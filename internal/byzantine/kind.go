@@ -29,20 +29,21 @@ const (
 	CollectF1    Kind = "collect-f1"    // as leader, collects only from f+1 correct replicas (and itself)
 	ReverseOrder Kind = "reverse-order" // as leader, proposes its block's batches in reverse order
 
-	Impersonate Kind = "impersonate"  // baseline leader, proposes a batch made up in a client's name
-	FarCollect  Kind = "far-collect"  // sends collects for a view far ahead that it leads (ordering_attacks.go)
-	PoisonReply Kind = "poison-reply" // lists chain digests at fresh timestamps in its collect replies
-	ProofFlood  Kind = "proof-flood"  // pushes proven batches to every collecting leader, unasked
+	Impersonate  Kind = "impersonate"   // baseline leader, proposes a batch made up in a client's name
+	FarCollect   Kind = "far-collect"   // sends collects for a view far ahead that it leads (ordering_attacks.go)
+	PoisonReply  Kind = "poison-reply"  // lists chain digests at fresh timestamps in its collect replies
+	ProofFlood   Kind = "proof-flood"   // pushes proven batches to every collecting leader, unasked
+	FetchAmplify Kind = "fetch-amplify" // asks every replica for one body 1,024 times per request
 )
 
 // Kinds lists every misbehaviour.
 var Kinds = []Kind{Silent, Equivocate, DoubleVote, Garbage, TSPast, TSFuture, TSLie, ReverseTS, DelayTS,
 	Omit, Reorder, Invent, Future, CollectF1, ReverseOrder, Impersonate,
-	FarCollect, PoisonReply, ProofFlood}
+	FarCollect, PoisonReply, ProofFlood, FetchAmplify}
 
 // BaselineKinds are the misbehaviours that mean something without an
 // ordering phase (hotstuff mode).
-var BaselineKinds = []Kind{Silent, Equivocate, DoubleVote, Garbage, ReverseOrder, Impersonate}
+var BaselineKinds = []Kind{Silent, Equivocate, DoubleVote, Garbage, ReverseOrder, Impersonate, FetchAmplify}
 
 // Parse checks a misbehaviour name.
 func Parse(s string) (Kind, error) {

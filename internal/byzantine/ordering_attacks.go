@@ -25,6 +25,14 @@ import (
 //   - proof-flood: it remembers proven batches (body and proof) that pass
 //     through it and, on every collect it receives, pushes all of them to
 //     the collecting leader unasked, besides its real answers.
+//   - fetch-amplify: on every proposal it receives, it asks every other
+//     replica for the body (and the body with proof) of the slot's largest
+//     digests, each named 1,024 times in one request. A replica that served
+//     every repetition built a response of 1,024 copies (4 GB for a 4 MB
+//     batch) and stopped sending to anyone while it did.
+
+// amplify is how many times fetch-amplify names one digest in a request.
+const amplify = 1024
 
 // farViews is how far ahead a far-collect is.
 const farViews = 1 << 40
@@ -68,6 +76,42 @@ func (t *Transformer) orderingIn(from uint32, m *wire.Message) []Envelope {
 				}
 			}
 		}
+	case FetchAmplify:
+		p := m.GetProposal()
+		if p == nil {
+			return nil
+		}
+		var digests [][]byte
+		var s wire.Slot
+		if proto.Unmarshal(p.Payload, &s) == nil && len(s.Batches) > 0 {
+			for _, b := range s.Batches {
+				digests = append(digests, b.Digest)
+			}
+		} else {
+			var bp wire.BaselinePayload
+			if proto.Unmarshal(p.Payload, &bp) == nil {
+				digests = bp.Digests
+			}
+		}
+		if len(digests) == 0 {
+			return nil
+		}
+		d := digests[len(digests)-1]
+		repeated := make([][]byte, amplify)
+		for i := range repeated {
+			repeated[i] = d
+		}
+		var out []Envelope
+		for i := 0; i < t.cfg.Committee.N(); i++ {
+			if uint32(i) == t.cfg.Self {
+				continue
+			}
+			out = append(out, Envelope{To: uint32(i), Msg: &wire.Message{Body: &wire.Message_BatchRequest{BatchRequest: &wire.BatchRequest{Digests: repeated}}}})
+			if t.cfg.Pompe {
+				out = append(out, Envelope{To: uint32(i), Msg: &wire.Message{Body: &wire.Message_SequencedRequest{SequencedRequest: &wire.SequencedRequest{Digests: repeated}}}})
+			}
+		}
+		return out
 	case ProofFlood:
 		if r := m.GetSequencedResponse(); r != nil {
 			t.rememberProven(r.Batches)

@@ -159,7 +159,7 @@ func (t *Transformer) In(from uint32, m *wire.Message) []Envelope {
 		return t.doubleVote(m)
 	case Impersonate:
 		return t.serveForged(from, m)
-	case FarCollect, PoisonReply, ProofFlood:
+	case FarCollect, PoisonReply, ProofFlood, FetchAmplify:
 		return t.orderingIn(from, m)
 	}
 	return nil

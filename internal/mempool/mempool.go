@@ -13,6 +13,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/outbox"
+	"github.com/pompe-bft/pompe/internal/servebudget"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
@@ -76,11 +77,12 @@ type fetchState struct {
 
 // Mempool implements hotstuff.PayloadRules for baseline mode.
 type Mempool struct {
-	cfg   Config
-	tree  Tree
-	store hotstuff.Reader
-	out   *outbox.Outbox
-	now   int64
+	budgets *servebudget.Budgets // per replica, for the fetches it asks
+	cfg     Config
+	tree    Tree
+	store   hotstuff.Reader
+	out     *outbox.Outbox
+	now     int64
 
 	bodies  map[batch.Digest]*entry
 	arrival []batch.Digest // FIFO of bodies not yet proposed by this replica's view of the chain
@@ -111,6 +113,7 @@ func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) *Mempool {
 func newPool(cfg Config, store hotstuff.Reader, out *outbox.Outbox) *Mempool {
 	return &Mempool{
 		pruner:  bodies.Pruner{Retention: cfg.RetentionBlocks},
+		budgets: servebudget.New(max(cfg.N, 1), servebudget.Limits{}),
 		cfg:     cfg,
 		store:   store,
 		out:     out,
@@ -418,23 +421,26 @@ func (m *Mempool) Tick(now int64) {
 // MaxBatchesPerResponse bounds one fetch answer.
 const MaxBatchesPerResponse = 1024
 
-// OnRequest serves bodies to a replica.
-func (m *Mempool) OnRequest(from uint32, r *wire.BatchRequest) {
+// OnRequest serves bodies to a replica, within its serving budget
+// (package servebudget): each digest once, a bounded response, a byte rate
+// per peer.
+func (m *Mempool) OnRequest(now int64, from uint32, r *wire.BatchRequest) {
+	m.now = now
 	resp := &wire.BatchResponse{}
-	for i, raw := range r.Digests {
-		if i >= MaxBatchesPerResponse {
-			break
-		}
-		d, err := batch.DigestFromBytes(raw)
-		if err != nil {
-			continue
+	m.budgets.Serve(m.now, from, r.Digests, func(d batch.Digest) int {
+		if len(resp.Batches) >= MaxBatchesPerResponse {
+			return 0
 		}
 		if e, ok := m.bodies[d]; ok {
 			resp.Batches = append(resp.Batches, e.raw)
-		} else if body, err := bodies.Get(m.store, d); err == nil {
-			resp.Batches = append(resp.Batches, body)
+			return len(e.raw)
 		}
-	}
+		if body, err := bodies.Get(m.store, d); err == nil {
+			resp.Batches = append(resp.Batches, body)
+			return len(body)
+		}
+		return 0
+	})
 	if len(resp.Batches) > 0 {
 		m.out.Send(int(from), &wire.Message{Body: &wire.Message_BatchResponse{BatchResponse: resp}})
 	}

@@ -379,10 +379,10 @@ const maxSolicited = 4096
 
 // onSequencedRequest serves the body and proof of batches this replica
 // sequenced (it listed them in a collect reply), within the asking
-// replica's serving budget (serve.go).
+// replica's serving budget (package servebudget).
 func (o *Orderer) onSequencedRequest(from uint32, r *wire.SequencedRequest) {
 	resp := &wire.SequencedResponse{}
-	o.serve(from, r.Digests, func(d batch.Digest) int {
+	o.budgets.Serve(o.now, from, r.Digests, func(d batch.Digest) int {
 		if e, ok := o.sequenced[d]; ok {
 			resp.Batches = append(resp.Batches, &wire.SequencedBatch{Batch: e.raw, Ts: e.ts, Proof: e.proof})
 			return len(e.raw) + proto.Size(e.proof)

@@ -52,7 +52,7 @@ type Config struct {
 	MaxKnownBytes int64
 	// MaxServeBytes bounds one fetch response; ServeBytesPerSec and
 	// ServeBurstBytes are the byte budget each replica's fetches get
-	// (serve.go).
+	// (package servebudget).
 	MaxServeBytes    int64
 	ServeBytesPerSec int64
 	ServeBurstBytes  int64

@@ -77,10 +77,10 @@ func (o *Orderer) retryFetches() {
 }
 
 // onBatchRequest serves bodies this replica holds, within the asking
-// replica's serving budget (serve.go).
+// replica's serving budget (package servebudget).
 func (o *Orderer) onBatchRequest(from uint32, r *wire.BatchRequest) {
 	resp := &wire.BatchResponse{}
-	o.serve(from, r.Digests, func(d batch.Digest) int {
+	o.budgets.Serve(o.now, from, r.Digests, func(d batch.Digest) int {
 		if body, _ := o.lookup(d); body != nil {
 			resp.Batches = append(resp.Batches, body)
 			return len(body)

@@ -15,6 +15,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/outbox"
+	"github.com/pompe-bft/pompe/internal/servebudget"
 	"github.com/pompe-bft/pompe/internal/storage"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
@@ -103,7 +104,7 @@ type Orderer struct {
 	// knownCount and knownBytes are what each replica's entries hold of known.
 	knownCount []int
 	knownBytes []int64
-	budgets    []serveBudget          // per replica, for the fetches it asks
+	budgets    *servebudget.Budgets   // per replica, for the fetches it asks
 	verified   *bounded.Set[[32]byte] // (d, ts, proof) triples whose proof verified
 	stored     *bounded.Set[[32]byte] // digests whose body is in 'P'
 
@@ -168,7 +169,7 @@ func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) (*Orderer, error
 		waitCollect: make(map[uint32]*wire.Collect),
 		knownCount:  make([]int, cfg.Committee.N()),
 		knownBytes:  make([]int64, cfg.Committee.N()),
-		budgets:     make([]serveBudget, cfg.Committee.N()),
+		budgets:     servebudget.New(cfg.Committee.N(), servebudget.Limits{MaxResponseBytes: cfg.MaxServeBytes, BytesPerSec: cfg.ServeBytesPerSec, BurstBytes: cfg.ServeBurstBytes}),
 		delta:       cfg.DeltaUs,
 		pruner:      bodies.Pruner{Retention: cfg.RetentionBlocks},
 	}

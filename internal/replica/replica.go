@@ -161,7 +161,7 @@ func (r *Replica) Step(now int64, from uint32, m *wire.Message) error {
 		if r.pool == nil {
 			return nil
 		}
-		r.pool.OnRequest(from, body.BatchRequest)
+		r.pool.OnRequest(now, from, body.BatchRequest)
 		return nil
 	case *wire.Message_BatchResponse:
 		if r.pool == nil {

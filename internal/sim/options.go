@@ -30,7 +30,7 @@ const (
 
 // Behaviors lists the behaviours that "byz" rotates through in Pompe mode.
 var Behaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage, TSLie, Omit, Reorder, Invent, Future,
-	byzantine.FarCollect, byzantine.PoisonReply, byzantine.ProofFlood}
+	byzantine.FarCollect, byzantine.PoisonReply, byzantine.ProofFlood, byzantine.FetchAmplify}
 
 // baselineBehaviors are the behaviours that mean something in baseline mode.
 var baselineBehaviors = []Behavior{Silent, Equivocate, DoubleVote, Garbage}

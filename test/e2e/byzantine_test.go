@@ -43,6 +43,8 @@ func TestByzantineProcesses(t *testing.T) {
 		{config.ModePompe, 4, byzantine.PoisonReply, 0},
 		{config.ModePompe, 4, byzantine.ProofFlood, 0},
 		{config.ModePompe, 7, byzantine.FarCollect, 2},
+		{config.ModePompe, 4, byzantine.FetchAmplify, 0},
+		{config.ModeHotStuff, 4, byzantine.FetchAmplify, 0},
 	}
 	for _, tc := range cases {
 		name := string(tc.mode) + "/" + string(tc.kind)
