@@ -123,6 +123,23 @@ func TestBadInputIsRefused(t *testing.T) {
 			tc.Sigs[2] = tc.Sigs[1]
 			return &wire.Message{Body: &wire.Message_Sync{Sync: &wire.Sync{Tc: tc}}}
 		}},
+		{"sync with a TC whose QC views differ from what was signed", 2, func(c *cluster, _ []*Block, _ []*wire.QuorumCert) *wire.Message {
+			tc := c.tc(7, 0, 1, 2)
+			tc.HighQcViews[1] = 5
+			return &wire.Message{Body: &wire.Message_Sync{Sync: &wire.Sync{Tc: tc}}}
+		}},
+		{"sync with a TC missing its QC views", 2, func(c *cluster, _ []*Block, _ []*wire.QuorumCert) *wire.Message {
+			tc := c.tc(7, 0, 1, 2)
+			tc.HighQcViews = nil
+			return &wire.Message{Body: &wire.Message_Sync{Sync: &wire.Sync{Tc: tc}}}
+		}},
+		{"timeout reporting a forged QC", 2, func(c *cluster, bs []*Block, _ []*wire.QuorumCert) *wire.Message {
+			// A QC it does not hold would raise the bound the TC puts on the
+			// next proposal to a view no block reaches.
+			forged := c.qc(1, bs[1].Hash, 0, 1, 2)
+			forged.Sigs[0][0] ^= 1
+			return c.timeout(2, 1, forged)
+		}},
 		{"block request with a short hash", 2, func(*cluster, []*Block, []*wire.QuorumCert) *wire.Message {
 			return &wire.Message{Body: &wire.Message_BlockRequest{BlockRequest: &wire.BlockRequest{Hash: []byte{1}}}}
 		}},
@@ -239,12 +256,33 @@ func TestFetchedBlocksThatDoNotChainAreRefused(t *testing.T) {
 	if core.Block(bs[2].Hash) != nil {
 		t.Fatal("took a refused block")
 	}
-	// The honest answer completes the chain: b1 commits.
+	// The honest answer completes the chain: QC(3) commits b2, and b1 with it.
 	rd, err := c.stepOne(2, 1, resp(bs[2], bs[1]))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rd.Committed) != 1 || rd.Committed[0].Hash != bs[1].Hash {
-		t.Fatalf("committed %v, want b1", rd.Committed)
+	if len(rd.Committed) != 2 || rd.Committed[0].Hash != bs[1].Hash || rd.Committed[1].Hash != bs[2].Hash {
+		t.Fatalf("committed %v, want b1 and b2", rd.Committed)
+	}
+}
+
+// A timeout's high QC view goes into the TC, where it bounds what the next
+// leader may extend: it is verified even when it is not newer than the
+// receiver's own, or a Byzantine replica could report a view no block
+// reaches and make the TC useless.
+func TestTimeoutWithAForgedOldQCIsRefused(t *testing.T) {
+	c, bs, qcs := votingFixture(t)
+	for v := 1; v <= 3; v++ {
+		if _, err := c.stepOne(3, 0, c.proposal(bs[v], nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	forged := proto.Clone(qcs[1]).(*wire.QuorumCert)
+	forged.Sigs[0][0] ^= 1
+	if _, err := c.stepOne(3, 2, c.timeout(2, 3, forged)); err == nil {
+		t.Fatal("accepted a timeout whose QC(1) does not verify")
+	}
+	if n := len(c.nodes[3].core.timeouts[3]); n != 0 {
+		t.Fatalf("tallied %d timeouts for view 3", n)
 	}
 }

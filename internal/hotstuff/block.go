@@ -124,7 +124,9 @@ func voteBytes(cluster []byte, view uint64, h []byte) []byte {
 	return crypto.SigningBytes(crypto.DomainVote, cluster, crypto.U64(view), h)
 }
 
-// timeoutBytes is what a timeout signs.
-func timeoutBytes(cluster []byte, view uint64) []byte {
-	return crypto.SigningBytes(crypto.DomainTimeout, cluster, crypto.U64(view))
+// timeoutBytes is what a timeout signs: the view given up and the view of
+// the signer's highest QC, so that a TC proves how high the QCs of its
+// signers were.
+func timeoutBytes(cluster []byte, view, highQCView uint64) []byte {
+	return crypto.SigningBytes(crypto.DomainTimeout, cluster, crypto.U64(view), crypto.U64(highQCView))
 }

@@ -118,7 +118,7 @@ func TestTimeoutFloodIsBounded(t *testing.T) {
 	s := c.signer(2)
 	for i := 0; i < timeouts; i++ {
 		view := uint64(100 + i)
-		to := &wire.Timeout{View: view, Voter: 2, Sig: s.Sign(crypto.DomainTimeout, crypto.U64(view))}
+		to := &wire.Timeout{View: view, Voter: 2, Sig: s.Sign(crypto.DomainTimeout, crypto.U64(view), crypto.U64(0)), HighQc: c.qc(0, c.genesis().Hash)}
 		if err := core.Step(c.now, 2, &wire.Message{Body: &wire.Message_Timeout{Timeout: to}}); err != nil {
 			t.Fatal(err)
 		}

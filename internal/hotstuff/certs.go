@@ -1,6 +1,7 @@
 package hotstuff
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -29,14 +30,54 @@ func (c *Core) verifyQC(qc *wire.QuorumCert) error {
 	return nil
 }
 
-func (c *Core) verifyTC(tc *wire.TimeoutCert) error {
+// verifyTC checks a timeout certificate: 2f+1 distinct signers, each
+// signature over (view, that signer's high QC view). It returns the highest
+// of those QC views: a proposal that follows the TC must extend a QC at
+// least that high. The last verified TC is remembered (the same one arrives
+// in syncs and proposals); the memo is keyed by the whole certificate, so it
+// never changes an answer.
+func (c *Core) verifyTC(tc *wire.TimeoutCert) (uint64, error) {
 	if tc == nil {
-		return errors.New("hotstuff: missing TC")
+		return 0, errors.New("hotstuff: missing TC")
 	}
-	if err := c.cfg.Scheme.VerifyQuorum(timeoutBytes(c.cluster, tc.View), crypto.Bitmap(tc.Signers), tc.Sigs, c.q); err != nil {
-		return fmt.Errorf("hotstuff: TC for view %d: %w", tc.View, err)
+	signers := crypto.Bitmap(tc.Signers)
+	if err := signers.Check(c.n); err != nil {
+		return 0, fmt.Errorf("hotstuff: TC for view %d: %w", tc.View, err)
 	}
-	return nil
+	members := signers.Members()
+	if len(members) < c.q || len(tc.Sigs) != len(members) || len(tc.HighQcViews) != len(members) {
+		return 0, fmt.Errorf("hotstuff: TC for view %d has %d signers, %d signatures and %d QC views, needs %d of each",
+			tc.View, len(members), len(tc.Sigs), len(tc.HighQcViews), c.q)
+	}
+	high := uint64(0)
+	for _, v := range tc.HighQcViews {
+		if v >= tc.View {
+			return 0, fmt.Errorf("hotstuff: TC for view %d lists a QC of view %d", tc.View, v)
+		}
+		high = max(high, v)
+	}
+	key := sha256.Sum256(wire.Marshal(tc))
+	if key == c.verifiedTC {
+		return high, nil
+	}
+	items := make([]crypto.Item, len(members))
+	for j, m := range members {
+		items[j] = crypto.Item{Replica: uint32(m), Msg: timeoutBytes(c.cluster, tc.View, tc.HighQcViews[j]), Sig: tc.Sigs[j]}
+	}
+	if ok, _ := c.cfg.Committee.VerifyBatch(items); !ok {
+		return 0, fmt.Errorf("hotstuff: TC for view %d: bad signature", tc.View)
+	}
+	c.verifiedTC = key
+	return high, nil
+}
+
+// tcHighQCView is the highest QC view listed in a verified TC.
+func tcHighQCView(tc *wire.TimeoutCert) uint64 {
+	high := uint64(0)
+	for _, v := range tc.HighQcViews {
+		high = max(high, v)
+	}
+	return high
 }
 
 // combine builds a certificate from partial signatures; if the batch fails
@@ -64,33 +105,25 @@ func (c *Core) combine(msg []byte, parts map[uint32][]byte) (crypto.Bitmap, [][]
 	return nil, nil, bad, errors.New("hotstuff: partial signatures failed to verify")
 }
 
-// PreVerify checks the certificates a message carries (the justify QC of a
-// proposal, a timeout's high QC, a sync's QC and TC) outside the state
+// PreVerify checks the QCs a message carries (the justify QC of a
+// proposal, a timeout's high QC, a sync's QC) outside the state
 // machine, so that the scheme's cache already holds them when the core
 // checks them again. It may run on any goroutine; its result is only a hint.
 func PreVerify(c *crypto.Committee, scheme crypto.QuorumScheme, m *wire.Message) {
 	qcs := make([]*wire.QuorumCert, 0, 2)
-	var tcs []*wire.TimeoutCert
 	switch b := m.Body.(type) {
 	case *wire.Message_Proposal:
 		if b.Proposal.Block != nil {
 			qcs = append(qcs, b.Proposal.Block.Justify)
 		}
-		tcs = append(tcs, b.Proposal.Tc)
 	case *wire.Message_Timeout:
 		qcs = append(qcs, b.Timeout.HighQc)
 	case *wire.Message_Sync:
 		qcs = append(qcs, b.Sync.HighQc)
-		tcs = append(tcs, b.Sync.Tc)
 	}
 	for _, qc := range qcs {
 		if qc != nil && qc.View > 0 {
 			_ = scheme.VerifyQuorum(voteBytes(c.Cluster(), qc.View, qc.BlockHash), crypto.Bitmap(qc.Signers), qc.Sigs, c.Quorum())
-		}
-	}
-	for _, tc := range tcs {
-		if tc != nil {
-			_ = scheme.VerifyQuorum(timeoutBytes(c.Cluster(), tc.View), crypto.Bitmap(tc.Signers), tc.Sigs, c.Quorum())
 		}
 	}
 }

@@ -31,7 +31,7 @@ func TestHappyPathVotesGoToNextLeaderAndAllCommitInOrder(t *testing.T) {
 		}
 		for _, p := range votes {
 			v := p.msg().GetVote()
-			if want := c.nodes[0].core.Leader(v.View + 1); p.to != want {
+			if want := c.nodes[0].core.LeaderOn(v.View+1, HashOf(v.BlockHash)); p.to != want {
 				t.Fatalf("n=%d: vote for view %d sent to %d, leader of view %d is %d", n, v.View, p.to, v.View+1, want)
 			}
 		}
@@ -39,7 +39,7 @@ func TestHappyPathVotesGoToNextLeaderAndAllCommitInOrder(t *testing.T) {
 		perView := map[uint64]Hash{}
 		for _, p := range c.sentOf(isKind("proposal")) {
 			b := p.msg().GetProposal().Block
-			if want := c.nodes[0].core.Leader(b.View); p.from != want {
+			if want := c.nodes[0].core.LeaderOn(b.View, HashOf(b.Parent)); p.from != want {
 				t.Fatalf("proposal for view %d from %d, leader is %d", b.View, p.from, want)
 			}
 			h := HashBlock(testCluster, b)
@@ -112,8 +112,10 @@ func votingFixture(t failer) (*cluster, []*Block, []*wire.QuorumCert) {
 	return c, blocks, qcs
 }
 
-// PROTOCOL.md 3.5: "vote only if the block's view is above the last voted
-// view and (it extends the locked block, or its QC is newer than the lock)".
+// PROTOCOL.md 3.5: vote for a block of view v only if v > lastVotedView,
+// its QC is from a view at least the preferred view, and either that QC is
+// from view v-1 or the block carries the TC of view v-1 and its QC is at
+// least as high as every QC in that TC.
 func TestVotingRule(t *testing.T) {
 	t.Run("votes for a valid block of the current view", func(t *testing.T) {
 		c, bs, _ := votingFixture(t)
@@ -159,65 +161,96 @@ func TestVotingRule(t *testing.T) {
 			t.Fatalf("votes %v, want one for view 2", vs)
 		}
 	})
-	t.Run("no vote for a block whose justify is below the lock", func(t *testing.T) {
-		c, bs, qcs := votingFixture(t)
-		lockOnB2(t, c, 3, bs, qcs)
-		// A fork of view 8 (a TC for view 4 ends leader 1's term) on QC(1),
-		// below the lock QC(2): refused.
-		fork := c.block(2, 8, bs[1], qcs[1], encodeItems([]uint64{42}))
-		rd, err := c.stepOne(3, 2, c.proposal(fork, c.tc(4, 0, 1, 2)))
+	t.Run("no vote for a block whose QC is below the preferred view", func(t *testing.T) {
+		c, _, _ := votingFixture(t)
+		i := 2
+		preferB1(t, c, i)
+		// A fork of view 5 (TC(4), whose signers report only the genesis QC)
+		// on the genesis QC, below the preferred view 1: refused.
+		g := c.genesis()
+		l := c.nodes[i].core.LeaderOn(5, g.Hash)
+		fork := c.block(l, 5, g, c.qc(0, g.Hash), encodeItems([]uint64{42}))
+		rd, err := c.stepOne(i, l, c.proposal(fork, c.tc(4, 0, 1, 3)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v := c.nodes[3].core.View(); v != 8 {
-			t.Fatalf("view %d after TC(4), want 8", v)
+		if v := c.nodes[i].core.View(); v != 5 {
+			t.Fatalf("view %d after TC(4), want 5", v)
 		}
 		if vs := votesIn(rd); len(vs) != 0 {
-			t.Fatalf("voted for a block justified by QC(1) while locked on QC(2): %v", vs)
+			t.Fatalf("voted for a block on QC(0) with preferred view 1: %v", vs)
 		}
 	})
-	t.Run("votes for a block extending the lock", func(t *testing.T) {
+	t.Run("votes for a block on the preferred block after a TC", func(t *testing.T) {
 		c, bs, qcs := votingFixture(t)
-		lockOnB2(t, c, 3, bs, qcs)
-		// The view-8 block is justified by the lock QC(2) itself: it extends
-		// the locked block b2.
-		ext := c.block(2, 8, bs[2], qcs[2], encodeItems([]uint64{43}))
-		rd, err := c.stepOne(3, 2, c.proposal(ext, c.tc(4, 0, 1, 2)))
+		i := 2
+		preferB1(t, c, i)
+		l := c.nodes[i].core.LeaderOn(5, bs[1].Hash)
+		if int(l) == i {
+			t.Fatalf("fixture: replica %d leads view 5", i)
+		}
+		ext := c.block(l, 5, bs[1], qcs[1], encodeItems([]uint64{43}))
+		rd, err := c.stepOne(i, l, c.proposal(ext, c.tcWith(4, []uint64{1, 1, 0}, 0, 1, 3)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if vs := votesIn(rd); len(vs) != 1 || vs[0].View != 8 || HashOf(vs[0].BlockHash) != ext.Hash {
-			t.Fatalf("votes %v, want one for the view-8 block extending the lock", vs)
+		if vs := votesIn(rd); len(vs) != 1 || vs[0].View != 5 || HashOf(vs[0].BlockHash) != ext.Hash {
+			t.Fatalf("votes %v, want one for the view-5 block on QC(1)", vs)
 		}
 	})
-	t.Run("votes when the justify QC is newer than the lock", func(t *testing.T) {
+	// PROTOCOL.md 3.5: "the block carries a timeout certificate of view v-1
+	// and its QC is at least as high as every QC in that certificate".
+	t.Run("no proposal on a QC below the highest QC in its TC", func(t *testing.T) {
 		c, bs, qcs := votingFixture(t)
-		lockOnB2(t, c, 3, bs, qcs)
-		// A fork from b1 certified at views 5 and 6 (by a quorum that did not
-		// lock b2) justifies the view-7 proposal: it does not extend the
-		// locked b2, but its QC is newer than the lock.
-		alt5 := c.block(1, 5, bs[1], qcs[1], encodeItems([]uint64{55}))
-		qc5 := c.qc(5, alt5.Hash, 0, 1, 2)
+		i := 2
+		preferB1(t, c, i)
+		l := c.nodes[i].core.LeaderOn(5, bs[1].Hash)
+		ext := c.block(l, 5, bs[1], qcs[1], encodeItems([]uint64{44}))
+		rd, err := c.stepOne(i, l, c.proposal(ext, c.tcWith(4, []uint64{1, 3, 0}, 0, 1, 3)))
+		if err == nil {
+			t.Fatal("accepted a proposal on QC(1) with a TC that lists QC(3)")
+		}
+		if vs := votesIn(rd); len(vs) != 0 {
+			t.Fatalf("voted: %v", vs)
+		}
+	})
+	t.Run("no proposal on an old QC without the TC of the previous view", func(t *testing.T) {
+		c, bs, qcs := votingFixture(t)
+		i := 2
+		preferB1(t, c, i)
+		l := c.nodes[i].core.LeaderOn(5, bs[1].Hash)
+		ext := c.block(l, 5, bs[1], qcs[1], encodeItems([]uint64{45}))
+		for _, tc := range []*wire.TimeoutCert{nil, c.tc(3, 0, 1, 3)} {
+			rd, err := c.stepOne(i, l, c.proposal(ext, tc))
+			if err == nil || len(votesIn(rd)) != 0 {
+				t.Fatalf("with TC %v: err %v, votes %v; want refused", tc, err, votesIn(rd))
+			}
+		}
+	})
+	t.Run("votes when the QC is newer than the preferred view, on a fork", func(t *testing.T) {
+		c, _, _ := votingFixture(t)
+		i := 2
+		preferB1(t, c, i)
+		// A fork from genesis certified at view 5 (by a quorum that never
+		// saw b1 certified) justifies the view-6 proposal: it does not extend
+		// b1, but its QC is newer than the preferred view.
+		g := c.genesis()
+		alt5 := c.block(1, 5, g, c.qc(0, g.Hash), encodeItems([]uint64{55}))
+		qc5 := c.qc(5, alt5.Hash, 0, 1, 3)
 		alt6 := c.block(1, 6, alt5, qc5, encodeItems([]uint64{56}))
-		qc6 := c.qc(6, alt6.Hash, 0, 1, 2)
-		alt7 := c.block(1, 7, alt6, qc6, encodeItems([]uint64{57}))
-		rd, err := c.stepOne(3, 1, c.proposal(alt7, nil))
+		rd, err := c.stepOne(i, 1, c.proposal(alt6, nil))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(votesIn(rd)) != 0 {
 			t.Fatal("voted for a block whose ancestors it does not know")
 		}
-		resp := &wire.BlockResponse{Blocks: []*wire.BlockWithPayload{
-			{Block: alt6.msg, Payload: alt6.Payload},
-			{Block: alt5.msg, Payload: alt5.Payload},
-		}}
-		rd, err = c.stepOne(3, 1, &wire.Message{Body: &wire.Message_BlockResponse{BlockResponse: resp}})
+		rd, err = c.stepOne(i, 1, fetchResponse(alt5))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if vs := votesIn(rd); len(vs) != 1 || vs[0].View != 7 || HashOf(vs[0].BlockHash) != alt7.Hash {
-			t.Fatalf("votes %v, want one for the view-7 fork block (QC(6) newer than lock QC(2))", vs)
+		if vs := votesIn(rd); len(vs) != 1 || vs[0].View != 6 || HashOf(vs[0].BlockHash) != alt6.Hash {
+			t.Fatalf("votes %v, want one for the view-6 fork block (QC(5) newer than preferred view 1)", vs)
 		}
 	})
 	t.Run("no vote for a block the payload rules refuse", func(t *testing.T) {
@@ -244,22 +277,33 @@ func TestVotingRule(t *testing.T) {
 	})
 }
 
-// lockOnB2 feeds replica i the proposals of b1, b2, b3 (leader 0) and of a
-// view-4 block (leader 1) carrying QC(3): the QC on b3, whose justify
-// certifies b2, locks b2 (PROTOCOL.md 3.5 "lock on the 2-chain").
-func lockOnB2(t *testing.T, c *cluster, i int, bs []*Block, qcs []*wire.QuorumCert) {
+// preferB1 brings replica i to preferred view 1 with nothing committed: b1
+// (view 1), view 2 fails, b3 (view 3, on QC(1) with TC(2)) and b4 (view 4,
+// on QC(3)). QC(3) certifies b3, b1's child, so b1 is preferred; b3 is two
+// views after b1, so b1 is not committed.
+func preferB1(t *testing.T, c *cluster, i int) {
 	t.Helper()
-	for v := 1; v <= 3; v++ {
-		if _, err := c.stepOne(i, 0, c.proposal(bs[v], nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	b4 := c.block(1, 4, bs[3], qcs[3], nil)
-	if _, err := c.stepOne(i, 1, c.proposal(b4, nil)); err != nil {
+	g := c.genesis()
+	b1 := c.block(0, 1, g, c.qc(0, g.Hash), encodeItems([]uint64{1}))
+	if _, err := c.stepOne(i, 0, c.proposal(b1, nil)); err != nil {
 		t.Fatal(err)
 	}
-	if lock := c.nodes[i].core.lockedQC.View; lock != 2 {
-		t.Fatalf("lock at view %d, want 2", lock)
+	core := c.nodes[i].core
+	l3 := core.LeaderOn(3, b1.Hash)
+	b3 := c.block(l3, 3, b1, c.qc(1, b1.Hash, 0, 1, 3), encodeItems([]uint64{3}))
+	if _, err := c.stepOne(i, l3, c.proposal(b3, c.tcWith(2, []uint64{1, 0, 1}, 0, 1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	l4 := core.LeaderOn(4, b3.Hash)
+	b4 := c.block(l4, 4, b3, c.qc(3, b3.Hash, 0, 1, 3), encodeItems([]uint64{4}))
+	if _, err := c.stepOne(i, l4, c.proposal(b4, nil)); err != nil {
+		t.Fatal(err)
+	}
+	if lock, h := core.lockedQC.View, core.CommittedHeight(); lock != 1 || h != 0 {
+		t.Fatalf("preferred view %d, committed height %d; want 1 and 0", lock, h)
+	}
+	if core.lastVoted != 4 {
+		t.Fatalf("last voted view %d, want 4", core.lastVoted)
 	}
 }
 

@@ -156,6 +156,7 @@ func newCluster(t failer, n int, opts ...clusterOption) *cluster {
 		ViewTimeoutUs:    testViewTimeoutUs,
 		ViewTimeoutMaxUs: 8 * testViewTimeoutUs,
 		FixedLeader:      -1,
+		LeaderPolicy:     LeaderRoundRobin,
 		LeaderTermViews:  4,
 		FetchRetryUs:     testFetchRetryUs,
 	}
@@ -265,9 +266,9 @@ func (c *cluster) checkPersisted(r *replica, rd Ready) {
 	if s.LastVotedView < need {
 		c.t.Fatalf("replica %d sent a vote or timeout for view %d but stored lastVoted %d", r.id, need, s.LastVotedView)
 	}
-	if s.LastVotedView != r.core.lastVoted || s.LockedQc.GetView() != r.core.lockedQC.View {
-		c.t.Fatalf("replica %d: stored lastVoted=%d lock=%d, core holds lastVoted=%d lock=%d",
-			r.id, s.LastVotedView, s.LockedQc.GetView(), r.core.lastVoted, r.core.lockedQC.View)
+	if s.LastVotedView != r.core.lastVoted || s.LockedQc.GetView() != r.core.lockedQC.View || s.HighQc.GetView() != r.core.highQC.View {
+		c.t.Fatalf("replica %d: stored lastVoted=%d preferred=%d highQC=%d, core holds lastVoted=%d preferred=%d highQC=%d",
+			r.id, s.LastVotedView, s.LockedQc.GetView(), s.HighQc.GetView(), r.core.lastVoted, r.core.lockedQC.View, r.core.highQC.View)
 	}
 }
 
@@ -589,17 +590,28 @@ func (c *cluster) quorum() []uint32 {
 	return q
 }
 
-// tc builds a TC for view signed by signers.
+// tc builds a TC for view signed by signers, each reporting a high QC of
+// view 0.
 func (c *cluster) tc(view uint64, signers ...uint32) *wire.TimeoutCert {
-	parts := make([]crypto.Partial, 0, len(signers))
-	for _, s := range signers {
-		parts = append(parts, crypto.Partial{Signer: s, Sig: c.signer(s).Sign(crypto.DomainTimeout, crypto.U64(view))})
+	return c.tcWith(view, make([]uint64, len(signers)), signers...)
+}
+
+// tcWith builds a TC for view signed by signers, signer i reporting a high
+// QC of view highs[i].
+func (c *cluster) tcWith(view uint64, highs []uint64, signers ...uint32) *wire.TimeoutCert {
+	tc := &wire.TimeoutCert{View: view, Signers: crypto.NewBitmap(c.n)}
+	byID := map[uint32]uint64{}
+	for i, s := range signers {
+		byID[s] = highs[i]
 	}
-	bm, sigs, err := crypto.Ed25519Quorum{C: c.comm}.Combine(parts)
-	if err != nil {
-		c.t.Fatal(err)
+	for i := 0; i < c.n; i++ {
+		if h, ok := byID[uint32(i)]; ok {
+			crypto.Bitmap(tc.Signers).Set(i)
+			tc.Sigs = append(tc.Sigs, c.signer(uint32(i)).Sign(crypto.DomainTimeout, crypto.U64(view), crypto.U64(h)))
+			tc.HighQcViews = append(tc.HighQcViews, h)
+		}
 	}
-	return &wire.TimeoutCert{View: view, Signers: bm, Sigs: sigs}
+	return tc
 }
 
 // block builds a block of view on parent, justified by justify (which
@@ -638,9 +650,13 @@ func (c *cluster) vote(voter uint32, b *Block) *wire.Message {
 	return &wire.Message{Body: &wire.Message_Vote{Vote: &wire.Vote{View: b.View, BlockHash: b.Hash[:], Voter: voter, Sig: sig}}}
 }
 
-// timeout is replica voter's signed timeout for view.
+// timeout is replica voter's signed timeout for view (high: its highest
+// QC; nil means the genesis QC).
 func (c *cluster) timeout(voter uint32, view uint64, high *wire.QuorumCert) *wire.Message {
-	sig := c.signer(voter).Sign(crypto.DomainTimeout, crypto.U64(view))
+	if high == nil {
+		high = c.qc(0, c.genesis().Hash)
+	}
+	sig := c.signer(voter).Sign(crypto.DomainTimeout, crypto.U64(view), crypto.U64(high.View))
 	return &wire.Message{Body: &wire.Message_Timeout{Timeout: &wire.Timeout{View: view, Voter: voter, Sig: sig, HighQc: high}}}
 }
 

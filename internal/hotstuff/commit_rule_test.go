@@ -6,8 +6,8 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// PROTOCOL.md 3.5: "lock on the 2-chain": a QC on b” whose justify
-// certifies b' locks b' (doc.go). Feeding the chain g <- b1 <- b2 <- b3 one
+// PROTOCOL.md 3.5: the preferred view is "the highest view of a block whose
+// child it has seen certified" (kept as lockedQC, the QC on that block). Feeding the chain g <- b1 <- b2 <- b3 one
 // proposal at a time, the lock trails the newest QC by one view.
 func TestLockOnTwoChain(t *testing.T) {
 	c, bs, qcs := votingFixture(t)
@@ -38,18 +38,18 @@ func TestLockOnTwoChain(t *testing.T) {
 	}
 }
 
-// PROTOCOL.md 3.5 "commit on a 3-chain of direct parents", README "Commit
-// rule": the three blocks must be in consecutive views.
-func TestCommitOnThreeConsecutiveViews(t *testing.T) {
+// PROTOCOL.md 3.5: "Commit b once a QC certifies a direct child b' of b
+// with b'.view = b.view + 1" (the 2-chain commit of DiemBFT v4 / Jolteon).
+func TestCommitOnTwoConsecutiveViews(t *testing.T) {
 	c, bs, qcs := votingFixture(t)
-	for v := 1; v <= 3; v++ {
+	for v := 1; v <= 2; v++ {
 		rd, _ := c.stepOne(2, 0, c.proposal(bs[v], nil))
 		if len(rd.Committed) != 0 {
-			t.Fatalf("committed %d blocks after QC(%d): no 3-chain yet", len(rd.Committed), v-1)
+			t.Fatalf("committed %d blocks after QC(%d): b1 has no certified child yet", len(rd.Committed), v-1)
 		}
 	}
-	// QC(3) certifies b3 <- b2 <- b1 in views 3, 2, 1: b1 commits.
-	rd, _ := c.stepOne(2, 1, c.proposal(c.block(1, 4, bs[3], qcs[3], nil), nil))
+	// QC(2) certifies b2, b1's child in view 2: b1 commits.
+	rd, _ := c.stepOne(2, 0, c.proposal(bs[3], nil))
 	if len(rd.Committed) != 1 || rd.Committed[0].Hash != bs[1].Hash {
 		t.Fatalf("committed %v, want exactly b1", rd.Committed)
 	}
@@ -59,46 +59,49 @@ func TestCommitOnThreeConsecutiveViews(t *testing.T) {
 	if got, err := LoadCommitted(c.nodes[2].store, testCluster, 4, 1); err != nil || got == nil || got.Hash != bs[1].Hash {
 		t.Fatalf("LoadCommitted(1) = %v, %v; want b1", got, err)
 	}
+	// QC(3), carried by the view-4 proposal, commits b2.
+	rd, _ = c.stepOne(2, 1, c.proposal(c.block(1, 4, bs[3], qcs[3], nil), nil))
+	if len(rd.Committed) != 1 || rd.Committed[0].Hash != bs[2].Hash {
+		t.Fatalf("committed %v, want exactly b2", rd.Committed)
+	}
 }
 
-// README "Commit rule": a 3-chain of direct parents whose views have a gap
-// commits nothing; the gap here is made by a timeout certificate.
+// The child must be in the very next view: a certified child after a view
+// gap (made here by a timeout certificate) commits nothing.
 func TestNoCommitAcrossViewGap(t *testing.T) {
 	c, bs, qcs := votingFixture(t)
-	for v := 1; v <= 2; v++ {
-		if _, err := c.stepOne(2, 0, c.proposal(bs[v], nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// View 3 fails (TC(3)); leader 1 opens view 4 on QC(2): b1 <- b2 <- b4
-	// are direct parents in views 1, 2, 4.
-	b4 := c.block(1, 4, bs[2], qcs[2], encodeItems([]uint64{4}))
-	if _, err := c.stepOne(2, 1, c.proposal(b4, c.tc(3, 0, 1, 3))); err != nil {
+	if _, err := c.stepOne(2, 0, c.proposal(bs[1], nil)); err != nil {
 		t.Fatal(err)
 	}
-	qc4 := c.qc(4, b4.Hash, 0, 1, 3)
-	b5 := c.block(1, 5, b4, qc4, encodeItems([]uint64{5}))
-	rd, err := c.stepOne(2, 1, c.proposal(b5, nil))
+	// View 2 fails (TC(2)); the next leader opens view 3 on QC(1):
+	// b1 <- b3 are in views 1 and 3.
+	core := c.nodes[2].core
+	l3 := core.LeaderOn(3, bs[1].Hash)
+	b3 := c.block(l3, 3, bs[1], qcs[1], encodeItems([]uint64{3}))
+	if _, err := c.stepOne(2, l3, c.proposal(b3, c.tcWith(2, []uint64{1, 1, 0}, 0, 1, 3))); err != nil {
+		t.Fatal(err)
+	}
+	l4 := core.LeaderOn(4, b3.Hash)
+	qc3 := c.qc(3, b3.Hash, 0, 1, 3)
+	b4 := c.block(l4, 4, b3, qc3, encodeItems([]uint64{4}))
+	rd, err := c.stepOne(2, l4, c.proposal(b4, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(rd.Committed) != 0 {
-		t.Fatalf("QC(4) over views 1, 2, 4 committed %d blocks", len(rd.Committed))
+		t.Fatalf("QC(3) on b3, b1's child two views later, committed %d blocks", len(rd.Committed))
 	}
-	qc5 := c.qc(5, b5.Hash, 0, 1, 3)
-	b6 := c.block(1, 6, b5, qc5, nil)
-	rd, _ = c.stepOne(2, 1, c.proposal(b6, nil))
-	if len(rd.Committed) != 0 {
-		t.Fatalf("QC(5) over views 2, 4, 5 committed %d blocks", len(rd.Committed))
+	if lock := core.lockedQC.View; lock != 1 {
+		t.Fatalf("preferred view %d, want 1 (b1 has a certified child)", lock)
 	}
-	// QC(6) certifies views 4, 5, 6: b4 commits, and with it b1 and b2,
+	// QC(4) certifies b4, b3's child in view 4: b3 commits, and b1 with it,
 	// oldest first.
-	qc6 := c.qc(6, b6.Hash, 0, 1, 3)
-	b7 := c.block(1, 7, b6, qc6, nil)
-	rd, _ = c.stepOne(2, 1, c.proposal(b7, nil))
-	want := []Hash{bs[1].Hash, bs[2].Hash, b4.Hash}
+	l5 := core.LeaderOn(5, b4.Hash)
+	b5 := c.block(l5, 5, b4, c.qc(4, b4.Hash, 0, 1, 3), nil)
+	rd, _ = c.stepOne(2, l5, c.proposal(b5, nil))
+	want := []Hash{bs[1].Hash, b3.Hash}
 	if len(rd.Committed) != len(want) {
-		t.Fatalf("committed %d blocks, want b1, b2, b4", len(rd.Committed))
+		t.Fatalf("committed %d blocks, want b1, b3", len(rd.Committed))
 	}
 	for i, h := range want {
 		if rd.Committed[i].Hash != h {
@@ -137,8 +140,8 @@ func TestCommitAfterFetchingCertifiedBlocks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rd.Committed) != 1 || rd.Committed[0].Hash != bs[1].Hash {
-		t.Fatalf("committed %v after fetching b1..b3, want b1", rd.Committed)
+	if len(rd.Committed) != 2 || rd.Committed[0].Hash != bs[1].Hash || rd.Committed[1].Hash != bs[2].Hash {
+		t.Fatalf("committed %v after fetching b1..b3, want b1 and b2", rd.Committed)
 	}
 	if lock := c.nodes[2].core.lockedQC.View; lock != 2 {
 		t.Fatalf("lock %d, want 2", lock)

@@ -24,9 +24,11 @@ func (c *Core) onProposal(from uint32, p *wire.Proposal) error {
 	if b.View < c.view {
 		return nil // stale; the view has moved on
 	}
-	if _, known := c.blocks[b.Parent]; known && c.Leader(b.View) != from {
+	if parent, known := c.blocks[b.Parent]; known {
 		// With the parent unknown the check waits for it (admitProposal).
-		return fmt.Errorf("hotstuff: proposal for view %d from %d, leader is %d", b.View, from, c.Leader(b.View))
+		if leader := c.leaderOn(b.View, parent.b); leader != from {
+			return fmt.Errorf("hotstuff: proposal for view %d from %d, leader is %d", b.View, from, leader)
+		}
 	}
 	if b.Parent != b.JustifyHash() {
 		return errors.New("hotstuff: proposal does not extend the block its QC certifies")
@@ -38,11 +40,18 @@ func (c *Core) onProposal(from uint32, p *wire.Proposal) error {
 		return err
 	}
 	if b.Justify.View+1 != b.View {
-		if p.Tc == nil || c.afterTC(p.Tc.View) != b.View || p.Tc.View < b.Justify.View {
-			return fmt.Errorf("hotstuff: proposal for view %d on QC of view %d needs a TC that opens the view", b.View, b.Justify.View)
+		// PROTOCOL.md 3.5: a block whose QC is not from the previous view
+		// must carry the TC of the previous view, and extend a QC at least
+		// as high as every QC in that TC.
+		if p.Tc == nil || p.Tc.View+1 != b.View {
+			return fmt.Errorf("hotstuff: proposal for view %d on QC of view %d needs the TC of view %d", b.View, b.Justify.View, b.View-1)
 		}
-		if err := c.verifyTC(p.Tc); err != nil {
+		high, err := c.verifyTC(p.Tc)
+		if err != nil {
 			return err
+		}
+		if b.Justify.View < high {
+			return fmt.Errorf("hotstuff: proposal for view %d extends QC of view %d, below QC %d in its TC", b.View, b.Justify.View, high)
 		}
 		c.processTC(p.Tc)
 	}
@@ -123,7 +132,7 @@ func (c *Core) insertBlock(b *Block, hint uint32, proposed bool) {
 // equivocating leader gets one block per replica, and a flood of conflicting
 // proposals costs nothing).
 func (c *Core) admitProposal(b *Block) bool {
-	if leader := c.Leader(b.View); b.Proposer != leader {
+	if leader := c.LeaderOn(b.View, b.Parent); b.Proposer != leader {
 		c.debug("ignoring a proposal from a replica that does not lead the view", "proposer", b.Proposer, "leader", leader, "block", b.Hash)
 		return false
 	}
@@ -183,8 +192,11 @@ func (c *Core) retryValidation() {
 }
 
 // tryVote votes for a validated block of the current view if the voting
-// rule allows: a view above the last voted one, and a QC at least as new as
-// the lock (so the block extends the locked block, or the lock is outdated).
+// rule of PROTOCOL.md 3.5 allows: a view above the last voted one, and a QC
+// from a view at least the preferred view (lockedQC.View). The third part,
+// a QC from the previous view or the TC of the previous view with a QC at
+// least as high as every QC in it, is checked when the proposal is taken
+// (onProposal): only admitted proposals are voted for.
 // Only an admitted proposal of the view's leader is voted for: never a block
 // that was only fetched (or recovered from storage), since nothing proves
 // its proposer sent it.
@@ -193,7 +205,7 @@ func (c *Core) tryVote(nd *node) {
 	if b.View != c.view || b.View <= c.lastVoted || nd.state != vValid {
 		return
 	}
-	if !nd.proposed || b.Proposer != c.Leader(b.View) {
+	if !nd.proposed || b.Proposer != c.LeaderOn(b.View, b.Parent) {
 		return
 	}
 	if b.Justify.View < c.lockedQC.View {
@@ -203,7 +215,7 @@ func (c *Core) tryVote(nd *node) {
 	c.dirty = true
 	sig := c.cfg.Signer.Sign(crypto.DomainVote, crypto.U64(b.View), b.Hash[:])
 	v := &wire.Vote{View: b.View, BlockHash: b.Hash[:], Voter: c.cfg.ID, Sig: sig}
-	next := c.Leader(b.View + 1)
+	next := c.leaderOn(b.View+1, b) // the next block extends b
 	if next == c.cfg.ID {
 		c.addVote(v)
 		return
@@ -215,8 +227,12 @@ func (c *Core) onVote(from uint32, v *wire.Vote) error {
 	if v.Voter != from {
 		return errors.New("hotstuff: vote relayed for another replica")
 	}
-	if c.Leader(v.View+1) != c.cfg.ID {
-		return nil
+	if h, err := HashFromBytes(v.BlockHash); err == nil {
+		if b := c.blockOrNil(h); b != nil && c.leaderOn(v.View+1, b) != c.cfg.ID {
+			return nil // the block is known: votes for it go to another leader
+		}
+		// An unknown block: tally (bounded per voter and view); the QC,
+		// once formed, is useful whoever leads next.
 	}
 	if v.View+1 < c.view {
 		return nil // QC would be useless now
@@ -276,15 +292,17 @@ func (c *Core) addVote(v *wire.Vote) {
 	c.processQC(qc, v.Voter)
 }
 
-// processQC applies a verified QC: it may raise the high QC, move to the
-// next view, update the lock (2-chain) and commit (3-chain of direct
-// parents in consecutive views).
+// processQC applies a verified QC on b2: it may raise the high QC, move to
+// the next view, raise the preferred view to that of b2's parent b1 (a block
+// whose child is certified), and commit b1 when b2 is its direct child in
+// the next view (the 2-chain commit of DiemBFT v4 / Jolteon).
 func (c *Core) processQC(qc *wire.QuorumCert, hint uint32) {
 	if qc.View > c.highQC.View {
 		c.highQC = qc
 		c.dirty = true
 	}
-	if qc.View > 0 {
+	if qc.View > 0 && qc.View >= c.view {
+		c.measureView()
 		c.enterView(qc.View + 1)
 	}
 	h2 := c.qcHash(qc)
@@ -305,13 +323,8 @@ func (c *Core) processQC(qc *wire.QuorumCert, hint uint32) {
 		return
 	}
 	b1 := n1.b
-	n0, ok := c.blocks[b1.Parent]
-	if !ok {
-		return
-	}
-	b0 := n0.b
-	if b2.View == b1.View+1 && b1.View == b0.View+1 && b2.JustifyHash() == b1.Hash && b1.JustifyHash() == b0.Hash {
-		c.commit(b0)
+	if b2.View == b1.View+1 && b2.JustifyHash() == b1.Hash {
+		c.commit(b1)
 	}
 }
 
@@ -354,7 +367,6 @@ func (c *Core) commit(b *Block) {
 		c.cfg.Rules.Committed(cb)
 	}
 	c.rd.Writes.Put(keyCursor, wire.Marshal(&wire.CommitCursor{Height: c.committedHeight, Hash: c.committedHash[:]}))
-	c.failures = 0
 	c.idleTimeouts = 0
 	c.prune()
 }

@@ -59,18 +59,29 @@ type Config struct {
 	Rules     PayloadRules
 	Logger    *slog.Logger
 
-	// ViewTimeoutUs is the first view timeout; it doubles after each
-	// consecutive timed-out view up to ViewTimeoutMaxUs and resets on commit.
+	// ViewTimeoutUs is the view timeout until views have been measured, and
+	// the highest base timeout; measured view durations bring the base down
+	// to no less than ViewTimeoutMinUs (default ViewTimeoutUs/10). The
+	// timeout doubles after each consecutive failed view, up to
+	// ViewTimeoutMaxUs, and returns to the base as soon as a view succeeds.
 	ViewTimeoutUs    int64
+	ViewTimeoutMinUs int64
 	ViewTimeoutMaxUs int64
-	// FixedLeader >= 0 pins the leader (experiments); -1 rotates round robin.
+	// LeaderPolicy chooses leaders: reputation (default), round robin, or
+	// fixed. For compatibility a FixedLeader >= 0 selects LeaderFixed.
+	LeaderPolicy LeaderPolicy
+	// FixedLeader is the leader of every view under LeaderFixed.
 	FixedLeader int
+	// ReputationWindow is how many recent committed blocks the reputation
+	// policy reads (default 8n; the memory and storage retention are raised
+	// to keep them).
+	ReputationWindow uint64
 	// LeaderTermViews is how many consecutive views one leader keeps before
-	// the next one takes over (round robin). It must be at least 4: the
-	// commit rule needs three consecutive views certified and a fourth
-	// proposal carrying the last QC, so with shorter terms a single crashed
-	// replica among four would stop every commit. A timeout certificate ends
-	// a term early: the next view is the first of the next leader's term.
+	// the next one takes over (at least 1). The 2-chain commit needs three
+	// correct leaders in a row (views v, v+1 and the proposal of v+2 that
+	// carries the QC of v+1), so one-view terms commit as soon as no faulty
+	// replica is among them; longer terms save a collect round trip per
+	// view in Pompe mode but cost a faulty leader's whole term in timeouts.
 	LeaderTermViews uint64
 	// FetchRetryUs is how long a block fetch waits before asking another
 	// replica.
@@ -91,11 +102,17 @@ func (c *Config) setDefaults() {
 	if c.ViewTimeoutUs <= 0 {
 		c.ViewTimeoutUs = 1_000_000
 	}
+	if c.ViewTimeoutMinUs <= 0 || c.ViewTimeoutMinUs > c.ViewTimeoutUs {
+		c.ViewTimeoutMinUs = c.ViewTimeoutUs / 10
+	}
 	if c.ViewTimeoutMaxUs < c.ViewTimeoutUs {
 		c.ViewTimeoutMaxUs = 10 * c.ViewTimeoutUs
 	}
-	if c.LeaderTermViews < 4 {
-		c.LeaderTermViews = 4
+	if c.LeaderTermViews == 0 {
+		c.LeaderTermViews = 1
+	}
+	if c.FixedLeader >= 0 {
+		c.LeaderPolicy = LeaderFixed
 	}
 	if c.FetchRetryUs <= 0 {
 		c.FetchRetryUs = 200_000
@@ -105,6 +122,20 @@ func (c *Config) setDefaults() {
 	}
 	if c.MemoryBlocks == 0 {
 		c.MemoryBlocks = 256
+	}
+	if c.ReputationWindow == 0 && c.Committee != nil {
+		c.ReputationWindow = uint64(8 * c.Committee.N())
+	}
+	// The reputation rule walks ReputationWindow committed blocks below
+	// the committed tip, plus as many uncommitted ones; they must still be
+	// there.
+	if c.LeaderPolicy == LeaderReputation {
+		if need := 2*c.ReputationWindow + maxGapViews; c.MemoryBlocks < need {
+			c.MemoryBlocks = need
+		}
+		if c.RetentionBlocks != 0 && c.RetentionBlocks < c.MemoryBlocks {
+			c.RetentionBlocks = c.MemoryBlocks
+		}
 	}
 	if c.MaxFetchBlocks <= 0 {
 		c.MaxFetchBlocks = 128
@@ -175,9 +206,16 @@ type Core struct {
 	committedHash   Hash
 	prunedTo        uint64 // storage holds no committed block below this height
 
+	// Leader rule (leader.go).
+	all       []uint32           // every replica, in index order
+	everyone  *schedule          // all eligible, nothing failed
+	schedules map[Hash]*schedule // memo of scheduleAt by block hash
+
 	// Pacemaker.
 	deadline     int64 // 0: no view timer armed
 	failures     int   // consecutive timed-out views
+	armedAt      int64 // when the view timer was first armed in this view (0: not yet)
+	viewAvgUs    int64 // moving average of successful views' durations (-1: none yet)
 	idleTimeouts int   // timeouts in a row for rules' work only, no block seen (maxIdleTimeouts)
 	timedOut     uint64
 	proposedView uint64
@@ -185,8 +223,9 @@ type Core struct {
 	voted        map[uint64][]uint8 // blocks each voter voted for, per view
 	proposalView uint64             // view of the proposal accepted last
 	proposalHash Hash
-	timeouts     map[uint64]map[uint32][]byte
-	waiting      []Hash // blocks whose validation said Wait
+	timeouts     map[uint64]map[uint32]timeoutPart
+	verifiedTC   [32]byte // digest of the last TC that verified
+	waiting      []Hash   // blocks whose validation said Wait
 	orphans      map[Hash][]orphan
 	orphanCount  int
 	fetching     map[Hash]*fetchState
@@ -215,10 +254,16 @@ func New(cfg Config, store Reader) (*Core, error) {
 		blocks:   make(map[Hash]*node),
 		votes:    make(map[voteKey]map[uint32][]byte),
 		voted:    make(map[uint64][]uint8),
-		timeouts: make(map[uint64]map[uint32][]byte),
+		timeouts: make(map[uint64]map[uint32]timeoutPart),
 		orphans:  make(map[Hash][]orphan),
 		fetching: make(map[Hash]*fetchState),
 	}
+	for i := 0; i < c.n; i++ {
+		c.all = append(c.all, uint32(i))
+	}
+	c.everyone = &schedule{eligible: c.all}
+	c.viewAvgUs = -1
+	c.schedules = make(map[Hash]*schedule)
 	c.genesis = genesisBlock(c.cluster)
 	c.blocks[c.genesis.Hash] = &node{b: c.genesis, state: vValid, committed: true}
 	c.committedHash = c.genesis.Hash
@@ -314,21 +359,6 @@ func (c *Core) CommittedHash() Hash { return c.committedHash }
 
 // HighQCView is the view of the highest QC known.
 func (c *Core) HighQCView() uint64 { return c.highQC.View }
-
-// Leader returns the leader of view.
-func (c *Core) Leader(view uint64) uint32 {
-	if c.cfg.FixedLeader >= 0 {
-		return uint32(c.cfg.FixedLeader % c.n)
-	}
-	return uint32((view / c.cfg.LeaderTermViews) % uint64(c.n))
-}
-
-// afterTC is the view that follows a timeout certificate for view: the first
-// view of the next leader term, so a failed leader loses the rest of its term.
-func (c *Core) afterTC(view uint64) uint64 {
-	k := c.cfg.LeaderTermViews
-	return (view/k + 1) * k
-}
 
 // Block returns a known block (in memory or storage), or nil.
 func (c *Core) Block(h Hash) *Block {

@@ -23,6 +23,9 @@ func TestLaggingReplicaFetchesAndCommitsTheSameChain(t *testing.T) {
 			}
 			return true
 		}) {
+			for _, r := range c.nodes {
+				t.Logf("replica %d: %s", r.id, r.core)
+			}
 			t.Fatalf("item %d not committed by the connected replicas", item)
 		}
 	}

@@ -2,14 +2,25 @@ package hotstuff
 
 import (
 	"errors"
+	"fmt"
 
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
+// canTimeout reports whether this replica may sign a timeout for view:
+// only if it holds the QC of view-1 (its high QC) or the TC of view-1
+// (PROTOCOL.md 3.5). A timeout thus always comes from a replica that was
+// legitimately in the view, and the high QC it reports is at least as
+// recent as what let it in.
+func (c *Core) canTimeout(view uint64) bool {
+	return c.highQC.View+1 == view || (c.lastTC != nil && c.lastTC.View+1 == view)
+}
+
 // localTimeout gives up on the current view: stop voting in it, broadcast a
-// signed timeout carrying the high QC, and keep re-sending it on later
-// expiries until the view changes (messages may be lost).
+// signed timeout carrying the high QC (and the TC that opened the view, when
+// the QC did not), and keep re-sending it on later expiries until the view
+// changes (messages may be lost).
 func (c *Core) localTimeout() {
 	v := c.view
 	if !c.announce && !c.chainWaiting() {
@@ -23,21 +34,36 @@ func (c *Core) localTimeout() {
 		}
 		c.dirty = true
 	}
-	sig := c.cfg.Signer.Sign(crypto.DomainTimeout, crypto.U64(v))
-	t := &wire.Timeout{View: v, Voter: c.cfg.ID, Sig: sig, HighQc: c.highQC}
-	c.send(Broadcast, &wire.Message{Body: &wire.Message_Timeout{Timeout: t}})
-	if c.lastTC != nil {
-		c.send(Broadcast, &wire.Message{Body: &wire.Message_Sync{Sync: &wire.Sync{Tc: c.lastTC}}})
-	}
 	c.deadline = c.now + c.viewTimeout()
-	c.addTimeout(c.cfg.ID, v, sig)
+	if !c.canTimeout(v) {
+		// Cannot happen to a view entered through a certificate; a view
+		// entered any other way waits for one (syncs carry them).
+		c.debug("not signing a timeout: no QC or TC of the previous view", "high qc", c.highQC.View)
+		return
+	}
+	sig := c.cfg.Signer.Sign(crypto.DomainTimeout, crypto.U64(v), crypto.U64(c.highQC.View))
+	t := &wire.Timeout{View: v, Voter: c.cfg.ID, Sig: sig, HighQc: c.highQC}
+	if c.highQC.View+1 != v {
+		t.Tc = c.lastTC
+	}
+	c.send(Broadcast, &wire.Message{Body: &wire.Message_Timeout{Timeout: t}})
+	c.addTimeout(c.cfg.ID, v, sig, c.highQC.View)
 }
 
 func (c *Core) onTimeout(from uint32, t *wire.Timeout) error {
 	if t.Voter != from {
 		return errors.New("hotstuff: timeout relayed for another replica")
 	}
-	if t.HighQc != nil && t.HighQc.View > c.highQC.View {
+	if t.HighQc == nil {
+		return errors.New("hotstuff: timeout without high QC")
+	}
+	if t.Tc != nil && t.Tc.View >= c.view {
+		if _, err := c.verifyTC(t.Tc); err != nil {
+			return err
+		}
+		c.processTC(t.Tc)
+	}
+	if t.HighQc.View > c.highQC.View {
 		if err := c.verifyQC(t.HighQc); err != nil {
 			return err
 		}
@@ -54,57 +80,77 @@ func (c *Core) onTimeout(from uint32, t *wire.Timeout) error {
 		c.debug("ignoring a timeout far ahead", "from", from, "timeout view", t.View)
 		return nil
 	}
-	if !c.cfg.Committee.VerifyBytes(from, t.Sig, timeoutBytes(c.cluster, t.View)) {
+	if t.HighQc.View >= t.View {
+		return fmt.Errorf("hotstuff: timeout for view %d reports a QC of view %d", t.View, t.HighQc.View)
+	}
+	// The reported QC view goes into the TC, where it bounds what the next
+	// leader may extend: it must be a real QC, or a Byzantine replica could
+	// report a view no block reaches and make the TC useless.
+	if err := c.verifyQC(t.HighQc); err != nil {
+		return err
+	}
+	if !c.cfg.Committee.VerifyBytes(from, t.Sig, timeoutBytes(c.cluster, t.View, t.HighQc.View)) {
 		return errors.New("hotstuff: bad timeout signature")
 	}
-	c.addTimeout(from, t.View, t.Sig)
+	c.addTimeout(from, t.View, t.Sig, t.HighQc.View)
 	return nil
 }
 
+// timeoutPart is one verified timeout toward a TC.
+type timeoutPart struct {
+	sig        []byte
+	highQCView uint64
+}
+
 // addTimeout tallies a verified timeout. f+1 timeouts for a view at or above
-// ours mean a correct replica gave up on it: join, so that a TC forms. 2f+1
-// form the TC.
-func (c *Core) addTimeout(from uint32, view uint64, sig []byte) {
+// ours mean a correct replica gave up on it: join (if this replica may sign
+// a timeout for it), so that a TC forms. 2f+1 form the TC. A replica's later
+// timeout for the view replaces its earlier one (its high QC may have grown).
+func (c *Core) addTimeout(from uint32, view uint64, sig []byte, highQCView uint64) {
 	tally, ok := c.timeouts[view]
 	if !ok {
-		tally = make(map[uint32][]byte, c.q)
+		tally = make(map[uint32]timeoutPart, c.q)
 		c.timeouts[view] = tally
 	}
 	if tally == nil {
 		return // TC already formed
 	}
-	tally[from] = sig
+	tally[from] = timeoutPart{sig: sig, highQCView: highQCView}
 	f := c.cfg.Committee.F()
-	if len(tally) >= f+1 && view >= c.view && c.timedOut < view {
-		if view > c.view {
+	if len(tally) >= f+1 && view >= c.view && c.timedOut < view && from != c.cfg.ID {
+		if view > c.view && c.canTimeout(view) {
 			c.enterView(view)
 		}
-		c.localTimeout()
-		return
+		if view == c.view {
+			c.localTimeout()
+			return
+		}
 	}
 	if len(tally) < c.q {
 		return
 	}
-	signers, sigs, bad, err := c.combine(timeoutBytes(c.cluster, view), tally)
-	if err != nil {
-		for _, r := range bad {
-			delete(tally, r)
+	// Every part was verified on arrival (or signed here).
+	tc := &wire.TimeoutCert{View: view, Signers: crypto.NewBitmap(c.n)}
+	for i := 0; i < c.n; i++ {
+		if p, ok := tally[uint32(i)]; ok {
+			crypto.Bitmap(tc.Signers).Set(i)
+			tc.Sigs = append(tc.Sigs, p.sig)
+			tc.HighQcViews = append(tc.HighQcViews, p.highQCView)
 		}
-		return
 	}
 	c.timeouts[view] = nil
-	tc := &wire.TimeoutCert{View: view, Signers: signers, Sigs: sigs}
 	c.processTC(tc)
 	c.send(Broadcast, &wire.Message{Body: &wire.Message_Sync{Sync: &wire.Sync{Tc: tc, HighQc: c.highQC}}})
 }
 
+// processTC applies a verified TC: view v+1 opens.
 func (c *Core) processTC(tc *wire.TimeoutCert) {
 	if c.lastTC == nil || tc.View > c.lastTC.View {
 		c.lastTC = tc
 		c.dirty = true
 		c.viewChanges++
 	}
-	c.enterView(c.afterTC(tc.View))
+	c.enterView(tc.View + 1)
 }
 
 func (c *Core) onSync(s *wire.Sync) error {
@@ -115,7 +161,7 @@ func (c *Core) onSync(s *wire.Sync) error {
 		c.processQC(s.HighQc, c.Leader(s.HighQc.View+1))
 	}
 	if s.Tc != nil && s.Tc.View >= c.view {
-		if err := c.verifyTC(s.Tc); err != nil {
+		if _, err := c.verifyTC(s.Tc); err != nil {
 			return err
 		}
 		c.processTC(s.Tc)
@@ -124,15 +170,17 @@ func (c *Core) onSync(s *wire.Sync) error {
 }
 
 // maybePropose proposes a block if this replica leads the current view,
-// holds the certificate that opens it (QC of the previous view, or TC), knows
-// the block to extend, and there is work to do.
+// holds the certificate that opens it (QC of the previous view, or a TC of
+// the previous view and a QC at least as high as every QC the TC lists),
+// knows the block to extend, and there is work to do.
 func (c *Core) maybePropose() {
 	v := c.view
-	if c.Leader(v) != c.cfg.ID || c.proposedView >= v {
+	// The leader rule is evaluated on the block this replica would extend.
+	if c.proposedView >= v || c.leaderOn(v, c.blockOrNil(c.qcHash(c.highQC))) != c.cfg.ID {
 		return
 	}
 	viaTC := c.highQC.View+1 != v
-	if viaTC && (c.lastTC == nil || c.afterTC(c.lastTC.View) != v) {
+	if viaTC && (c.lastTC == nil || c.lastTC.View+1 != v || c.highQC.View < tcHighQCView(c.lastTC)) {
 		return
 	}
 	ph := c.qcHash(c.highQC)

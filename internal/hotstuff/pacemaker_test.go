@@ -7,8 +7,8 @@ import (
 )
 
 // PROTOCOL.md 3.5: "a leader that stalls ... is replaced by a view change";
-// Config.LeaderTermViews: "A timeout certificate ends a term early: the next
-// view is the first of the next leader's term".
+// the TC of view v opens view v+1, and leader.go skips the leaders of the
+// failed views, so the silent leader's term passes to the next replica.
 func TestSilentLeaderIsReplacedThroughTC(t *testing.T) {
 	c := newCluster(t, 4)
 	c.nodes[0].down = true
@@ -28,11 +28,11 @@ func TestSilentLeaderIsReplacedThroughTC(t *testing.T) {
 		t.Fatal("no proposal")
 	}
 	first := props[0].msg().GetProposal()
-	if first.Block.View != 4 || props[0].from != 1 {
-		t.Fatalf("first proposal: view %d from %d, want view 4 (next term) from replica 1", first.Block.View, props[0].from)
+	if first.Block.View != 2 || props[0].from != 1 {
+		t.Fatalf("first proposal: view %d from %d, want view 2 from replica 1", first.Block.View, props[0].from)
 	}
 	if first.Tc == nil || first.Tc.View != 1 {
-		t.Fatalf("view-4 proposal carries TC %v, want the TC of view 1", first.Tc)
+		t.Fatalf("view-2 proposal carries TC %v, want the TC of view 1", first.Tc)
 	}
 }
 
@@ -59,9 +59,9 @@ func TestFPlusOneTimeoutsMakeAReplicaJoin(t *testing.T) {
 		if len(ts) != 1 || ts[0].View != 1 || ts[0].Voter != 3 {
 			t.Fatalf("timeouts %v after f+1 for view 1, want replica 3's own for view 1", ts)
 		}
-		// Its own timeout completes 2f+1: a TC that opens view 4, sent to all.
-		if v := c.nodes[3].core.View(); v != 4 {
-			t.Fatalf("view %d after 2f+1 timeouts for view 1, want 4", v)
+		// Its own timeout completes 2f+1: a TC that opens view 2, sent to all.
+		if v := c.nodes[3].core.View(); v != 2 {
+			t.Fatalf("view %d after 2f+1 timeouts for view 1, want 2", v)
 		}
 		var tc *wire.TimeoutCert
 		for _, e := range rd.Messages {
@@ -75,17 +75,37 @@ func TestFPlusOneTimeoutsMakeAReplicaJoin(t *testing.T) {
 	})
 	t.Run("higher view", func(t *testing.T) {
 		c := newCluster(t, 4)
+		tc8 := c.tc(8, 0, 1, 2)
 		for _, from := range []uint32{1, 2} {
-			if _, err := c.stepOne(3, from, c.timeout(from, 9, nil)); err != nil {
+			m := c.timeout(from, 9, nil)
+			m.GetTimeout().Tc = tc8 // how the senders entered view 9
+			if _, err := c.stepOne(3, from, m); err != nil {
 				t.Fatal(err)
 			}
 		}
 		core := c.nodes[3].core
-		if core.View() != 12 {
-			t.Fatalf("view %d after joining view 9's change and forming its TC, want 12", core.View())
+		if core.View() != 10 {
+			t.Fatalf("view %d after joining view 9's change and forming its TC, want 10", core.View())
 		}
 		if core.lastVoted < 9 {
 			t.Fatalf("lastVoted %d after timing out in view 9", core.lastVoted)
+		}
+	})
+	// PROTOCOL.md 3.5: "Sign a timeout for view v only if the highest QC is
+	// from view v-1 or the replica holds a timeout certificate of view v-1".
+	t.Run("no timeout for a view entered without its certificate", func(t *testing.T) {
+		c := newCluster(t, 4)
+		for _, from := range []uint32{1, 2} {
+			rd, err := c.stepOne(3, from, c.timeout(from, 9, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ts := timeoutsIn(rd); len(ts) != 0 {
+				t.Fatalf("signed timeouts %v holding neither QC(8) nor TC(8)", ts)
+			}
+		}
+		if v := c.nodes[3].core.View(); v != 1 {
+			t.Fatalf("view %d, want 1: f+1 timeouts alone open no view", v)
 		}
 	})
 	t.Run("f timeouts from a higher view do not move a replica", func(t *testing.T) {
@@ -111,8 +131,9 @@ func timeoutsIn(rd Ready) []*wire.Timeout {
 	return out
 }
 
-// Config.ViewTimeoutUs: "it doubles after each consecutive timed-out view up
-// to ViewTimeoutMaxUs and resets on commit".
+// Config.ViewTimeoutUs: the timeout "doubles after each consecutive failed
+// view, up to ViewTimeoutMaxUs, and returns to the base as soon as a view
+// succeeds"; before any view was measured the base is ViewTimeoutUs.
 func TestViewTimerBacksOffExponentiallyAndResetsOnCommit(t *testing.T) {
 	c := newCluster(t, 4)
 	c.lose = isKind("proposal")
@@ -134,7 +155,7 @@ func TestViewTimerBacksOffExponentiallyAndResetsOnCommit(t *testing.T) {
 		c.advance(w - c.now)
 	}
 	T := uint64(testViewTimeoutUs)
-	want := []step{{1, T}, {4, 2 * T}, {8, 4 * T}, {12, 8 * T}, {16, 8 * T}, {20, 8 * T}}
+	want := []step{{1, T}, {2, 2 * T}, {3, 4 * T}, {4, 8 * T}, {5, 8 * T}, {6, 8 * T}}
 	for i := range want {
 		if got[i] != want[i] {
 			t.Fatalf("view timers %v, want %v", got, want)
@@ -144,8 +165,51 @@ func TestViewTimerBacksOffExponentiallyAndResetsOnCommit(t *testing.T) {
 	if !c.run(200*testViewTimeoutUs, func() bool { return c.allCommitted(1) }) {
 		t.Fatal("no commit once proposals get through")
 	}
+	// The views that succeeded took no time in this network: the base is
+	// now the floor, and not doubled.
+	if got, want := r.core.viewTimeout(), r.core.cfg.ViewTimeoutMinUs; got != want {
+		t.Fatalf("view timeout %d after a commit, want the measured base %d", got, want)
+	}
+}
+
+// PROTOCOL.md 3.5 / issue 13 item 3: the view timeout follows measured view
+// durations (bounded) and does not stay doubled once a view succeeds.
+func TestViewTimeoutFollowsMeasuredViews(t *testing.T) {
+	c, bs, qcs := votingFixture(t)
+	r := c.nodes[3]
+	r.rules.submit(100) // work: the timer runs
+	r.core.Poke(c.now)
+	c.collect(r)
 	if got := r.core.viewTimeout(); got != testViewTimeoutUs {
-		t.Fatalf("view timeout %d after a commit, want the initial %d", got, testViewTimeoutUs)
+		t.Fatalf("timeout %d before any view was measured, want ViewTimeoutUs %d", got, testViewTimeoutUs)
+	}
+	// View 1 takes 100 ms: from its timer to the QC that closes it.
+	c.now += 50_000
+	c.stepOne(3, 0, c.proposal(bs[1], nil))
+	c.now += 50_000
+	c.stepOne(3, 0, c.proposal(bs[2], nil))
+	if got, want := r.core.viewTimeout(), int64(viewTimeoutFactor*100_000); got != want {
+		t.Fatalf("timeout %d after a 100 ms view, want %d", got, want)
+	}
+	// View 2 fails: doubled.
+	c.advance(r.core.WakeAt() - c.now)
+	if got, want := r.core.viewTimeout(), int64(2*viewTimeoutFactor*100_000); got != want {
+		t.Fatalf("timeout %d after a failed view, want %d", got, want)
+	}
+	// A QC for the view after the failed leader: back to the base at once.
+	c.stepOne(3, 1, c.proposal(c.block(1, 4, bs[3], qcs[3], nil), nil))
+	if got, want := r.core.viewTimeout(), int64(viewTimeoutFactor*100_000); got != want {
+		t.Fatalf("timeout %d once a view succeeded again, want %d", got, want)
+	}
+	// Bounded: a very slow view cannot raise the base above ViewTimeoutUs,
+	// and fast ones cannot push it under ViewTimeoutMinUs.
+	r.core.viewAvgUs = 10 * testViewTimeoutUs
+	if got := r.core.baseTimeout(); got != testViewTimeoutUs {
+		t.Fatalf("base %d with 10 s views, want the cap %d", got, testViewTimeoutUs)
+	}
+	r.core.viewAvgUs = 1
+	if got := r.core.baseTimeout(); got != r.core.cfg.ViewTimeoutMinUs {
+		t.Fatalf("base %d with 1 us views, want the floor %d", got, r.core.cfg.ViewTimeoutMinUs)
 	}
 }
 
@@ -228,7 +292,14 @@ func TestNoViewChangeAfterABurstInATimelyNetwork(t *testing.T) {
 // how to catch up (the receiver's high QC and last TC).
 func TestStaleTimeoutIsAnsweredWithSync(t *testing.T) {
 	c, bs, qcs := votingFixture(t)
-	lockOnB2(t, c, 3, bs, qcs)
+	for v := 1; v <= 3; v++ {
+		if _, err := c.stepOne(3, 0, c.proposal(bs[v], nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.stepOne(3, 1, c.proposal(c.block(1, 4, bs[3], qcs[3], nil), nil)); err != nil {
+		t.Fatal(err)
+	}
 	rd, err := c.stepOne(3, 1, c.timeout(1, 2, qcs[1]))
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,8 @@ import (
 	"pgregory.net/rapid"
 )
 
-// PROTOCOL.md 1 (Consistency, Liveness) and 3.5, over random schedules:
+// PROTOCOL.md 1 (Consistency, Liveness) and 3.5 (2-chain commit, both
+// leader policies, one-view and four-view terms), over random schedules:
 // packets delivered in any order, dropped or duplicated, a partition that
 // heals, crash-restarts of correct replicas, and up to f Byzantine replicas
 // run as Twins (two cores with one key, so they propose and vote twice per
@@ -18,7 +19,9 @@ func TestPropertySafetyAndLivenessUnderRandomSchedules(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		n := rapid.SampledFrom([]int{4, 7}).Draw(rt, "n")
 		f := (n - 1) / 3
-		c := newCluster(rt, n)
+		policy := rapid.SampledFrom([]LeaderPolicy{LeaderRoundRobin, LeaderReputation}).Draw(rt, "policy")
+		term := rapid.SampledFrom([]uint64{1, 4}).Draw(rt, "termViews")
+		c := newCluster(rt, n, func(cfg *Config) { cfg.LeaderPolicy, cfg.LeaderTermViews = policy, term })
 		byz := rapid.IntRange(0, f).Draw(rt, "byzantine")
 		for i := 0; i < byz; i++ {
 			// Byzantine replicas lead the first terms, where it hurts most.

@@ -2,6 +2,9 @@ package hotstuff
 
 import (
 	"testing"
+
+	"github.com/pompe-bft/pompe/internal/storage"
+	"github.com/pompe-bft/pompe/internal/wire"
 )
 
 // PROTOCOL.md 3.5: "Persist lastVotedView and the lock before sending a
@@ -76,16 +79,17 @@ func TestRestartRecoversUncommittedChain(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// QC(2) in b3 committed b1 (2-chain b1 <- b2 in views 1, 2).
 	c.restart(3, true)
-	if lock := c.nodes[3].core.lockedQC.View; lock != 1 {
-		t.Fatalf("lock %d after restart, want 1", lock)
+	if lock, h := c.nodes[3].core.lockedQC.View, c.nodes[3].core.CommittedHeight(); lock != 1 || h != 1 {
+		t.Fatalf("lock %d committed height %d after restart, want 1 and 1", lock, h)
 	}
 	rd, err := c.stepOne(3, 1, c.proposal(c.block(1, 4, bs[3], qcs[3], nil), nil))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rd.Committed) != 1 || rd.Committed[0].Hash != bs[1].Hash {
-		t.Fatalf("committed %v after restart, want b1", rd.Committed)
+	if len(rd.Committed) != 1 || rd.Committed[0].Hash != bs[2].Hash {
+		t.Fatalf("committed %v after restart, want b2", rd.Committed)
 	}
 	if len(votesIn(rd)) != 1 {
 		t.Fatal("no vote for the view-4 block after restart")
@@ -111,5 +115,29 @@ func TestRestartedLeaderDoesNotProposeTwiceInAView(t *testing.T) {
 			t.Fatalf("restarted leader proposed two blocks for view %d", b.View)
 		}
 		seen[b.View] = h
+	}
+}
+
+// PROTOCOL.md 3.5: "Sign a timeout for view v only if the highest QC is
+// from view v-1 or the replica holds a timeout certificate of view v-1".
+// A replica whose stored state puts it in a view it holds no certificate
+// for (nothing in the protocol leads there; a damaged store could) stops
+// voting in the view when its timer fires but signs no timeout.
+func TestNoTimeoutWithoutCertificateOfThePreviousView(t *testing.T) {
+	c := newCluster(t, 4)
+	r := c.nodes[3]
+	batch := storage.Batch{}
+	batch.Put(keySafety, wire.Marshal(&wire.SafetyState{View: 9}))
+	if err := r.store.Apply(&batch, true); err != nil {
+		t.Fatal(err)
+	}
+	c.restart(3, false)
+	c.submit([]uint64{1}, 3)
+	c.advance(testViewTimeoutUs)
+	if r.core.lastVoted != 9 {
+		t.Fatalf("last voted view %d after the view-9 timer fired, want 9", r.core.lastVoted)
+	}
+	if ts := c.sentOf(and(isKind("timeout"), fromReplica(3))); len(ts) != 0 {
+		t.Fatalf("signed %d timeouts for view 9 holding neither QC(8) nor TC(8)", len(ts))
 	}
 }

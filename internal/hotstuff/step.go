@@ -76,19 +76,19 @@ func (c *Core) hasWork() bool {
 }
 
 func (c *Core) uncommittedPayload() bool {
-	// Payload in the three newest blocks of the chain needs blocks on top
+	// Payload in the two newest blocks of the chain needs blocks on top
 	// even if this replica committed it already: the others commit only when
-	// they see a proposal carrying the QC that completes the 3-chain.
+	// they see a proposal carrying the QC that completes the 2-chain.
 	h := c.qcHash(c.highQC)
 	for i := 0; i < 64; i++ {
 		nd, ok := c.blocks[h]
 		if !ok {
 			return true // unknown: being fetched, keep going
 		}
-		if c.cfg.Rules.Carries(nd.b.Payload) && (i < 3 || !nd.committed) {
+		if c.cfg.Rules.Carries(nd.b.Payload) && (i < 2 || !nd.committed) {
 			return true
 		}
-		if nd.committed && i >= 2 || nd.b.Height == 0 {
+		if nd.committed && i >= 1 || nd.b.Height == 0 {
 			return false
 		}
 		h = nd.b.Parent
@@ -109,6 +109,9 @@ func (c *Core) armTimer() {
 	}
 	if c.wantsTimer() {
 		c.deadline = c.now + c.viewTimeout()
+		if c.armedAt == 0 {
+			c.armedAt = c.now
+		}
 	}
 }
 
@@ -156,15 +159,48 @@ func (c *Core) chainWaiting() bool {
 	return true
 }
 
+// viewTimeout is the current view timeout: the base (baseTimeout) doubled
+// for each consecutive failed view, up to ViewTimeoutMaxUs.
 func (c *Core) viewTimeout() int64 {
-	t := c.cfg.ViewTimeoutUs
+	t := c.baseTimeout()
 	for i := 0; i < c.failures && t < c.cfg.ViewTimeoutMaxUs; i++ {
 		t *= 2
 	}
-	if t > c.cfg.ViewTimeoutMaxUs {
-		t = c.cfg.ViewTimeoutMaxUs
+	return min(t, c.cfg.ViewTimeoutMaxUs)
+}
+
+// viewTimeoutFactor: the base timeout is this many times the measured
+// view duration, so that the load's own variance does not time views out.
+const viewTimeoutFactor = 4
+
+// baseTimeout follows the measured duration of views that succeeded
+// (measureView): viewTimeoutFactor times its moving average, within
+// [ViewTimeoutMinUs, ViewTimeoutUs]. Before any view was measured it is
+// ViewTimeoutUs.
+func (c *Core) baseTimeout() int64 {
+	if c.viewAvgUs < 0 {
+		return c.cfg.ViewTimeoutUs
 	}
-	return t
+	return min(max(viewTimeoutFactor*c.viewAvgUs, c.cfg.ViewTimeoutMinUs), c.cfg.ViewTimeoutUs)
+}
+
+// measureView records that the current view succeeded (a QC for it
+// formed or arrived): its duration, from the moment the view timer was
+// armed for it (idle time before work arrived does not count), enters the
+// moving average (weight 1/8), and the failure count resets, so that the
+// timeout stops being doubled as soon as a bad leader has been passed.
+func (c *Core) measureView() {
+	c.failures = 0
+	if c.armedAt == 0 || c.timedOut >= c.view {
+		return
+	}
+	d := max(c.now-c.armedAt, 0)
+	if c.viewAvgUs < 0 {
+		c.viewAvgUs = d
+	} else {
+		c.viewAvgUs += (d - c.viewAvgUs) / 8
+	}
+	c.armedAt = 0
 }
 
 // enterView moves to view v (only forward) and restarts the view timer.
@@ -176,6 +212,7 @@ func (c *Core) enterView(v uint64) {
 	c.view = v
 	c.dirty = true
 	c.deadline = 0
+	c.armedAt = 0
 	if c.Leader(v) != c.cfg.ID {
 		c.announce = false
 	}

@@ -10,7 +10,7 @@ import "github.com/pompe-bft/pompe/internal/wire"
 // view without a certificate can never be.
 func (c *Core) ViewCert() *wire.Sync {
 	s := &wire.Sync{HighQc: c.highQC}
-	if c.lastTC != nil && c.afterTC(c.lastTC.View) == c.view {
+	if c.lastTC != nil && c.lastTC.View+1 == c.view {
 		s.Tc = c.lastTC
 	}
 	return s
