@@ -67,15 +67,18 @@ type P2PConfig struct {
 
 // ConsensusConfig sets the pacemaker and block limits.
 type ConsensusConfig struct {
-	ViewTimeout     Duration `toml:"view_timeout" doc:"Time a view may take before replicas time out; doubles after each failed view."`
-	ViewTimeoutMax  Duration `toml:"view_timeout_max" doc:"Cap of the doubling view timeout."`
-	FixedLeader     int      `toml:"fixed_leader" doc:"Replica index that leads every view, for experiments; -1 rotates leaders round-robin."`
-	LeaderTermViews int      `toml:"leader_term_views" doc:"Consecutive views one leader keeps before the next takes over (at least 4: a commit needs three certified consecutive views and a fourth proposal). A timeout ends a term early."`
-	BlockMaxBatches int      `toml:"block_max_batches" doc:"Most batches one block carries."`
-	BlockMaxBytes   int      `toml:"block_max_bytes" doc:"Most bytes of batches one block carries."`
-	ProposeDelay    Duration `toml:"propose_delay" doc:"How long a leader may wait for more batches to fill a block; 0s proposes at once."`
-	TickInterval    Duration `toml:"tick_interval" doc:"Period of the timer that drives timeouts and retries."`
-	FetchTimeout    Duration `toml:"fetch_timeout" doc:"Wait for a fetched block or batch body before asking another replica."`
+	ViewTimeout      Duration `toml:"view_timeout" doc:"Time a view may take before replicas time out, until views have been measured; then the timeout follows the measured view durations (bounded by view_timeout_min and view_timeout), and doubles after each failed view."`
+	ViewTimeoutMin   Duration `toml:"view_timeout_min" doc:"Lowest view timeout that measured view durations may bring it down to."`
+	ViewTimeoutMax   Duration `toml:"view_timeout_max" doc:"Cap of the doubling view timeout."`
+	LeaderPolicy     string   `toml:"leader_policy" doc:"How leaders are chosen: reputation (replicas active in recent committed blocks, recent failures skipped, every replica still leads regularly), round-robin, or fixed (fixed_leader leads every view; experiments only)."`
+	FixedLeader      int      `toml:"fixed_leader" doc:"Replica index that leads every view, for experiments (any value >= 0 selects the fixed policy); -1 otherwise."`
+	ReputationWindow int      `toml:"reputation_window" doc:"Recent committed blocks the reputation policy reads; 0 means 8 per replica."`
+	LeaderTermViews  int      `toml:"leader_term_views" doc:"Consecutive views one leader keeps before the next takes over (at least 1). A timeout ends a failed leader's term at once."`
+	BlockMaxBatches  int      `toml:"block_max_batches" doc:"Most batches one block carries."`
+	BlockMaxBytes    int      `toml:"block_max_bytes" doc:"Most bytes of batches one block carries."`
+	ProposeDelay     Duration `toml:"propose_delay" doc:"How long a leader may wait for more batches to fill a block; 0s proposes at once."`
+	TickInterval     Duration `toml:"tick_interval" doc:"Period of the timer that drives timeouts and retries."`
+	FetchTimeout     Duration `toml:"fetch_timeout" doc:"Wait for a fetched block or batch body before asking another replica."`
 }
 
 // PompeConfig tunes the ordering phase.
@@ -194,9 +197,11 @@ func Default() Config {
 		},
 		Consensus: ConsensusConfig{
 			ViewTimeout:     ms(500),
+			ViewTimeoutMin:  ms(50),
 			ViewTimeoutMax:  ms(10_000),
+			LeaderPolicy:    "reputation",
 			FixedLeader:     -1,
-			LeaderTermViews: 8,
+			LeaderTermViews: 1,
 			BlockMaxBatches: 1000,
 			BlockMaxBytes:   16 << 20,
 			ProposeDelay:    0,

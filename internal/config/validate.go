@@ -127,8 +127,23 @@ func (c *Config) Validate() error {
 	if cs.ViewTimeoutMax < cs.ViewTimeout {
 		v.bad("consensus.view_timeout_max", cs.ViewTimeoutMax, "must not be below consensus.view_timeout "+cs.ViewTimeout.String())
 	}
-	if cs.LeaderTermViews < 4 {
-		v.bad("consensus.leader_term_views", cs.LeaderTermViews, "must be at least 4")
+	if cs.ViewTimeoutMin < 0 || cs.ViewTimeoutMin > cs.ViewTimeout {
+		v.bad("consensus.view_timeout_min", cs.ViewTimeoutMin, "must be between 0s and consensus.view_timeout "+cs.ViewTimeout.String())
+	}
+	if cs.LeaderTermViews < 1 {
+		v.bad("consensus.leader_term_views", cs.LeaderTermViews, "must be at least 1")
+	}
+	switch cs.LeaderPolicy {
+	case "reputation", "round-robin":
+	case "fixed":
+		if cs.FixedLeader < 0 {
+			v.bad("consensus.fixed_leader", cs.FixedLeader, "must name the leader when consensus.leader_policy is fixed")
+		}
+	default:
+		v.bad("consensus.leader_policy", cs.LeaderPolicy, "must be reputation, round-robin or fixed")
+	}
+	if cs.ReputationWindow < 0 {
+		v.bad("consensus.reputation_window", cs.ReputationWindow, "must be 0 (8 per replica) or a number of blocks")
 	}
 	if cs.FixedLeader < -1 {
 		v.bad("consensus.fixed_leader", cs.FixedLeader, "must be a replica index, or -1 to rotate leaders")

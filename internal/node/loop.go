@@ -210,6 +210,7 @@ func (n *Node) handleReady() error {
 	if v := core.View(); v != n.lastView {
 		n.m.viewChanges.Add(float64(v - n.lastView))
 		n.m.view.Set(float64(v))
+		n.m.leader.Set(float64(core.Leader(v)))
 		n.lastView = v
 	}
 	return nil

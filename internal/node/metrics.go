@@ -13,6 +13,7 @@ import (
 type metrics struct {
 	committedHeight prometheus.Gauge
 	view            prometheus.Gauge
+	leader          prometheus.Gauge
 	viewChanges     prometheus.Counter
 	executedCmds    prometheus.Counter
 	executedBatches prometheus.Counter
@@ -43,6 +44,7 @@ func newMetrics(reg prometheus.Registerer, replica int) *metrics {
 	m := &metrics{
 		committedHeight: gauge("committed_height", "Height of the newest committed block."),
 		view:            gauge("view", "Current HotStuff view."),
+		leader:          gauge("leader", "Leader of the current view, as this replica computes it from its highest certified block."),
 		viewChanges:     counter("views_total", "Views entered."),
 		executedCmds:    counter("executed_commands_total", "Commands executed on the application."),
 		executedBatches: counter("executed_batches_total", "Batches executed."),
@@ -64,7 +66,7 @@ func newMetrics(reg prometheus.Registerer, replica int) *metrics {
 		m.stepErrors.WithLabelValues(source)
 	}
 	if reg != nil {
-		reg.MustRegister(m.committedHeight, m.view, m.viewChanges, m.executedCmds, m.executedBatches, m.duplicateCmds,
+		reg.MustRegister(m.committedHeight, m.view, m.leader, m.viewChanges, m.executedCmds, m.executedBatches, m.duplicateCmds,
 			m.committedBlocks, m.inboundQueue, m.clientQueue, m.turnInputs, m.persistSeconds, m.syncTurns, m.turnSeconds, m.commitSeconds, m.stepErrors)
 	}
 	return m

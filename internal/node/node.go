@@ -170,6 +170,12 @@ func Open(home string, opts Options) (*Node, error) {
 	return n, nil
 }
 
+// leaderPolicy maps the validated consensus.leader_policy.
+func leaderPolicy(s string) hotstuff.LeaderPolicy {
+	p, _ := hotstuff.ParseLeaderPolicy(s)
+	return p
+}
+
 func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger) replica.Config {
 	c := h.Config
 	us := func(d config.Duration) int64 { return d.Std().Microseconds() }
@@ -181,8 +187,11 @@ func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger
 		Logger:    log,
 		Consensus: hotstuff.Config{
 			ViewTimeoutUs:    us(c.Consensus.ViewTimeout),
+			ViewTimeoutMinUs: us(c.Consensus.ViewTimeoutMin),
 			ViewTimeoutMaxUs: us(c.Consensus.ViewTimeoutMax),
+			LeaderPolicy:     leaderPolicy(c.Consensus.LeaderPolicy),
 			FixedLeader:      c.Consensus.FixedLeader,
+			ReputationWindow: uint64(c.Consensus.ReputationWindow),
 			LeaderTermViews:  uint64(c.Consensus.LeaderTermViews),
 			FetchRetryUs:     us(c.Consensus.FetchTimeout),
 			RetentionBlocks:  uint64(c.Storage.RetentionBlocks),

@@ -406,9 +406,12 @@ func (c *cluster) committedHeight(i int) (uint64, error) {
 	return uint64(v), err
 }
 
-// leaderOf is the leader of view under the default round-robin terms.
-func leaderOf(view uint64) int {
-	return int(view / uint64(config.Default().Consensus.LeaderTermViews) % replicaCount)
+// leader is the leader of replica i's current view as replica i computes
+// it (leaders depend on the chain under the reputation policy), from its
+// metrics.
+func (c *cluster) leader(i int) (int, error) {
+	v, err := c.metric(i, "pompe_leader")
+	return int(v), err
 }
 
 // eventually polls cond until it holds, failing the test after waitTimeout.

@@ -107,8 +107,8 @@ func (c *cluster) currentLeader() int {
 		if c.proc(i) == nil {
 			continue
 		}
-		if v, err := c.view(i); err == nil {
-			return leaderOf(v)
+		if l, err := c.leader(i); err == nil {
+			return l
 		}
 	}
 	c.t.Fatal("no replica reports its view")
@@ -133,8 +133,8 @@ func (c *cluster) maxCommittedHeight() uint64 {
 	return top
 }
 
-// TestLeaderCrash kills replica 0 while it leads, first in an idle cluster
-// and then under load: the others change view and keep executing, and the
+// TestLeaderCrash kills the leader, first in an idle cluster, and then
+// replica 0 while it leads under load: the others change view and keep executing, and the
 // restarted replica rejoins (so well that the cluster needs it once
 // another replica is down).
 func TestLeaderCrash(t *testing.T) {
@@ -147,22 +147,21 @@ func leaderCrash(t *testing.T, mode config.Mode) {
 	c := newCluster(t, mode, nil)
 	c.startAll()
 
-	// Idle: nothing has run yet, so replica 0 leads the first term.
-	if v, err := c.view(1); err != nil || leaderOf(v) != 0 {
-		t.Fatalf("fresh cluster: view %d (%v), want replica 0's term", v, err)
-	}
-	c.kill(0)
+	// Idle: nothing has run yet; kill the leader of the view the cluster
+	// waits in.
+	first := c.currentLeader()
+	c.kill(first)
 	execute(t, c, 5)
-	c.requireViewAwayFrom(0)
-	c.start(0)
-	c.rejoins(0, 1)
+	c.requireViewAwayFrom(first)
+	c.start(first)
+	c.rejoins(first, (first+1)%replicaCount)
 
 	// Under load: wait until replica 0 leads again, then kill it.
 	l := startLoad(t, c)
 	l.waitProgress(c, warmUpCommands, "warm-up")
 	c.eventually("replica 0 leads a view under load", func() bool {
-		v, err := c.view(1)
-		return err == nil && leaderOf(v) == 0
+		l, err := c.leader(1)
+		return err == nil && l == 0
 	})
 	c.kill(0)
 	l.waitProgress(c, whileDownCommands, "with the leader killed")
@@ -193,7 +192,11 @@ func (c *cluster) requireViewAwayFrom(down int) {
 		if err != nil {
 			c.t.Fatalf("replica %d's metrics: %v", i, err)
 		}
-		if leaderOf(v) == down {
+		l, err := c.leader(i)
+		if err != nil {
+			c.t.Fatalf("replica %d's metrics: %v", i, err)
+		}
+		if l == down {
 			c.t.Errorf("replica %d executes in view %d, led by the dead replica %d", i, v, down)
 		}
 	}
