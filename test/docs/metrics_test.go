@@ -121,12 +121,14 @@ func servedSeries(r io.Reader) (map[string]series, []string, error) {
 func startReplica(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
+	// Ports stay held until all are chosen, so no two addresses collide.
+	var held []net.Listener
 	free := func() string {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer ln.Close()
+		held = append(held, ln)
 		return ln.Addr().String()
 	}
 	g := config.Genesis{ClusterID: "docs-metrics", Mode: config.ModePompe, Created: time.Now().UTC()}
@@ -145,6 +147,9 @@ func startReplica(t *testing.T) string {
 	c := config.Default()
 	c.Node.LogLevel = "error"
 	c.Metrics.Listen = free()
+	for _, ln := range held {
+		ln.Close()
+	}
 	home := filepath.Join(dir, "node0")
 	if err := config.WriteHome(home, c, g, own); err != nil {
 		t.Fatal(err)
