@@ -34,12 +34,19 @@ prints a progress line on stderr.
 At the end it prints, for resident memory, goroutines and the block store's
 disk (the data directory without the execution log, which keeps every command
 by design and is reported in bytes per command), the mean of the first
-quarter of the run against that of the last quarter and the least-squares
-slope per hour, flagged GROWING when the last quarter exceeds the first by more
-than 20% and by more than a floor (8 MiB, 10 goroutines, 64 MiB of store) with a
-rising slope; and the consistency check of the run (no violation, no lost
-acknowledged command, every replica caught up). It exits non-zero unless both
-hold.
+quarter of the judged window against that of its last quarter and the
+least-squares slope per hour, flagged GROWING when the last quarter exceeds
+the first by more than 20% and by more than a floor (8 MiB, 10 goroutines,
+64 MiB of store) with a rising slope; and the consistency check of the run (no
+violation, no lost acknowledged command, every replica caught up). It exits
+non-zero unless both hold.
+
+The judged window leaves out a --warmup (default: a quarter of the run, at
+least 2 minutes), while caches, memtables and the heap fill to their plateau.
+A verdict needs at least 10 minutes after the warm-up, so a soak shorter than
+13m20s (with the default warm-up) is reported as too short to judge: its
+figures are printed for information and only its consistency checks decide
+the exit code.
 
 --out receives the cluster's files (testnet/, run/, logs/), soak.json (the
 verdict), soak.csv (one row per replica and sample), faults.toml (the repeated
@@ -69,6 +76,7 @@ replica_disk, PNG and SVG).`,
 	f.StringVar(&opts.Faults, "faults", "", "repeat a fault schedule over the run: a preset ("+strings.Join(faults.Presets, ", ")+") or a schedule file")
 	f.DurationVar(&opts.FaultCycle, "fault-cycle", soak.DefaultFaultCycle, "length of one repetition of the fault schedule")
 	f.DurationVar(&opts.Sample, "sample", soak.DefaultSample, "period of the resource samples")
+	f.DurationVar(&opts.Warmup, "warmup", 0, "start of the run left out of the boundedness verdict (0: a quarter of --duration, at least 2m)")
 	f.StringVar(&opts.OutDir, "out", "", "new directory for the cluster's files, soak.json, soak.csv and plots")
 	return cmd
 }

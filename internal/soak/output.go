@@ -77,14 +77,21 @@ func (r *Result) WriteTable(w io.Writer) {
 		r.Mode, r.Nodes, r.Clients, r.DurationS, r.SampleS, faults)
 	fmt.Fprintf(w, "executed %d (%.1f/s); replicas %.3f cores each, %.0f µs CPU/cmd, RSS max %.1f MiB, %.0f B sent/cmd, execution log %.0f B/cmd\n",
 		r.Executed, r.ExecutedPerS, r.ReplicaCPUCores, r.ReplicaCPUUsPerCmd, r.ReplicaRSSMaxMiB, r.NetBytesPerCmd, r.ExecLogBytesPerCmd)
-	fmt.Fprintln(w, "boundedness (first quarter mean -> last quarter mean, least-squares slope; the replica that grew most):")
+	fmt.Fprintf(w, "boundedness after a %.0f s warm-up (first quarter mean -> last quarter mean, least-squares slope; the replica that grew most):\n", r.WarmupS)
+	if !r.Judged {
+		fmt.Fprintf(w, "  TOO SHORT TO JUDGE: %.0f s after the warm-up, a verdict needs %.0f s; the figures below are for information\n",
+			r.DurationS-r.WarmupS, r.MinJudgedS)
+	}
 	for _, v := range r.Verdicts {
-		if v.Skipped != "" {
+		if v.Replica < 0 {
 			fmt.Fprintf(w, "  %-10s  no verdict: %s\n", v.Metric, v.Skipped)
 			continue
 		}
 		mark := "bounded"
-		if v.Growing {
+		switch {
+		case !r.Judged:
+			mark = "not judged"
+		case v.Growing:
 			mark = "GROWING"
 		}
 		fmt.Fprintf(w, "  %-10s  replica %d  %9.1f -> %9.1f %s  (%+.1f%%)  slope %+.2f %s/h  %s (tolerance %.0f%% and %g %s)\n",
@@ -100,5 +107,9 @@ func (r *Result) WriteTable(w io.Writer) {
 	if !r.OK() {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "verdict: %s (bounded %v, consistent %v); files in %s\n", verdict, r.Bounded, r.Consistent, r.Dir)
+	bounded := fmt.Sprint(r.Bounded)
+	if !r.Judged {
+		bounded = "too short to judge"
+	}
+	fmt.Fprintf(w, "verdict: %s (bounded %s, consistent %v); files in %s\n", verdict, bounded, r.Consistent, r.Dir)
 }

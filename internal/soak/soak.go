@@ -28,7 +28,9 @@ type MetricVerdict struct {
 	Replica   int       `json:"replica"`
 	Stats
 	Growing bool `json:"growing"`
-	// Skipped says why there is no verdict (too few samples).
+	// Skipped says why there is no verdict (too few samples, or a soak
+	// too short to judge; Stats are then still filled when they could be
+	// computed, for information).
 	Skipped string `json:"skipped,omitempty"`
 }
 
@@ -40,6 +42,10 @@ type Result struct {
 	Batch       int     `json:"batch"`
 	DurationS   float64 `json:"duration_s"`
 	SampleS     float64 `json:"sample_s"`
+	// WarmupS is the start of the run left out of the verdicts and
+	// MinJudgedS the least time after it for a verdict.
+	WarmupS    float64 `json:"warmup_s"`
+	MinJudgedS float64 `json:"min_judged_s"`
 	Faults      string  `json:"faults,omitempty"`
 	FaultCycleS float64 `json:"fault_cycle_s,omitempty"`
 
@@ -62,8 +68,11 @@ type Result struct {
 	ExecLogBytesPerCmd float64 `json:"exec_log_bytes_per_cmd"`
 
 	Verdicts []MetricVerdict `json:"verdicts"`
-	// Bounded is true when no resource grew beyond its tolerance;
-	// Consistent when the checks found nothing wrong.
+	// Judged is false when the soak was too short for a boundedness
+	// verdict (DurationS - WarmupS < MinJudgedS). Bounded is true when it
+	// was judged and no resource grew beyond its tolerance; Consistent
+	// when the checks found nothing wrong.
+	Judged     bool   `json:"judged"`
 	Bounded    bool   `json:"bounded"`
 	Consistent bool   `json:"consistent"`
 	Dir        string `json:"dir"`
@@ -72,7 +81,8 @@ type Result struct {
 }
 
 // OK is a soak whose resources stayed bounded and whose checks passed.
-func (r *Result) OK() bool { return r.Bounded && r.Consistent }
+// A soak too short to judge passes on its checks alone.
+func (r *Result) OK() bool { return (r.Bounded || !r.Judged) && r.Consistent }
 
 // Run runs a soak and writes its files into o.OutDir.
 func Run(ctx context.Context, o Options) (*Result, error) {
@@ -138,7 +148,7 @@ func roundLine(r local.ResourceRound, total time.Duration) string {
 func judge(o Options, rep *local.Report) *Result {
 	res := &Result{
 		Mode: string(o.Mode), Nodes: o.Nodes, Clients: o.Clients, Batch: rep.Batch, DurationS: rep.DurationS,
-		SampleS: o.Sample.Seconds(), Faults: o.Faults,
+		SampleS: o.Sample.Seconds(), Faults: o.Faults, WarmupS: o.Warmup.Seconds(), MinJudgedS: o.MinJudged.Seconds(),
 		Executed: rep.Executed, ExecutedPerS: rep.ExecutedPerS,
 		ConsistencyViolations: rep.ConsistencyViolations, OrderingViolations: rep.OrderingViolations,
 		ReplicaErrors:   rep.ReplicaErrors,
@@ -168,28 +178,65 @@ func judge(o Options, rep *local.Report) *Result {
 	if rep.Executed > 0 {
 		res.ExecLogBytesPerCmd = math.Round(execLogMiB * (1 << 20) / float64(rep.Executed))
 	}
-	res.Verdicts = []MetricVerdict{
-		verdict("rss", "MiB", RSSTolerance, rep.Resources, func(s local.ResourceSample) float64 { return s.RSSMiB }),
-		verdict("goroutines", "goroutines", GoroutinesTolerance, rep.Resources,
-			func(s local.ResourceSample) float64 { return float64(s.Goroutines) }),
-		verdict("store_disk", "MiB", StoreTolerance, rep.Resources,
-			func(s local.ResourceSample) float64 { return s.DiskMiB - s.ExecLogMiB }),
-	}
-	res.Bounded = true
-	for _, v := range res.Verdicts {
-		res.Bounded = res.Bounded && !v.Growing
-	}
+	res.Verdicts, res.Judged, res.Bounded = verdicts(o, rep.Resources)
 	return res
 }
 
+// verdicts judges every resource on the samples after the warm-up; a
+// soak too short to judge gets its figures with Skipped set and no
+// verdict.
+func verdicts(o Options, replicas []local.ReplicaResources) (vs []MetricVerdict, judged, bounded bool) {
+	from := math.Inf(1) // the first sample of the run
+	for _, r := range replicas {
+		if len(r.Samples) > 0 {
+			from = min(from, r.Samples[0].TS)
+		}
+	}
+	from += o.Warmup.Seconds()
+	vs = []MetricVerdict{
+		verdict("rss", "MiB", RSSTolerance, replicas, from, func(s local.ResourceSample) float64 { return s.RSSMiB }),
+		verdict("goroutines", "goroutines", GoroutinesTolerance, replicas, from,
+			func(s local.ResourceSample) float64 { return float64(s.Goroutines) }),
+		verdict("store_disk", "MiB", StoreTolerance, replicas, from,
+			func(s local.ResourceSample) float64 { return s.DiskMiB - s.ExecLogMiB }),
+	}
+	if o.TooShort() {
+		for i := range vs {
+			vs[i].Growing = false
+			vs[i].Skipped = fmt.Sprintf("too short to judge: %v after the %v warm-up, a verdict needs %v (--duration %v or more)",
+				o.JudgedWindow(), o.Warmup, o.MinJudged, minDuration(o))
+		}
+		return vs, false, false
+	}
+	bounded = true
+	for _, v := range vs {
+		bounded = bounded && !v.Growing
+	}
+	return vs, true, bounded
+}
+
+// minDuration is the shortest --duration whose judged window reaches
+// MinJudged with o's warm-up rule (a quarter of the duration, at least
+// DefaultWarmup, unless Warmup was set).
+func minDuration(o Options) time.Duration {
+	d := o.Warmup + o.MinJudged
+	if o.Warmup == max(DefaultWarmup, o.Duration/4) { // the default rule
+		d = max(DefaultWarmup+o.MinJudged, o.MinJudged*4/3)
+	}
+	return d.Round(time.Second)
+}
+
 // verdict judges one resource over every replica and keeps the replica
-// that grew most. Samples with no value (a replica down, or not
-// answering) are left out.
-func verdict(metric, unit string, tol Tolerance, replicas []local.ReplicaResources, value func(local.ResourceSample) float64) MetricVerdict {
+// that grew most. Samples before fromTS (the warm-up) and samples with no
+// value (a replica down, or not answering) are left out.
+func verdict(metric, unit string, tol Tolerance, replicas []local.ReplicaResources, fromTS float64, value func(local.ResourceSample) float64) MetricVerdict {
 	v := MetricVerdict{Metric: metric, Unit: unit, Tolerance: tol, Replica: -1}
 	for _, r := range replicas {
 		var pts []Point
 		for _, s := range r.Samples {
+			if s.TS < fromTS {
+				continue // warm-up
+			}
 			if x := value(s); x > 0 {
 				pts = append(pts, Point{TS: s.TS, Value: x})
 			}

@@ -28,8 +28,10 @@ func TestShortSoakOfRealReplicas(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "soak")
+	// A 4 s warm-up and a 10 s judged window, far below what a verdict
+	// needs (DefaultMinJudged), so that this short run takes the judging path.
 	res, err := Run(ctx, Options{Nodes: 4, Clients: 2, Duration: 24 * time.Second, Sample: 2 * time.Second,
-		Faults: "mixed", OutDir: out, Executable: bin})
+		Warmup: 4 * time.Second, MinJudged: 10 * time.Second, Faults: "mixed", OutDir: out, Executable: bin})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +40,9 @@ func TestShortSoakOfRealReplicas(t *testing.T) {
 	t.Log("\n" + table.String())
 	if !res.Consistent || res.Executed == 0 || res.FaultsApplied != 6 {
 		t.Errorf("consistent %v, executed %d, faults applied %d", res.Consistent, res.Executed, res.FaultsApplied)
+	}
+	if !res.Judged || res.WarmupS != 4 {
+		t.Errorf("judged %v, warm-up %v s", res.Judged, res.WarmupS)
 	}
 	if len(res.Verdicts) != 3 {
 		t.Fatalf("verdicts %+v", res.Verdicts)
@@ -62,7 +67,7 @@ func TestShortSoakOfRealReplicas(t *testing.T) {
 	if err := json.Unmarshal(data, &fields); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"verdicts", "bounded", "consistent", "lost_acknowledged", "consistency_violations",
+	for _, key := range []string{"verdicts", "judged", "warmup_s", "bounded", "consistent", "lost_acknowledged", "consistency_violations",
 		"replica_rss_max_mib", "exec_log_bytes_per_cmd"} {
 		if _, ok := fields[key]; !ok {
 			t.Errorf("soak.json lacks %q", key)
