@@ -19,9 +19,23 @@ const MaxDirs = 1000
 // Report aggregates result directories.
 type Report struct {
 	Runs []*Run `json:"runs"`
-	// Combined is every run's commands together; see Totals.DurationS for
-	// its window.
-	Combined Totals `json:"combined"`
+	// Combined is every run's commands together (see Totals.DurationS
+	// for its window), set only when all runs have the same known
+	// Settings: one p50 over runs of different modes or loads would
+	// describe none of them.
+	Combined *Totals `json:"combined,omitempty"`
+	// Groups, when the runs differ, combines each set of at least two runs
+	// with the same known settings.
+	Groups []Group `json:"groups,omitempty"`
+	// NotCombined says why Combined is absent, for several runs.
+	NotCombined string `json:"not_combined,omitempty"`
+}
+
+// Group is the combination of runs with equal settings.
+type Group struct {
+	Settings string `json:"settings"`
+	Runs     []int  `json:"runs"` // 1-based, as in the table
+	Totals
 }
 
 // Load reads every directory; it fails on the first one it cannot read.
@@ -45,9 +59,51 @@ func Load(dirs []string, o Options) (*Report, error) {
 }
 
 func (rep *Report) combine() {
-	c := Totals{orderHist: new(latency.Histogram), execHist: new(latency.Histogram)}
-	spans := make([]span, 0, len(rep.Runs))
-	for _, r := range rep.Runs {
+	same := rep.Runs[0].Settings != ""
+	for _, r := range rep.Runs[1:] {
+		same = same && r.Settings == rep.Runs[0].Settings
+	}
+	if same {
+		rep.Combined = combined(rep.Runs)
+		return
+	}
+	if len(rep.Runs) == 1 {
+		rep.Combined = combined(rep.Runs) // one run is its own combination
+		return
+	}
+	rep.NotCombined = "the runs differ in mode or load settings (or some have no load.json to say), so they are not combined into one row"
+	var order []string
+	bySettings := map[string][]int{}
+	for i, r := range rep.Runs {
+		if r.Settings == "" {
+			continue
+		}
+		if _, seen := bySettings[r.Settings]; !seen {
+			order = append(order, r.Settings)
+		}
+		bySettings[r.Settings] = append(bySettings[r.Settings], i)
+	}
+	for _, key := range order {
+		idx := bySettings[key]
+		if len(idx) < 2 {
+			continue
+		}
+		runs := make([]*Run, len(idx))
+		g := Group{Settings: key}
+		for j, i := range idx {
+			runs[j] = rep.Runs[i]
+			g.Runs = append(g.Runs, i+1)
+		}
+		g.Totals = *combined(runs)
+		rep.Groups = append(rep.Groups, g)
+	}
+}
+
+// combined merges the runs' histograms over the time their windows cover.
+func combined(runs []*Run) *Totals {
+	c := &Totals{orderHist: new(latency.Histogram), execHist: new(latency.Histogram)}
+	spans := make([]span, 0, len(runs))
+	for _, r := range runs {
 		c.orderHist.Merge(r.orderHist)
 		c.execHist.Merge(r.execHist)
 		startNs := r.WindowStartUs * int64(time.Microsecond)
@@ -55,7 +111,7 @@ func (rep *Report) combine() {
 	}
 	c.window = covered(spans)
 	c.finish()
-	rep.Combined = c
+	return c
 }
 
 // span is a window in Unix nanoseconds.
@@ -118,8 +174,11 @@ func (rep *Report) WriteTable(w io.Writer) error {
 	for i, r := range rep.Runs {
 		rows(fmt.Sprintf("%d %s", i+1, r.Label), &r.Totals, r.Mode == config.ModePompe)
 	}
-	if len(rep.Runs) > 1 {
-		rows("combined", &rep.Combined, rep.Combined.Ordered > 0)
+	if len(rep.Runs) > 1 && rep.Combined != nil {
+		rows("combined", rep.Combined, rep.Combined.Ordered > 0)
+	}
+	for _, g := range rep.Groups {
+		rows("combined "+joinRuns(g.Runs), &g.Totals, g.Ordered > 0)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -131,10 +190,27 @@ func (rep *Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(w, "%d: %s (%s, %d client files, %.1f s, %s)\n", i+1, r.Dir, r.Source, r.Clients, r.DurationS, window)
 	}
-	if len(rep.Runs) > 1 {
-		fmt.Fprintf(w, "combined: %.1f s covered by at least one run\n", rep.Combined.DurationS)
+	if len(rep.Runs) > 1 && rep.Combined != nil {
+		fmt.Fprintf(w, "combined: %.1f s covered by at least one run (%s)\n", rep.Combined.DurationS, rep.Runs[0].Settings)
+	}
+	for _, g := range rep.Groups {
+		fmt.Fprintf(w, "combined %s: %.1f s covered by at least one run (%s)\n", joinRuns(g.Runs), g.DurationS, g.Settings)
+	}
+	if rep.NotCombined != "" {
+		fmt.Fprintf(w, "not combined: %s\n", rep.NotCombined)
 	}
 	return nil
+}
+
+func joinRuns(runs []int) string {
+	s := ""
+	for i, r := range runs {
+		if i > 0 {
+			s += "+"
+		}
+		s += fmt.Sprint(r)
+	}
+	return s
 }
 
 // WriteMarkdown prints one table row per run: mode, batch, rates and

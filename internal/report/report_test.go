@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -318,4 +319,60 @@ func TestReportMatchesTheSamplesProperty(t *testing.T) {
 			rt.Fatalf("timeline adds up to %d/%d, totals %d/%d", o, e, r.Ordered, r.Executed)
 		}
 	})
+}
+
+// Runs of different modes or load settings are not merged into one p50:
+// only runs with equal settings are combined, in groups.
+func TestCombinedOnlyOverEqualSettings(t *testing.T) {
+	mk := func(mode config.Mode, batch int, latUs int64, info bool) string {
+		dir := t.TempDir()
+		writeRecords(t, dir, 0, []cmd{{sent: 1, seq: 1 + latUs/2, exec: 1 + latUs}, {sent: 2, seq: 2 + latUs/2, exec: 2 + latUs}})
+		if info {
+			writeRunInfo(t, dir, runInfo(mode, batch, 1_000_000))
+		}
+		return dir
+	}
+	pompe1a, pompe1b := mk(config.ModePompe, 1, 1000, true), mk(config.ModePompe, 1, 3000, true)
+	pompe100, hotstuff1 := mk(config.ModePompe, 100, 50_000, true), mk(config.ModeHotStuff, 1, 900_000, true)
+	unknown := mk(config.ModePompe, 1, 1000, false)
+	tests := []struct {
+		name     string
+		dirs     []string
+		combined bool
+		groups   [][]int
+	}{
+		{"same settings", []string{pompe1a, pompe1b}, true, nil},
+		{"modes differ", []string{pompe1a, hotstuff1}, false, nil},
+		{"batches differ", []string{pompe1a, pompe100}, false, nil},
+		{"two alike and two others", []string{pompe1a, hotstuff1, pompe1b, pompe100}, false, [][]int{{1, 3}}},
+		{"settings unknown", []string{pompe1a, unknown}, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Load(tt.dirs, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (rep.Combined != nil) != tt.combined || (rep.NotCombined == "") != tt.combined {
+				t.Fatalf("combined %+v, not combined %q", rep.Combined, rep.NotCombined)
+			}
+			var groups [][]int
+			for _, g := range rep.Groups {
+				groups = append(groups, g.Runs)
+				if g.Executed != 4 || g.ExecLatencyMs.P50 > 3.1 {
+					t.Errorf("group %+v", g)
+				}
+			}
+			if !reflect.DeepEqual(groups, tt.groups) {
+				t.Fatalf("groups %v, want %v", groups, tt.groups)
+			}
+			var table bytes.Buffer
+			if err := rep.WriteTable(&table); err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(table.String(), "combined  ") != tt.combined || strings.Contains(table.String(), "not combined") == tt.combined {
+				t.Errorf("table:\n%s", table.String())
+			}
+		})
+	}
 }

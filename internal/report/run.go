@@ -56,6 +56,12 @@ type Run struct {
 	Mode    config.Mode `json:"mode"`
 	Clients int         `json:"clients"` // client files read
 	Batch   int         `json:"batch"`   // 0: unknown (no load.json)
+	// Settings names what makes runs comparable: mode, replicas and the
+	// per-client load (batch, payload, inflight, rate), from load.json;
+	// "" when the run has none. Only runs with equal settings are
+	// combined (the number of clients may differ: several bench processes
+	// loading one cluster split its clients between them).
+	Settings string `json:"settings"`
 	// ExactWindow is true when load.json gave the load generator's own
 	// window; otherwise the window runs from the first send to the last
 	// completion found in the files.
@@ -86,6 +92,9 @@ func loadRun(dir string, o Options) (*Run, error) {
 	r.Clients = len(src.records) + max(len(src.exec), len(src.order))
 	var startUs, endUs int64
 	if src.info != nil {
+		ri := src.info
+		r.Settings = fmt.Sprintf("%s, %d replicas, batch %d, payload %d B, inflight %d, rate %g/s per client",
+			ri.Mode, ri.Replicas, ri.BatchCommands, ri.PayloadBytes, ri.Inflight, ri.RatePerClient)
 		r.ExactWindow = true
 		startUs, endUs, r.window = src.info.WindowStartUs, src.info.WindowEndUs, src.info.Window()
 	} else {
