@@ -36,16 +36,16 @@ type MetricVerdict struct {
 
 // Result is the outcome of a soak; its JSON form is soak.json.
 type Result struct {
-	Mode        string  `json:"mode"`
-	Nodes       int     `json:"nodes"`
-	Clients     int     `json:"clients"`
-	Batch       int     `json:"batch"`
-	DurationS   float64 `json:"duration_s"`
-	SampleS     float64 `json:"sample_s"`
+	Mode      string  `json:"mode"`
+	Nodes     int     `json:"nodes"`
+	Clients   int     `json:"clients"`
+	Batch     int     `json:"batch"`
+	DurationS float64 `json:"duration_s"`
+	SampleS   float64 `json:"sample_s"`
 	// WarmupS is the start of the run left out of the verdicts and
 	// MinJudgedS the least time after it for a verdict.
-	WarmupS    float64 `json:"warmup_s"`
-	MinJudgedS float64 `json:"min_judged_s"`
+	WarmupS     float64 `json:"warmup_s"`
+	MinJudgedS  float64 `json:"min_judged_s"`
 	Faults      string  `json:"faults,omitempty"`
 	FaultCycleS float64 `json:"fault_cycle_s,omitempty"`
 
