@@ -1,6 +1,8 @@
 package byzantine
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -8,6 +10,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pompe-bft/pompe/internal/batch"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/tsproof"
@@ -40,12 +43,17 @@ const (
 	MutTruncate    Mutation = "list-truncate"
 	MutListDup     Mutation = "list-duplicate"
 	MutReorder     Mutation = "list-reorder"
+	// MutCollude lists, in a collect reply, a batch a colluding client
+	// holds a valid timestamp proof for (see Collude), and serves its body
+	// and proof when asked: the poisoned reply of issue 15 found #2 when
+	// the batch already executed.
+	MutCollude Mutation = "collude"
 )
 
 // Mutations lists every class.
 var Mutations = []Mutation{MutDrop, MutDuplicate, MutDelay, MutRedirect, MutReplay,
 	MutViewShift, MutViewFar, MutHeightShift, MutHeightFar, MutTSShift, MutTSFar,
-	MutSwapDigest, MutSwapParent, MutSwapQC, MutTruncate, MutListDup, MutReorder}
+	MutSwapDigest, MutSwapParent, MutSwapQC, MutTruncate, MutListDup, MutReorder, MutCollude}
 
 // ParseMutations reads a comma-separated list of class names.
 func ParseMutations(s string) ([]Mutation, error) {
@@ -123,6 +131,9 @@ type Mutator struct {
 	qcs     ring[*wire.QuorumCert]
 	tcs     ring[*wire.TimeoutCert]
 	sent    ring[Delivery]
+	// colluded are batches with valid proofs handed over by a colluding
+	// client (Collude), never sequenced by this replica.
+	colluded ring[*wire.SequencedBatch]
 
 	counts map[Mutation]int
 }
@@ -173,8 +184,40 @@ func NewMutator(cfg MutatorConfig) (*Mutator, error) {
 func (m *Mutator) Counts() map[Mutation]int { return m.counts }
 
 // In lets the mutator remember real values from a received message, to
-// swap them in later.
-func (m *Mutator) In(from uint32, msg *wire.Message) { m.harvest(msg) }
+// swap them in later, and returns what it sends because of it beside what
+// the replica does: the body and proof of colluded batches it listed.
+func (m *Mutator) In(from uint32, msg *wire.Message) []Delivery {
+	m.harvest(msg)
+	req := msg.GetSequencedRequest()
+	if req == nil || len(m.colluded.items) == 0 {
+		return nil
+	}
+	resp := &wire.SequencedResponse{}
+	for _, d := range req.Digests {
+		for _, sb := range m.colluded.items {
+			if bytes.Equal(batchDigest(sb.Batch), d) {
+				resp.Batches = append(resp.Batches, sb)
+				break
+			}
+		}
+	}
+	if len(resp.Batches) == 0 {
+		return nil
+	}
+	return []Delivery{{To: from, Msg: &wire.Message{Body: &wire.Message_SequencedResponse{SequencedResponse: resp}}}}
+}
+
+// Collude hands the mutator a batch that a colluding client holds a valid
+// timestamp proof for at ts: the collude class lists it in this replica's
+// collect replies and In serves it.
+func (m *Mutator) Collude(raw []byte, ts int64, proof *wire.SequenceProof) {
+	m.colluded.Add(&wire.SequencedBatch{Batch: raw, Ts: ts, Proof: proof})
+}
+
+func batchDigest(raw []byte) []byte {
+	d := batch.DigestOf(raw)
+	return d[:]
+}
 
 // Out returns what to send instead of msg, meant for replica to. msg is
 // never modified (the replica may share it between destinations).
@@ -554,6 +597,26 @@ func (m *Mutator) rewriteCollectReply(k Mutation, c *wire.CollectReply) bool {
 		if !listOp(r, k, &c.Entries) {
 			return false
 		}
+	case MutCollude:
+		added := false
+		for _, sb := range m.colluded.items {
+			d := batchDigest(sb.Batch)
+			listed := slices.ContainsFunc(c.Entries, func(e *wire.SlotEntry) bool { return bytes.Equal(e.Digest, d) })
+			if sb.Ts < c.Boundary && !listed {
+				c.Entries = append(c.Entries, &wire.SlotEntry{Digest: d, Ts: sb.Ts})
+				added = true
+			}
+		}
+		if !added {
+			return false
+		}
+		// In the order a correct reply has: by (ts, digest).
+		slices.SortFunc(c.Entries, func(a, b *wire.SlotEntry) int {
+			if a.Ts != b.Ts {
+				return cmp.Compare(a.Ts, b.Ts)
+			}
+			return bytes.Compare(a.Digest, b.Digest)
+		})
 	default:
 		return false
 	}

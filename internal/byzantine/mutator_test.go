@@ -83,6 +83,7 @@ func TestMutatorRewritesAreSigned(t *testing.T) {
 			m.In(0, &wire.Message{Body: &wire.Message_Sync{Sync: &wire.Sync{HighQc: &wire.QuorumCert{View: 3, BlockHash: digest(60)},
 				Tc: &wire.TimeoutCert{View: 4}}}})
 			m.In(0, &wire.Message{Body: &wire.Message_SequencedRequest{SequencedRequest: &wire.SequencedRequest{Digests: [][]byte{digest(70)}}}})
+			m.Collude([]byte("a batch"), 500, &wire.SequenceProof{})
 			rewrites := 0
 			for range 20 {
 				for _, msg := range f.signedMessages(self) {
@@ -226,6 +227,41 @@ func TestMutatorFarViewLandsOnOwnView(t *testing.T) {
 	}
 	if own == 0 {
 		t.Fatal("no far collect landed on a view replica 3 leads")
+	}
+}
+
+// TestMutatorCollude: a colluded batch is listed in this replica's collect
+// replies below their boundary, in (ts, digest) order, validly signed, and
+// served with its proof when a leader asks for it.
+func TestMutatorCollude(t *testing.T) {
+	f := newFixture(t, 4)
+	m := f.mutator(t, 3, 1, 1, MutCollude)
+	raw := []byte("an executed batch")
+	d := batchDigest(raw)
+	proof := &wire.SequenceProof{Certs: []*wire.TimestampCert{{Replica: 1, Ts: 150}}}
+	reply := f.signedMessages(3)[4] // entries at ts 100 and 200, boundary 1000
+	if out := m.Out(1, reply); out[0].Msg != reply {
+		t.Fatal("a reply changed with nothing to collude")
+	}
+	m.Collude(raw, 150, proof)
+	out := m.Out(1, reply)[0].Msg
+	c := out.GetCollectReply()
+	if len(c.Entries) != 3 || !bytes.Equal(c.Entries[1].Digest, d) || c.Entries[1].Ts != 150 || !f.signatureOK(3, out) {
+		t.Fatalf("colluded entry not listed in order and signed: %v", c.Entries)
+	}
+	served := m.In(0, &wire.Message{Body: &wire.Message_SequencedRequest{SequencedRequest: &wire.SequencedRequest{Digests: [][]byte{digest(9), d}}}})
+	if len(served) != 1 || served[0].To != 0 {
+		t.Fatalf("served %+v", served)
+	}
+	sb := served[0].Msg.GetSequencedResponse().Batches
+	if len(sb) != 1 || !bytes.Equal(sb[0].Batch, raw) || sb[0].Ts != 150 || sb[0].Proof != proof {
+		t.Fatalf("served %v", sb)
+	}
+	// A colluded batch at or above the boundary is not listed.
+	m2 := f.mutator(t, 3, 1, 1, MutCollude)
+	m2.Collude(raw, 1000, proof)
+	if out := m2.Out(1, reply); out[0].Msg != reply {
+		t.Fatal("an entry at the boundary was listed")
 	}
 }
 

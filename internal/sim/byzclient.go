@@ -18,7 +18,9 @@ import (
 //   - spam: a batch with attempt > 0 although nothing was rejected;
 //   - replay: timestamp and sequence requests again for a batch that
 //     already executed (fresh timestamps, then a sequence request with
-//     them; and the old proof once more);
+//     them; and the old proof once more); its proofs, and half of those of
+//     hoarded alternatives it does not sequence, go to the fuzz replicas,
+//     whose collude mutation lists them in their collect replies;
 //   - flood: many distinct digests at once, never sequenced;
 //   - lie: a sequence request with its timestamp shifted, its proof
 //     truncated, duplicated, reordered or taken from another batch;
@@ -53,6 +55,7 @@ type byzBatch struct {
 	proof    *wire.SequenceProof
 	acks     map[uint32]int64 // correct replicas' acks: replica -> ts
 	ackedAt  int64            // when f+1 correct replicas acked one ts
+	replayed bool             // executed already; asked for timestamps again
 }
 
 const (
@@ -105,8 +108,11 @@ func (k *byzClient) tick() {
 			k.broadcast(&wire.ClientMessage{Body: &wire.ClientMessage_SequenceRequest{SequenceRequest: &wire.SequenceRequest{
 				Digest: b.d[:], Ts: b.ts, Proof: b.proof, Batch: b.raw}}})
 		}
+		if b.proof != nil {
+			k.collude(b) // its old, valid proof: listed again, it is a re-inclusion
+		}
 		// Fresh timestamps for it, then sequenced with them.
-		b.certs, b.ts, b.sequence = make(map[uint32]*wire.TimestampCert), 0, true
+		b.certs, b.ts, b.sequence, b.replayed = make(map[uint32]*wire.TimestampCert), 0, true, true
 		k.send(b, true)
 	case "flood":
 		for range 1 + k.rng.IntN(byzFloodMax) {
@@ -157,6 +163,16 @@ func (k *byzClient) lie(b *byzBatch, others []*byzBatch) *wire.SequenceRequest {
 		(*certs)[0] = o.proof.Certs[0]
 	}
 	return req
+}
+
+// collude hands b's body and proof to every fuzz replica, whose collude
+// mutation lists it in their collect replies and serves it.
+func (k *byzClient) collude(b *byzBatch) {
+	for _, nd := range k.c.nodes {
+		if nd.mut != nil {
+			nd.mut.Collude(b.raw, b.ts, b.proof)
+		}
+	}
 }
 
 func (k *byzClient) commands(n int) []*wire.Command {
@@ -267,6 +283,12 @@ func (k *byzClient) onTimestamp(from uint32, tr *wire.TimestampReply) {
 		}
 	}
 	b.ts, b.proof = tsproof.Median(vals, k.c.f), p
+	if b.replayed || (!b.sequence && k.rng.IntN(2) == 0) {
+		// A valid proof for a batch that already executed (issue 15 found
+		// #2), or for a hoarded alternative it will not sequence (PROTOCOL.md
+		// section 6: a colluding replica may report it).
+		k.collude(b)
+	}
 	if b.sequence {
 		k.broadcast(&wire.ClientMessage{Body: &wire.ClientMessage_SequenceRequest{SequenceRequest: &wire.SequenceRequest{
 			Digest: b.d[:], Ts: b.ts, Proof: p, Batch: b.raw}}})

@@ -110,7 +110,9 @@ func (n *simNode) deliver(from uint32, m *wire.Message) {
 		return
 	}
 	if n.mut != nil {
-		n.mut.In(from, m)
+		for _, e := range n.mut.In(from, m) {
+			n.c.transmitLater(n.id, e.To, wire.Marshal(e.Msg), e.DelayUs)
+		}
 	}
 	if n.byz != nil {
 		for _, e := range n.byz.In(from, m) {
