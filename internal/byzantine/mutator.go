@@ -30,6 +30,7 @@ const (
 	MutDelay     Mutation = "delay"     // it is sent late, after up to MaxMutationDelayUs
 	MutRedirect  Mutation = "redirect"  // it goes to another replica than the one intended
 	MutReplay    Mutation = "replay"    // an earlier message goes out again besides this one
+	MutBurst     Mutation = "burst"     // up to burstMax earlier messages go out again, to this recipient
 
 	MutViewShift   Mutation = "view-shift"   // a view moves by a few
 	MutViewFar     Mutation = "view-far"     // a view moves far ahead or back
@@ -51,7 +52,7 @@ const (
 )
 
 // Mutations lists every class.
-var Mutations = []Mutation{MutDrop, MutDuplicate, MutDelay, MutRedirect, MutReplay,
+var Mutations = []Mutation{MutDrop, MutDuplicate, MutDelay, MutRedirect, MutReplay, MutBurst,
 	MutViewShift, MutViewFar, MutHeightShift, MutHeightFar, MutTSShift, MutTSFar,
 	MutSwapDigest, MutSwapParent, MutSwapQC, MutTruncate, MutListDup, MutReorder, MutCollude}
 
@@ -85,6 +86,8 @@ const (
 	// poolEntries bounds each pool of values seen earlier (digests, block
 	// hashes, QCs, TCs, sent messages): a ring, the oldest overwritten.
 	poolEntries = 64
+	// burstMax bounds one burst of replayed messages.
+	burstMax = 32
 )
 
 // MutatorConfig describes the replica a Mutator speaks for.
@@ -278,6 +281,16 @@ func (m *Mutator) apply(k Mutation, to uint32, msg *wire.Message) ([]Delivery, b
 		}
 		old.DelayUs = 0
 		return []Delivery{honest, old}, true
+	case MutBurst:
+		if len(m.sent.items) == 0 {
+			return nil, false
+		}
+		out := []Delivery{honest}
+		for range 1 + r.IntN(burstMax) {
+			old, _ := m.sent.pick(r)
+			out = append(out, Delivery{To: to, Msg: old.Msg})
+		}
+		return out, true
 	}
 	alt := proto.Clone(msg).(*wire.Message)
 	if !m.rewrite(k, alt) || proto.Equal(alt, msg) {

@@ -76,7 +76,8 @@ func (f *fixture) signatureOK(self uint32, m *wire.Message) bool {
 func TestMutatorRewritesAreSigned(t *testing.T) {
 	f := newFixture(t, 4)
 	const self = 3
-	for _, k := range Mutations[5:] { // the rewriting classes
+	delivery := []Mutation{MutDrop, MutDuplicate, MutDelay, MutRedirect, MutReplay, MutBurst}
+	for _, k := range slices.DeleteFunc(slices.Clone(Mutations), func(k Mutation) bool { return slices.Contains(delivery, k) }) {
 		t.Run(string(k), func(t *testing.T) {
 			m := f.mutator(t, self, 1, 1, k)
 			// Give the swap classes real values to swap in.
@@ -130,6 +131,17 @@ func TestMutatorDelivery(t *testing.T) {
 		}},
 		{MutRedirect, func(out []Delivery) bool {
 			return len(out) == 1 && out[0].To != 1 && out[0].To != 3 && out[0].Msg == msg
+		}},
+		{MutBurst, func(out []Delivery) bool {
+			if len(out) < 2 || len(out) > 1+burstMax || out[0].Msg != msg {
+				return false
+			}
+			for _, d := range out {
+				if d.To != 1 || (d.Msg != msg && d.Msg != earlier) {
+					return false
+				}
+			}
+			return true
 		}},
 		{MutReplay, func(out []Delivery) bool {
 			return len(out) == 2 && out[0].Msg == msg && (out[1].Msg == earlier || out[1].Msg == msg)

@@ -24,7 +24,8 @@
 // keys (views, heights and timestamps shifted a little or far; digests,
 // parents and certificates swapped for real ones seen earlier; lists
 // truncated, duplicated, reordered; messages dropped, duplicated, delayed,
-// replayed, sent to the wrong replica). One Byzantine client hoards
+// replayed, replayed in bursts, sent to the wrong replica; collect replies
+// listing batches the colluding client holds proofs for). One Byzantine client hoards
 // timestamps, sends attempt > 0 without cause, replays executed batches,
 // floods digests, forges sequence requests and impersonates correct
 // clients. The seed also picks the mutation rate (2% to 50% of messages)
