@@ -59,7 +59,7 @@ type P2PConfig struct {
 	MaxPendingPerPrefix    int      `toml:"max_pending_per_prefix" doc:"Connections still in TLS from one /24 (IPv4) or /64 (IPv6), per listener."`
 	ReservedPeerHandshakes int      `toml:"reserved_peer_handshakes" doc:"Handshake slots on the peer listener reserved for each replica at a genesis peer IP, outside the shared budget, so floods cannot keep replicas out of the mesh."`
 	ClientInboundBytes     int      `toml:"client_inbound_bytes" doc:"Bytes of client messages received and not yet handled; at the bound, client connections stop being read until the replica catches up."`
-	ClientInboundShare     int      `toml:"client_inbound_share" doc:"Of client_inbound_bytes, what one source prefix (/24 or /64) may hold, in handled messages and again in frames being read; beyond it that prefix.s connections wait (messages) or are closed (unfinished frames)."`
+	ClientInboundShare     int      `toml:"client_inbound_share" doc:"Of client_inbound_bytes, what one source prefix (/24 or /64) may hold, in handled messages and again in frames being read; beyond it that prefix.s connections wait."`
 	PeerInboundBytes       int      `toml:"peer_inbound_bytes" doc:"Bytes of replica messages received and not yet handled; each replica may hold an equal share."`
 	BadProofLimit          int      `toml:"bad_proof_limit" doc:"Offences from one source IP within bad_proof_window (bad sequence proofs; connections ended by a malformed, oversized or unfinished frame) that disconnect its client and refuse the IP for a while (1 s, doubling per offence up to a minute)."`
 	BadProofWindow         Duration `toml:"bad_proof_window" doc:"Window over which bad_proof_limit counts."`

@@ -71,6 +71,9 @@ func Generate(opts Options) error {
 	}
 	for i := range o.N {
 		c := config.Default()
+		if len(o.Hosts) == 0 {
+			oneHostClients(&c, o.Clients)
+		}
 		if o.Override != nil {
 			o.Override(&c)
 		}
@@ -172,4 +175,15 @@ func writeClients(o Options) ([]ClientInfo, error) {
 		}
 	}
 	return clients, nil
+}
+
+// oneHostClients lets a loopback testnet's clients, which all connect from
+// this host's address, hold their connections: the per-address caps of
+// client connections (p2p.max_clients_per_ip and _per_prefix) are raised to
+// four connections per client (a client keeps one per replica, and
+// briefly more while it reconnects) when that is above the defaults.
+func oneHostClients(c *config.Config, clients int) {
+	need := min(4*clients, c.P2P.MaxClients)
+	c.P2P.MaxClientsPerIP = max(c.P2P.MaxClientsPerIP, need)
+	c.P2P.MaxClientsPerPrefix = max(c.P2P.MaxClientsPerPrefix, need)
 }

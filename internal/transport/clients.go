@@ -122,9 +122,9 @@ func (t *Transport) serveClient(raw net.Conn, release func()) {
 			raw.Close()
 		}
 	}()
-	buffers := &frameBuffers[netip.Prefix]{b: t.clientReading, key: src.prefix}
+	frames := &frameReservation[netip.Prefix]{b: t.clientReading, key: src.prefix, stop: t.ctx.Done()}
 	deadlines := readDeadlines{conn: raw, idle: t.cfg.ClientIdleTimeout, frame: t.cfg.FrameTimeout,
-		grow: buffers.grow, done: buffers.done}
+		reserve: frames.reserve}
 	err = readFrames(tc, t.cfg.ClientMaxFrameBytes, clientBufferBytes, deadlines, &t.clientCounters, func(body []byte) error {
 		release, ok := t.clientBudget.acquire(src.prefix, len(body), t.ctx.Done())
 		if !ok {
@@ -156,11 +156,8 @@ func (t *Transport) serveClient(raw net.Conn, release func()) {
 		t.closedConns[closedIdle].Add(1)
 	case errors.Is(err, errFrameTimeout):
 		t.closedConns[closedFrameTimeout].Add(1)
-	case errors.Is(err, errReadBudget):
-		t.closedConns[closedReadBudget].Add(1)
 	}
-	if errors.Is(err, errMalformed) || errors.Is(err, wire.ErrFrameTooLarge) || errors.Is(err, errFrameTimeout) ||
-		errors.Is(err, errReadBudget) {
+	if errors.Is(err, errMalformed) || errors.Is(err, wire.ErrFrameTooLarge) || errors.Is(err, errFrameTimeout) {
 		// Each violation closes its connection; a source that keeps
 		// reconnecting to commit them is refused for a while, so that it
 		// cannot make the replica run a TLS handshake per violation.

@@ -100,10 +100,10 @@ type readDeadlines struct {
 	conn  net.Conn // nil: no deadlines (tests, client side)
 	idle  time.Duration
 	frame time.Duration
-	// grow, when set, is called before a frame's buffer grows (see
-	// frameBuffers); done after each frame.
-	grow func(capacity int) error
-	done func()
+	// reserve, when set, takes a frame's share of the read budget before
+	// its body is read (frameReservation), waiting if need be; false ends
+	// the reader (shutting down).
+	reserve func(n int) (release func(), ok bool)
 }
 
 func (d readDeadlines) beforeFrame() error {
@@ -147,13 +147,21 @@ func readFrames(r io.Reader, maxBytes, bufferBytes int, d readDeadlines, c *link
 			}
 			return err
 		}
+		release := func() {}
+		if d.reserve != nil {
+			var ok bool
+			if release, ok = d.reserve(n); !ok {
+				return errStopped
+			}
+		}
+		// The deadline starts once the budget is granted: waiting for it
+		// is the replica's doing, not the sender's.
 		if err := d.afterHeader(n); err != nil {
+			release()
 			return err
 		}
-		body, err := wire.ReadFrameBodyFunc(br, buf, n, d.grow)
-		if d.done != nil {
-			d.done()
-		}
+		body, err := wire.ReadFrameBody(br, buf, n)
+		release()
 		if err != nil {
 			if isTimeout(err) {
 				return fmt.Errorf("%w: %d of %d bytes arrived", errFrameTimeout, len(body), n)

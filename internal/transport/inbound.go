@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"errors"
 	"sync"
 )
 
@@ -14,8 +13,8 @@ import (
 //
 // Two bounds: a total, and a share per sender (a peer, or a client source
 // prefix, /24 or /64: client keys cost nothing, and one party often holds a
-// whole prefix). The same type, with its own instance, accounts buffers of
-// frames being read (frameBuffers). At either bound the sender's reader
+// whole prefix). The same type, with its own instance, accounts frames
+// being read (frameReservation). At either bound the sender's reader
 // waits before decoding more: back-pressure through TCP on that connection
 // alone when only its share is full, on every sender when the total is.
 // A sender holding nothing is always admitted one message, so a frame
@@ -75,62 +74,28 @@ func (b *inboundBudget[K]) held() int {
 	return b.total
 }
 
-// tryAcquire takes n more bytes for k, which holds own already for the
-// same purpose, if both bounds allow it now, without waiting. When own is
-// all that k (or everyone) holds, it is admitted whatever the size: one
-// frame up to the frame limit can always be read.
-func (b *inboundBudget[K]) tryAcquire(k K, n, own int) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	held := b.by[k]
-	if (b.total == own || b.total+n <= b.max) && (held == own || held+n <= b.share) {
-		b.total += n
-		b.by[k] = held + n
-		return true
-	}
-	return false
-}
-
-// errReadBudget ends a connection whose frame in progress would take more
-// buffer than its sender's share of the read budget, or than what is left
-// of the total.
-var errReadBudget = errors.New("transport: frames in progress exceed the sender's read budget")
-
-// freeFrameBytes of a frame's buffer are not accounted (wire starts a
-// grown buffer at 64 KiB).
+// freeFrameBytes of a frame are not accounted: every connection may read
+// a frame that small (the connection caps bound them), so small frames,
+// which correct clients send, never wait for others.
 const freeFrameBytes = 64 << 10
 
-// frameBuffers accounts the buffers of frames being read, per sender: a
-// frame's buffer grows as its bytes arrive (wire.ReadFrameBodyFunc), and
-// each growth takes budget without waiting. At the bound the connection is
-// closed: a sender whose unfinished frames hold that much is not a correct
-// one, and waiting would hold the memory anyway.
-type frameBuffers[K comparable] struct {
-	b   *inboundBudget[K]
-	key K
-	got int // budget held by the current frame
+// frameReservation reserves, before a frame's body is read, its announced
+// length beyond freeFrameBytes from the sender's read budget, waiting
+// (TCP back-pressure on that connection) until the budget allows it. A
+// frame being read therefore always holds its whole reservation, and
+// readers that wait hold nothing, so waiting never deadlocks: every frame
+// that started can finish. The buffer itself still grows only as bytes
+// arrive (wire.ReadFrameBody), so a sender that announces and stalls holds
+// budget, not memory, until the frame deadline closes it.
+type frameReservation[K comparable] struct {
+	b    *inboundBudget[K]
+	key  K
+	stop <-chan struct{}
 }
 
-func (f *frameBuffers[K]) grow(capacity int) error {
-	// The first buffer of a frame is free: every connection may hold one
-	// (the connection caps bound them), so small frames, which correct
-	// clients send, never meet this budget however much others hold.
-	if f.b == nil || capacity <= freeFrameBytes {
-		return nil
+func (f *frameReservation[K]) reserve(n int) (func(), bool) {
+	if f.b == nil || n <= freeFrameBytes {
+		return func() {}, true
 	}
-	if extra := capacity - f.got; extra > 0 {
-		if !f.b.tryAcquire(f.key, extra, f.got) {
-			return errReadBudget
-		}
-		f.got = capacity
-	}
-	return nil
-}
-
-// done gives back the current frame's budget.
-func (f *frameBuffers[K]) done() {
-	if f.b != nil && f.got > 0 {
-		f.b.release(f.key, f.got)
-	}
-	f.got = 0
+	return f.b.acquire(f.key, n-freeFrameBytes, f.stop)
 }

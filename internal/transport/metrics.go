@@ -37,9 +37,9 @@ func newCollector(t *Transport) *collector {
 		clientConns:       desc("client_connections", "Open client connections.", nil),
 		handshakeFailures: desc("handshake_failures_total", "Refused or failed TLS handshakes.", nil),
 		refused:           desc("refused_connections_total", "Connections closed at once because a limit was reached, by reason.", []string{"reason"}),
-		closed:            desc("closed_connections_total", "Established connections the replica closed, by reason (idle, frame_timeout, slow_client, bad_proofs, read_budget).", []string{"reason"}),
+		closed:            desc("closed_connections_total", "Established connections the replica closed, by reason (idle, frame_timeout, slow_client, bad_proofs).", []string{"reason"}),
 		genesisMismatches: desc("genesis_mismatches_total", "Peer handshakes refused (by either side) because the replicas run different genesis.", nil),
-		inboundBytes:      desc("inbound_bytes", "Bytes of received messages not yet handled (kind peer, client) and of buffers of frames being read (peer_frames, client_frames).", []string{"kind"}),
+		inboundBytes:      desc("inbound_bytes", "Bytes of received messages not yet handled (kind peer, client) and budget reserved by frames being read (peer_frames, client_frames).", []string{"kind"}),
 	}
 }
 

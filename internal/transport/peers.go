@@ -206,8 +206,8 @@ func (t *Transport) servePeer(raw net.Conn, release func()) {
 	c := &t.peerCounters[id]
 	// Peers may be quiet for long (an idle cluster), so there is no idle
 	// timeout; a frame once started must finish.
-	buffers := &frameBuffers[uint32]{b: t.peerReading, key: id}
-	deadlines := readDeadlines{conn: raw, frame: t.cfg.FrameTimeout, grow: buffers.grow, done: buffers.done}
+	frames := &frameReservation[uint32]{b: t.peerReading, key: id, stop: t.ctx.Done()}
+	deadlines := readDeadlines{conn: raw, frame: t.cfg.FrameTimeout, reserve: frames.reserve}
 	err = readFrames(tc, t.cfg.MaxFrameBytes, peerBufferBytes, deadlines, c, func(body []byte) error {
 		// The budget is taken before decoding, so a peer over its share
 		// waits with only the raw frame in memory.
@@ -228,11 +228,8 @@ func (t *Transport) servePeer(raw net.Conn, release func()) {
 			return errStopped
 		}
 	})
-	switch {
-	case errors.Is(err, errFrameTimeout):
+	if errors.Is(err, errFrameTimeout) {
 		t.closedConns[closedFrameTimeout].Add(1)
-	case errors.Is(err, errReadBudget):
-		t.closedConns[closedReadBudget].Add(1)
 	}
 	t.mu.Lock()
 	if t.inboundPeers[id] == me {

@@ -30,12 +30,11 @@ const (
 	closedFrameTimeout                    // a started frame did not finish in time
 	closedSlow                            // the client's send queue overflowed
 	closedBadProofs                       // too many bad proofs from its source
-	closedReadBudget                      // unfinished frames exceeded the sender's read budget
 	numCloseReasons
 )
 
 func (r closeReason) String() string {
-	return [...]string{"idle", "frame_timeout", "slow_client", "bad_proofs", "read_budget"}[r]
+	return [...]string{"idle", "frame_timeout", "slow_client", "bad_proofs"}[r]
 }
 
 // reservedPeerIPs gives each genesis peer IP a pool of reserved pending

@@ -79,7 +79,7 @@ type Transport struct {
 	clientPending     *handshakeBudget
 	peerBudget        *inboundBudget[uint32]
 	clientBudget      *inboundBudget[netip.Prefix]
-	// Buffers of frames being read, per sender (frameBuffers).
+	// Frames being read, per sender (frameReservation).
 	peerReading   *inboundBudget[uint32]
 	clientReading *inboundBudget[netip.Prefix]
 	penalties     *penaltyBox

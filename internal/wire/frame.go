@@ -70,14 +70,6 @@ func ReadFrameLength(r io.Reader, max int) (int, error) {
 // read. It reuses buf when large enough; otherwise it allocates
 // frameGrowStart bytes and doubles only as data actually arrives.
 func ReadFrameBody(r io.Reader, buf []byte, n int) ([]byte, error) {
-	return ReadFrameBodyFunc(r, buf, n, nil)
-}
-
-// ReadFrameBodyFunc is ReadFrameBody that calls grow, when set, before
-// each allocation with the capacity about to be allocated; an error from
-// grow ends the read with that error (the caller's budget for buffers of
-// frames in progress is spent).
-func ReadFrameBodyFunc(r io.Reader, buf []byte, n int, grow func(capacity int) error) ([]byte, error) {
 	if cap(buf) >= n {
 		buf = buf[:n]
 		if _, err := io.ReadFull(r, buf); err != nil {
@@ -85,22 +77,10 @@ func ReadFrameBodyFunc(r io.Reader, buf []byte, n int, grow func(capacity int) e
 		}
 		return buf, nil
 	}
-	first := min(n, frameGrowStart)
-	if grow != nil {
-		if err := grow(first); err != nil {
-			return buf[:0], err
-		}
-	}
-	buf = make([]byte, 0, first)
+	buf = make([]byte, 0, min(n, frameGrowStart))
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
-			next := min(n, 2*cap(buf))
-			if grow != nil {
-				if err := grow(next); err != nil {
-					return buf, err
-				}
-			}
-			grown := make([]byte, len(buf), next)
+			grown := make([]byte, len(buf), min(n, 2*cap(buf)))
 			copy(grown, buf)
 			buf = grown
 		}
