@@ -401,6 +401,9 @@ func readRecords(t *testing.T, buf *bytes.Buffer) []runlog.ClientRecord {
 
 func TestRecords(t *testing.T) {
 	fc := newFakeCluster(t, config.ModePompe, 4, nil)
+	// Execution reports after the acks, so every record has its
+	// sequenced_us (see TestRecordedSequencedTimeIsTheAckQuorum).
+	fc.execDelay = func(uint32) time.Duration { return 100 * time.Millisecond }
 	var buf bytes.Buffer
 	c := newClient(t, fc, func(cfg *Config) { cfg.RecordsTo = &buf })
 	var outs []Outcome
@@ -576,6 +579,46 @@ func TestRejectedCounted(t *testing.T) {
 			checkOutcome(t, mode, do(t, c, "x"), 1, "x")
 			if mode == config.ModePompe && c.Stats().Replicas[0].Rejects == 0 {
 				t.Errorf("rejection not counted: %+v", c.Stats())
+			}
+		})
+	}
+}
+
+// A record's sequenced_us is when the client saw 2f+1 sequence acks. When
+// f+1 execution reports come before them (here two replicas' acks name a
+// wrong timestamp, so only two valid acks ever arrive), the batch was
+// sequenced at some earlier time the client cannot know: sequenced_us is
+// 0, not the execution time, though the outcome counts it as sequenced.
+func TestRecordedSequencedTimeIsTheAckQuorum(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		behaviors map[int]fakeBehavior
+		acked     bool
+	}{
+		{"acks first", nil, true},
+		{"execution before 2f+1 acks", map[int]fakeBehavior{2: {ackWrongTS: true}, 3: {ackWrongTS: true}}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fc := newFakeCluster(t, config.ModePompe, 4, tc.behaviors)
+			if tc.acked {
+				fc.execDelay = func(uint32) time.Duration { return 100 * time.Millisecond }
+			}
+			var buf bytes.Buffer
+			c := newClient(t, fc, func(cfg *Config) { cfg.RecordsTo = &buf })
+			o := do(t, c, "x")
+			if err := c.Close(); err != nil {
+				t.Fatal(err)
+			}
+			recs := readRecords(t, &buf)
+			if len(recs) != 1 || o.SequencedAt.IsZero() {
+				t.Fatalf("records %+v, outcome %+v", recs, o)
+			}
+			r := recs[0]
+			if tc.acked != (r.SequencedUs != 0) || r.ExecutedUs == 0 {
+				t.Fatalf("sequenced_us %d, executed_us %d; want sequenced_us set: %v", r.SequencedUs, r.ExecutedUs, tc.acked)
+			}
+			if tc.acked && (r.SequencedUs < r.SentUs || r.SequencedUs > r.ExecutedUs) {
+				t.Fatalf("times sent %d sequenced %d executed %d", r.SentUs, r.SequencedUs, r.ExecutedUs)
 			}
 		})
 	}

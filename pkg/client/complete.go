@@ -61,7 +61,7 @@ func (e *engine) complete(fl *flight, i int, at *attempt, ex *wire.Executed, res
 	} else {
 		e.c.counters.executed.Add(1)
 	}
-	e.record(fl, o)
+	e.record(fl, o, at.ackedAt)
 	e.deliver(fl.cmds[i], o)
 }
 
@@ -95,7 +95,7 @@ func (e *engine) shutdown() {
 			if fl.cur != nil && !fl.cur.sequencedAt.IsZero() {
 				o.AssignedTS = fl.cur.ts
 			}
-			e.record(fl, o)
+			e.record(fl, o, fl.firstAcked())
 			o.Err = ErrClosed
 			e.deliver(cmd, o)
 		}
@@ -116,9 +116,13 @@ func (e *engine) shutdown() {
 	}
 }
 
-// record writes the command's record. A failing writer is logged once and
-// then left alone: records are an observation, not the protocol.
-func (e *engine) record(fl *flight, o Outcome) {
+// record writes the command's record. Its sequenced_us is ackedAt, when
+// the client saw 2f+1 sequence acks, and not o.SequencedAt, which is the
+// execution time when the execution report came first: the record's field
+// measures ordering latency, and an execution report says only that the
+// batch was sequenced at some earlier time. A failing writer is logged
+// once and then left alone: records are an observation, not the protocol.
+func (e *engine) record(fl *flight, o Outcome, ackedAt time.Time) {
 	w := e.c.records
 	if w == nil || e.recordErr != nil {
 		return
@@ -135,8 +139,8 @@ func (e *engine) record(fl *flight, o Outcome) {
 	if o.AssignedTS > 0 {
 		r.AssignedTsUs = uint64(o.AssignedTS)
 	}
-	if !o.SequencedAt.IsZero() {
-		r.SequencedUs = o.SequencedAt.UnixMicro()
+	if !ackedAt.IsZero() {
+		r.SequencedUs = ackedAt.UnixMicro()
 	}
 	if !o.ExecutedAt.IsZero() {
 		r.ExecutedUs = o.ExecutedAt.UnixMicro()
@@ -148,6 +152,18 @@ func (e *engine) record(fl *flight, o Outcome) {
 	if err := w.Write(r); err != nil {
 		e.recordFailed(err)
 	}
+}
+
+// firstAcked is when the first of fl's attempts gathered 2f+1 acks, or
+// zero.
+func (fl *flight) firstAcked() time.Time {
+	var first time.Time
+	for _, at := range fl.attempts {
+		if !at.ackedAt.IsZero() && (first.IsZero() || at.ackedAt.Before(first)) {
+			first = at.ackedAt
+		}
+	}
+	return first
 }
 
 func (e *engine) recordFailed(err error) {

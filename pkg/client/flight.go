@@ -82,7 +82,11 @@ type attempt struct {
 	rejects  crypto.Bitmap
 
 	sequencedAt time.Time
-	votes       execVotes
+	// ackedAt is when this attempt gathered 2f+1 sequence acks; zero if
+	// the client never saw them (an execution report came first, which
+	// sets sequencedAt but not this). Records report only this.
+	ackedAt time.Time
+	votes   execVotes
 }
 
 func newFlight(cmds []*command, nonce uint64, id crypto.ClientID) *flight {

@@ -151,6 +151,7 @@ func (e *engine) onSequenceAck(from uint32, a *wire.SequenceAck, now time.Time) 
 	if at.acks.Count() < e.c.quorum || !at.sequencedAt.IsZero() {
 		return
 	}
+	at.ackedAt = now
 	e.markSequenced(at, now)
 	if fl := at.fl; at == fl.cur && fl.phase == phaseSequence {
 		at.seqReq = nil
