@@ -10,3 +10,7 @@ const seedsPerCase = 12
 
 // The fuzz budget under -race: about two seeds per configuration.
 const fuzzBudgetDefault = 20 * time.Second
+
+// slowClientFaults are the fault mixes TestSlowClientNotStarved runs seed
+// 8033 under.
+var slowClientFaults = []string{"all"}
