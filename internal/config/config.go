@@ -61,6 +61,7 @@ type P2PConfig struct {
 	ClientInboundBytes     int      `toml:"client_inbound_bytes" doc:"Bytes of client messages received and not yet handled; at the bound, client connections stop being read until the replica catches up."`
 	ClientInboundShare     int      `toml:"client_inbound_share" doc:"Of client_inbound_bytes, what one source prefix (/24 or /64) may hold, in handled messages and again in frames being read; beyond it that prefix.s connections wait."`
 	PeerInboundBytes       int      `toml:"peer_inbound_bytes" doc:"Bytes of replica messages received and not yet handled; each replica may hold an equal share."`
+	ClientSendBytes        int      `toml:"client_send_bytes" doc:"Bytes queued to all clients together; a client with a backlog at the bound is disconnected as too slow (clients that read their replies are never refused)."`
 	BadProofLimit          int      `toml:"bad_proof_limit" doc:"Offences from one source IP within bad_proof_window (bad sequence proofs; connections ended by a malformed, oversized or unfinished frame) that disconnect its client and refuse the IP for a while (1 s, doubling per offence up to a minute)."`
 	BadProofWindow         Duration `toml:"bad_proof_window" doc:"Window over which bad_proof_limit counts."`
 }
@@ -192,6 +193,7 @@ func Default() Config {
 			ClientInboundBytes:     64 << 20,
 			ClientInboundShare:     16 << 20,
 			PeerInboundBytes:       256 << 20,
+			ClientSendBytes:        128 << 20,
 			BadProofLimit:          8,
 			BadProofWindow:         ms(10_000),
 		},

@@ -107,6 +107,7 @@ func (c *Config) Validate() error {
 		{"p2p.max_pending_per_ip", p.MaxPendingPerIP}, {"p2p.max_pending_per_prefix", p.MaxPendingPerPrefix},
 		{"p2p.reserved_peer_handshakes", p.ReservedPeerHandshakes}, {"p2p.client_inbound_bytes", p.ClientInboundBytes},
 		{"p2p.client_inbound_share", p.ClientInboundShare}, {"p2p.peer_inbound_bytes", p.PeerInboundBytes},
+		{"p2p.client_send_bytes", p.ClientSendBytes},
 		{"p2p.bad_proof_limit", p.BadProofLimit},
 	} {
 		v.positive(k.name, k.v)

@@ -262,6 +262,7 @@ func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logg
 		ClientInboundBytes:     c.P2P.ClientInboundBytes,
 		ClientInboundShare:     c.P2P.ClientInboundShare,
 		PeerInboundBytes:       c.P2P.PeerInboundBytes,
+		ClientSendBytes:        c.P2P.ClientSendBytes,
 		BadProofLimit:          c.P2P.BadProofLimit,
 		BadProofWindow:         c.P2P.BadProofWindow.Std(),
 

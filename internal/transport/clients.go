@@ -103,8 +103,16 @@ func (t *Transport) serveClient(raw net.Conn, release func()) {
 		raw:   raw,
 		queue: newSendQueue(t.cfg.ClientQueueFrames, t.cfg.ClientQueueBytes),
 	}
+	// Every client queue shares ClientSendBytes: a client with a backlog
+	// when the total is reached is disconnected as slow, like one over its
+	// own bound; clients that read their replies keep empty queues and are
+	// never refused a frame.
+	cc.queue.shared, cc.queue.sharedMax = &t.clientSendBytes, int64(t.cfg.ClientSendBytes)
 	t.registerClient(cc)
-	defer t.unregisterClient(cc)
+	defer func() {
+		t.unregisterClient(cc)
+		cc.queue.release()
+	}()
 
 	var reason firstError
 	stop := make(chan struct{})

@@ -18,6 +18,7 @@ const (
 	DefaultPeerQueueBytes    = 256 << 20
 	DefaultClientQueueFrames = 1024
 	DefaultClientQueueBytes  = 4 << 20
+	DefaultClientSendBytes   = 128 << 20
 	// DefaultClientMaxFrameBytes is just above the largest legitimate
 	// client message: a batch at batch.DefaultLimits.MaxBytes (4 MiB) plus
 	// a sequence proof of 2f+1 certificates and the message's own fields.
@@ -82,6 +83,9 @@ type Config struct {
 	PeerQueueBytes    int
 	ClientQueueFrames int
 	ClientQueueBytes  int
+	// ClientSendBytes bounds the bytes queued to all clients together; a
+	// client with a backlog at the bound is disconnected as slow.
+	ClientSendBytes int
 
 	InboundQueue       int // capacity of Inbound()
 	ClientInboundQueue int // capacity of ClientInbound()
@@ -153,6 +157,7 @@ func (c Config) withDefaults() Config {
 	def(&c.PeerQueueBytes, DefaultPeerQueueBytes)
 	def(&c.ClientQueueFrames, DefaultClientQueueFrames)
 	def(&c.ClientQueueBytes, DefaultClientQueueBytes)
+	def(&c.ClientSendBytes, DefaultClientSendBytes)
 	def(&c.InboundQueue, DefaultInboundQueue)
 	def(&c.ClientInboundQueue, DefaultClientInboundQueue)
 	def(&c.ClientInboundBytes, DefaultClientInboundBytes)

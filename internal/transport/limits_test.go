@@ -522,3 +522,51 @@ func TestStalledFramesHoldAtMostTheShare(t *testing.T) {
 	}
 	eventually(t, "the reservations are returned", func() bool { return tr.Stats().ClientFrameBytes == 0 })
 }
+
+// All client queues share a byte bound: clients that do not read are
+// disconnected as slow once it is reached, a client that reads is never
+// refused, and the bytes of closed queues are returned.
+func TestClientQueuesShareAByteBound(t *testing.T) {
+	const bound = 1 << 20
+	c := newCluster(t, 1, 1, func(_ int, cfg *Config) {
+		cfg.ClientSendBytes = bound
+		cfg.ClientQueueBytes = 64 << 20
+	})
+	tr := c.ts[0]
+	var stalled []crypto.ClientID
+	for range 3 {
+		key := newClientKey(t)
+		conn, err := DialRawClient(testCtx(t), tr.ClientAddr().String(), key, c.committee.PublicKey(0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		frame, _ := wire.AppendFrame(nil, timestampRequest("x"))
+		conn.Write(frame)
+		recvClient(t, tr.ClientInbound()).Release()
+		stalled = append(stalled, crypto.ClientIDOf(key.Public()))
+	}
+	reader := newClientKey(t)
+	cc := dialClient(t, c, 0, reader)
+	cc.Send(timestampRequest("r"))
+	recvClient(t, tr.ClientInbound()).Release()
+
+	msg := &wire.ClientMessage{Body: &wire.ClientMessage_Submit{Submit: &wire.Submit{Batch: make([]byte, 64<<10)}}}
+	eventually(t, "the clients that do not read are disconnected", func() bool {
+		for _, id := range stalled {
+			tr.SendClient(id, msg)
+		}
+		if q := tr.Stats().ClientQueuedBytes; q > bound+(128<<10) {
+			t.Fatalf("%d bytes queued to clients, bound %d", q, bound)
+		}
+		return tr.Stats().ClosedBy["slow_client"] == 3
+	})
+	// The reading client still gets what is sent to it.
+	for range 20 {
+		if !tr.SendClient(crypto.ClientIDOf(reader.Public()), msg) {
+			t.Fatal("a client that reads was refused")
+		}
+		recvReply(t, cc)
+	}
+	eventually(t, "closed queues return their bytes", func() bool { return tr.Stats().ClientQueuedBytes == 0 })
+}

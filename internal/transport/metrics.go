@@ -14,7 +14,7 @@ type collector struct {
 	framesSent, bytesSent, framesReceived, bytesReceived *prometheus.Desc
 	dropped, reconnects, connErrors, queuedFrames        *prometheus.Desc
 	linkUp, clientConns, handshakeFailures, refused      *prometheus.Desc
-	closed, inboundBytes, genesisMismatches              *prometheus.Desc
+	closed, inboundBytes, genesisMismatches, queuedBytes *prometheus.Desc
 }
 
 func newCollector(t *Transport) *collector {
@@ -38,6 +38,7 @@ func newCollector(t *Transport) *collector {
 		handshakeFailures: desc("handshake_failures_total", "Refused or failed TLS handshakes.", nil),
 		refused:           desc("refused_connections_total", "Connections closed at once because a limit was reached, by reason.", []string{"reason"}),
 		closed:            desc("closed_connections_total", "Established connections the replica closed, by reason (idle, frame_timeout, slow_client, bad_proofs).", []string{"reason"}),
+		queuedBytes:       desc("client_queued_bytes", "Bytes queued to all clients together (bounded; a client with a backlog at the bound is disconnected as slow).", nil),
 		genesisMismatches: desc("genesis_mismatches_total", "Peer handshakes refused (by either side) because the replicas run different genesis.", nil),
 		inboundBytes:      desc("inbound_bytes", "Bytes of received messages not yet handled (kind peer, client) and budget reserved by frames being read (peer_frames, client_frames).", []string{"kind"}),
 	}
@@ -46,7 +47,7 @@ func newCollector(t *Transport) *collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		c.framesSent, c.bytesSent, c.framesReceived, c.bytesReceived, c.dropped, c.reconnects,
-		c.connErrors, c.queuedFrames, c.linkUp, c.clientConns, c.handshakeFailures, c.refused, c.closed, c.inboundBytes, c.genesisMismatches,
+		c.connErrors, c.queuedFrames, c.linkUp, c.clientConns, c.handshakeFailures, c.refused, c.closed, c.inboundBytes, c.genesisMismatches, c.queuedBytes,
 	} {
 		ch <- d
 	}
@@ -99,4 +100,5 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(c.inboundBytes, float64(s.ClientInboundBytes), "client")
 	gauge(c.inboundBytes, float64(s.PeerFrameBytes), "peer_frames")
 	gauge(c.inboundBytes, float64(s.ClientFrameBytes), "client_frames")
+	gauge(c.queuedBytes, float64(s.ClientQueuedBytes))
 }

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pompe-bft/pompe/internal/wire"
@@ -34,6 +35,12 @@ type sendQueue struct {
 	maxFrames int
 	maxBytes  int
 	lastReady time.Time
+	// shared, when set, is a byte budget this queue shares with others
+	// (every client queue): a push that would take it past sharedMax is
+	// refused unless the queue is empty.
+	shared    *atomic.Int64
+	sharedMax int64
+	closed    bool // released: pushes are refused
 	// wake holds at most one pending signal for the consumer.
 	wake chan struct{}
 }
@@ -52,9 +59,16 @@ func newSendQueue(maxFrames, maxBytes int) *sendQueue {
 func (q *sendQueue) push(f queuedFrame) bool {
 	size := len(f.frame)
 	q.mu.Lock()
-	if q.n >= q.maxFrames || (q.n > 0 && q.bytes+size > q.maxBytes) {
+	if q.closed || q.n >= q.maxFrames || (q.n > 0 && q.bytes+size > q.maxBytes) {
 		q.mu.Unlock()
 		return false
+	}
+	if q.shared != nil {
+		if q.n > 0 && q.shared.Load()+int64(size) > q.sharedMax {
+			q.mu.Unlock()
+			return false
+		}
+		q.shared.Add(int64(size))
 	}
 	if q.n == len(q.ring) {
 		q.grow()
@@ -95,6 +109,9 @@ func (q *sendQueue) popReady(now time.Time, out []queuedFrame) (_ []queuedFrame,
 		}
 		out = append(out, *f)
 		q.bytes -= len(f.frame)
+		if q.shared != nil {
+			q.shared.Add(-int64(len(f.frame)))
+		}
 		*f = queuedFrame{}
 		q.head = (q.head + 1) % len(q.ring)
 		q.n--
@@ -111,4 +128,17 @@ func (q *sendQueue) size() (frames, bytes int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.n, q.bytes
+}
+
+// release gives back the shared budget of frames never sent (the
+// connection ended with them queued) and refuses later pushes.
+func (q *sendQueue) release() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.closed = true
+	if q.shared != nil {
+		q.shared.Add(-int64(q.bytes))
+	}
+	clear(q.ring)
+	q.n, q.bytes, q.head = 0, 0, 0
 }

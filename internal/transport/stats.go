@@ -78,6 +78,8 @@ type Stats struct {
 	ClientInboundBytes int
 	PeerFrameBytes     int
 	ClientFrameBytes   int
+	// ClientQueuedBytes are the bytes queued to all clients together.
+	ClientQueuedBytes int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -93,6 +95,7 @@ func (t *Transport) Stats() Stats {
 		ClientInboundBytes: t.clientBudget.held(),
 		PeerFrameBytes:     t.peerReading.held(),
 		ClientFrameBytes:   t.clientReading.held(),
+		ClientQueuedBytes:  t.clientSendBytes.Load(),
 	}
 	for r := range numRefuseReasons {
 		n := t.refused[r].Load()

@@ -72,6 +72,7 @@ type Transport struct {
 
 	handshakeFailures atomic.Uint64
 	genesisMismatches atomic.Uint64
+	clientSendBytes   atomic.Int64 // bytes queued to all clients
 	genesisLogged     genesisLog
 	refused           [numRefuseReasons]atomic.Uint64
 	closedConns       [numCloseReasons]atomic.Uint64
