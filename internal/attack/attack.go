@@ -48,7 +48,7 @@ const (
 )
 
 // Kinds lists every attack.
-var Kinds = []Kind{IdleTLS, IdleTCP, StalledFrames, EmptyRepeated, BadProofs}
+var Kinds = []Kind{IdleTLS, IdleTCP, StalledFrames, EmptyRepeated, BadProofs, GetAmplify, BodyFlood}
 
 // Parse reads an attack name.
 func Parse(s string) (Kind, error) {
@@ -84,6 +84,11 @@ type Options struct {
 	FrameBytes int
 	// DialTimeout bounds one dial and handshake.
 	DialTimeout time.Duration
+	// Gets and ValueBytes size get-amplify: reads per batch, bytes of the
+	// value read; BodyBytes is the batch size of body-flood.
+	Gets       int
+	ValueBytes int
+	BodyBytes  int
 	// Redial is the pause before a slot dials again (default 200 ms): long
 	// enough that an attacker on the replicas' own machine does not starve
 	// them of CPU by spinning, which would measure the machine, not the
@@ -122,6 +127,13 @@ func (o Options) withDefaults() Options {
 		defSources(&o.Sources, 8)
 	case BadProofs:
 		def(&o.Conns, 4)
+		defSources(&o.Sources, 4)
+	case GetAmplify:
+		def(&o.Gets, defaultGets)
+		def(&o.ValueBytes, defaultValueBytes)
+	case BodyFlood:
+		def(&o.Conns, 4)
+		def(&o.BodyBytes, defaultBodyBytes)
 		defSources(&o.Sources, 4)
 	}
 	return o
@@ -169,6 +181,12 @@ func Run(ctx context.Context, o Options, st *Stats) error {
 	}
 	if _, err := Parse(string(o.Kind)); err != nil {
 		return err
+	}
+	if err := o.checkAmplify(); err != nil {
+		return err
+	}
+	if o.Kind == GetAmplify {
+		return runGetAmplify(ctx, o, st)
 	}
 	committee, err := o.Genesis.Committee()
 	if err != nil {
@@ -278,6 +296,8 @@ func (a *attacker) once(ctx context.Context, source string, frameBytes int, fram
 			}
 			a.st.Frames.Add(1)
 		}
+	case BodyFlood:
+		a.bodyFlood(ctx, tc, key, a.o.BodyBytes)
 	case BadProofs:
 		a.established()
 		defer a.st.Open.Add(-1)

@@ -92,13 +92,13 @@ func (c *Config) setDefaults() {
 		c.MaxPending = 100_000
 	}
 	if c.MaxBodyBytes <= 0 {
-		c.MaxBodyBytes = 128 << 20
+		c.MaxBodyBytes = 64 << 20
 	}
 	if c.ClientBodies <= 0 {
 		c.ClientBodies = 4096
 	}
 	if c.ClientBodyBytes <= 0 {
-		c.ClientBodyBytes = 32 << 20
+		c.ClientBodyBytes = 16 << 20
 	}
 	if c.MaxPendingBytes <= 0 {
 		c.MaxPendingBytes = 128 << 20

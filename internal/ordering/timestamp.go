@@ -36,10 +36,7 @@ func (o *Orderer) onTimestampRequest(from crypto.ClientID, r *wire.TimestampRequ
 		o.reject(from, d[:], "batch already in a block")
 		return nil
 	}
-	if _, err := batch.CheckOwned(r.Batch, from, o.cfg.Limits); err != nil {
-		o.reject(from, d[:], err.Error())
-		return err
-	}
+	// Room first: a refused request costs no decoding.
 	size := int64(len(r.Batch))
 	if reason := o.bodies.admit(&o.cfg, from, size); reason != "" {
 		o.gcBodies()
@@ -47,6 +44,10 @@ func (o *Orderer) onTimestampRequest(from crypto.ClientID, r *wire.TimestampRequ
 			o.reject(from, d[:], reason)
 			return nil
 		}
+	}
+	if _, err := batch.CheckOwned(r.Batch, from, o.cfg.Limits); err != nil {
+		o.reject(from, d[:], err.Error())
+		return err
 	}
 	o.noteRetry(r.Retry)
 	ts := o.nextTimestamp()
