@@ -108,11 +108,13 @@ func (w *worker) done(o client.Outcome) {
 	w.outstanding.Add(-1)
 	endUs := w.g.windowEnd.Load() / int64(time.Microsecond)
 	sentUs := o.SentAt.UnixMicro()
-	if w.orderLog != nil && !o.SequencedAt.IsZero() && o.SequencedAt.UnixMicro() <= endUs {
-		latUs := o.SequencedAt.UnixMicro() - sentUs
+	// Ordering latency ends when the client saw 2f+1 acks, as in the
+	// records; a command whose execution report came first has none.
+	if w.orderLog != nil && !o.AckedAt.IsZero() && o.AckedAt.UnixMicro() <= endUs {
+		latUs := o.AckedAt.UnixMicro() - sentUs
 		w.ordered++
 		w.orderHist.AddMicros(latUs)
-		w.orderLog.write(o.SequencedAt, time.Duration(latUs)*time.Microsecond)
+		w.orderLog.write(o.AckedAt, time.Duration(latUs)*time.Microsecond)
 	}
 	if o.Err == nil && !o.ExecutedAt.IsZero() && o.ExecutedAt.UnixMicro() <= endUs {
 		latUs := o.ExecutedAt.UnixMicro() - sentUs

@@ -43,8 +43,13 @@ type Outcome struct {
 	// 2f+1 sequence acks, or when its execution was accepted if that came
 	// first (execution implies sequencing); zero in baseline mode.
 	SequencedAt time.Time
-	ExecutedAt  time.Time
-	Attempts    uint32
+	// AckedAt is when the client itself saw 2f+1 sequence acks for an
+	// attempt holding the command; zero when the execution report came
+	// first (SequencedAt is then the execution time). Ordering latency is
+	// measured from it.
+	AckedAt    time.Time
+	ExecutedAt time.Time
+	Attempts   uint32
 	// Duplicate: f+1 replicas agreed the command had already been executed
 	// by another attempt of its batch whose report the client never
 	// accepted, so Result is unknown.

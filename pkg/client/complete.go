@@ -53,7 +53,7 @@ func (e *engine) complete(fl *flight, i int, at *attempt, ex *wire.Executed, res
 	}
 	o := Outcome{
 		Seq: fl.cmds[i].seq, Result: result, Height: ex.Height, Position: ex.Position, Digest: at.digest,
-		AssignedTS: assigned, SentAt: fl.sentAt, SequencedAt: seqAt, ExecutedAt: now,
+		AssignedTS: assigned, SentAt: fl.sentAt, SequencedAt: seqAt, AckedAt: at.ackedAt, ExecutedAt: now,
 		Attempts: max(fl.nAttempts, 1), Duplicate: dup,
 	}
 	if dup {
@@ -61,7 +61,7 @@ func (e *engine) complete(fl *flight, i int, at *attempt, ex *wire.Executed, res
 	} else {
 		e.c.counters.executed.Add(1)
 	}
-	e.record(fl, o, at.ackedAt)
+	e.record(fl, o)
 	e.deliver(fl.cmds[i], o)
 }
 
@@ -91,11 +91,11 @@ func (e *engine) shutdown() {
 			if fl.done[i] {
 				continue
 			}
-			o := Outcome{Seq: cmd.seq, SentAt: fl.sentAt, SequencedAt: fl.sequencedAt, Attempts: max(fl.nAttempts, 1)}
+			o := Outcome{Seq: cmd.seq, SentAt: fl.sentAt, SequencedAt: fl.sequencedAt, AckedAt: fl.firstAcked(), Attempts: max(fl.nAttempts, 1)}
 			if fl.cur != nil && !fl.cur.sequencedAt.IsZero() {
 				o.AssignedTS = fl.cur.ts
 			}
-			e.record(fl, o, fl.firstAcked())
+			e.record(fl, o)
 			o.Err = ErrClosed
 			e.deliver(cmd, o)
 		}
@@ -116,13 +116,13 @@ func (e *engine) shutdown() {
 	}
 }
 
-// record writes the command's record. Its sequenced_us is ackedAt, when
+// record writes the command's record. Its sequenced_us is o.AckedAt, when
 // the client saw 2f+1 sequence acks, and not o.SequencedAt, which is the
 // execution time when the execution report came first: the record's field
 // measures ordering latency, and an execution report says only that the
 // batch was sequenced at some earlier time. A failing writer is logged
 // once and then left alone: records are an observation, not the protocol.
-func (e *engine) record(fl *flight, o Outcome, ackedAt time.Time) {
+func (e *engine) record(fl *flight, o Outcome) {
 	w := e.c.records
 	if w == nil || e.recordErr != nil {
 		return
@@ -139,8 +139,8 @@ func (e *engine) record(fl *flight, o Outcome, ackedAt time.Time) {
 	if o.AssignedTS > 0 {
 		r.AssignedTsUs = uint64(o.AssignedTS)
 	}
-	if !ackedAt.IsZero() {
-		r.SequencedUs = ackedAt.UnixMicro()
+	if !o.AckedAt.IsZero() {
+		r.SequencedUs = o.AckedAt.UnixMicro()
 	}
 	if !o.ExecutedAt.IsZero() {
 		r.ExecutedUs = o.ExecutedAt.UnixMicro()
