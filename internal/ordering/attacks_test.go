@@ -7,6 +7,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/batch"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/storage"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
@@ -438,5 +439,26 @@ func TestNoSecondTimestampForABlockedDigest(t *testing.T) {
 		if len(got) != 1 || got[0].GetRejected() == nil {
 			t.Fatalf("replica %d answered %v to a timestamp request for a committed digest, want a refusal", i, got)
 		}
+	}
+}
+
+// TestRestartDropsStaleSequenced: after a restart the committed slot
+// boundary comes back from the committed block, and a sequenced batch it
+// has passed is dropped rather than reported as pending work (which kept
+// the core's view timers running in an idle cluster).
+func TestRestartDropsStaleSequenced(t *testing.T) {
+	s := newChainScene(t)
+	h := s.h
+	stale := h.newBatch(0, 7)
+	w := &storage.Batch{}
+	d := digestOf(stale)
+	w.Put(storage.Key(prefixSequenced, d[:]), wire.Marshal(&wire.SequencedBatch{Batch: stale, Ts: s.t1 - 1, Proof: h.mintProof(stale, s.t1-1)}))
+	h.persist(0, w)
+	h.start(0)
+	if h.ords[0].committedT != s.t1 {
+		t.Fatalf("committed boundary after restart %d, want %d", h.ords[0].committedT, s.t1)
+	}
+	if h.ords[0].Pending() {
+		t.Fatal("a sequenced batch below the committed boundary is still pending after a restart")
 	}
 }

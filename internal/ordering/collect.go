@@ -36,8 +36,9 @@ func (o *Orderer) onCollect(from uint32, c *wire.Collect) error {
 // answerCollect answers c if this replica can now; wait reports that it
 // may be able to later.
 func (o *Orderer) answerCollect(from uint32, c *wire.Collect) (wait bool, err error) {
-	if o.tree.Leader(c.View) != from {
-		return false, fmt.Errorf("ordering: collect for view %d from %d, not its leader", c.View, from)
+	ph, err := hotstuff.HashFromBytes(c.Parent)
+	if err != nil {
+		return false, err
 	}
 	// Only the current view is answered: a set of answered views is then the
 	// last answered one, which no message can raise beyond the view this
@@ -50,6 +51,16 @@ func (o *Orderer) answerCollect(from uint32, c *wire.Collect) (wait bool, err er
 	case c.View > cur:
 		return true, nil
 	}
+	// The leader of a view depends on the block it extends (leader
+	// reputation reads the chain): judge the sender against the collect's
+	// own parent, once that block is here.
+	if o.tree.Block(ph) == nil {
+		o.tree.Fetch(o.now, ph, from)
+		return true, nil
+	}
+	if o.tree.LeaderOn(c.View, ph) != from {
+		return false, fmt.Errorf("ordering: collect for view %d from %d, not its leader", c.View, from)
+	}
 	if c.View == o.collectView {
 		// At most one answer per view; repeat it for a retransmitted collect.
 		if r := o.collectReply; r != nil && string(r.Parent) == string(c.Parent) && r.Boundary == c.Boundary {
@@ -60,16 +71,8 @@ func (o *Orderer) answerCollect(from uint32, c *wire.Collect) (wait bool, err er
 	if c.Boundary > o.now+o.cfg.SkewUs {
 		return false, fmt.Errorf("ordering: collect boundary %d is beyond now %d + skew", c.Boundary, o.now)
 	}
-	ph, err := hotstuff.HashFromBytes(c.Parent)
-	if err != nil {
-		return false, err
-	}
 	if !o.tree.IsValidated(ph) {
-		// Answer once the parent chain is here and checked.
-		if o.tree.Block(ph) == nil {
-			o.tree.Fetch(o.now, ph, from)
-		}
-		return true, nil
+		return true, nil // answer once the parent chain is here and checked
 	}
 	parent := o.tree.Block(ph)
 	tp := o.boundaryOf(parent)
@@ -283,7 +286,7 @@ func (o *Orderer) retryRound() {
 	if r == nil || r.done || o.now < r.askedAt+o.cfg.FetchRetryUs {
 		return
 	}
-	if o.tree.View() != r.view || o.tree.Leader(r.view) != o.cfg.Self {
+	if o.tree.View() != r.view || o.tree.LeaderOn(r.view, r.parent) != o.cfg.Self {
 		o.round = nil
 		return
 	}

@@ -136,6 +136,11 @@ type Tree interface {
 	IsValidated(h hotstuff.Hash) bool
 	View() uint64
 	Leader(view uint64) uint32
+	// LeaderOn is the leader of view for a block extending parent: the
+	// leader rule reads the chain, so a collect is judged by its parent.
+	LeaderOn(view uint64, parent hotstuff.Hash) uint32
+	// CommittedHash is the newest committed block.
+	CommittedHash() hotstuff.Hash
 	Fetch(now int64, h hotstuff.Hash, hint uint32)
 	// ViewCert is the certificate that opened the current view; a leader's
 	// collect carries it.

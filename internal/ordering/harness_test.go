@@ -32,13 +32,25 @@ func (t *fakeTree) Block(h hotstuff.Hash) *hotstuff.Block {
 	}
 	return t.blocks[h]
 }
-func (t *fakeTree) IsCommitted(h hotstuff.Hash) bool   { return h == t.genesis.Hash || t.committed[h] }
-func (t *fakeTree) IsValidated(h hotstuff.Hash) bool   { return t.Block(h) != nil }
-func (t *fakeTree) View() uint64                       { return t.view }
-func (t *fakeTree) Leader(v uint64) uint32             { return uint32(v % uint64(t.n)) }
-func (t *fakeTree) Fetch(int64, hotstuff.Hash, uint32) {}
-func (t *fakeTree) setView(v uint64)                   { t.view = v }
-func (t *fakeTree) ViewCert() *wire.Sync               { return &wire.Sync{} }
+func (t *fakeTree) IsCommitted(h hotstuff.Hash) bool          { return h == t.genesis.Hash || t.committed[h] }
+func (t *fakeTree) IsValidated(h hotstuff.Hash) bool          { return t.Block(h) != nil }
+func (t *fakeTree) View() uint64                              { return t.view }
+func (t *fakeTree) Leader(v uint64) uint32                    { return uint32(v % uint64(t.n)) }
+func (t *fakeTree) Fetch(int64, hotstuff.Hash, uint32)        {}
+func (t *fakeTree) setView(v uint64)                          { t.view = v }
+func (t *fakeTree) ViewCert() *wire.Sync                      { return &wire.Sync{} }
+func (t *fakeTree) LeaderOn(v uint64, _ hotstuff.Hash) uint32 { return t.Leader(v) }
+
+// CommittedHash is the highest block a test committed (genesis at first).
+func (t *fakeTree) CommittedHash() hotstuff.Hash {
+	top := t.genesis
+	for h := range t.committed {
+		if b := t.blocks[h]; b != nil && b.Height > top.Height {
+			top = b
+		}
+	}
+	return top.Hash
+}
 
 // add makes a block of view on parent with payload and puts it in the tree.
 func (t *fakeTree) add(view uint64, parent *hotstuff.Block, payload []byte) *hotstuff.Block {

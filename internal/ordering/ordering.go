@@ -179,8 +179,21 @@ func New(cfg Config, store hotstuff.Reader, out *outbox.Outbox) (*Orderer, error
 	return o, nil
 }
 
-// SetTree connects the layer to the consensus core.
-func (o *Orderer) SetTree(t Tree) { o.tree = t }
+// SetTree connects the layer to the consensus core, which has recovered
+// its state: the committed slot boundary comes back from the committed
+// block, and sequenced batches it already passed are dropped (no later slot
+// can hold them; before, they kept the core's view timers running in an
+// idle cluster after a restart).
+func (o *Orderer) SetTree(t Tree) {
+	o.tree = t
+	if b := t.Block(t.CommittedHash()); b != nil {
+		if tb := o.boundaryOf(b); tb > o.committedT {
+			o.committedT = tb
+			o.noteCommittedBoundary(tb)
+			o.dropStale()
+		}
+	}
+}
 
 func readI64(r hotstuff.Reader, key []byte) (int64, error) {
 	v, err := r.Get(key)
