@@ -12,3 +12,8 @@ const fuzzBudgetDefault = 25 * time.Second
 // slowClientFaults are the fault mixes TestSlowClientNotStarved runs seed
 // 8033 under.
 var slowClientFaults = []string{"all", "net", "none"}
+
+// sweepBudget is the time one TestSimulationSeeds case keeps starting new
+// seeds (after minSeeds): 17 cases, so about 1.5 minutes in all. The long sweeps are
+// `pompe sim --seeds K` runs (internal/sim/doc.go).
+const sweepBudget = 5 * time.Second

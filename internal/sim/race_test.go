@@ -14,3 +14,8 @@ const fuzzBudgetDefault = 20 * time.Second
 // slowClientFaults are the fault mixes TestSlowClientNotStarved runs seed
 // 8033 under.
 var slowClientFaults = []string{"all"}
+
+// sweepBudget is the time one TestSimulationSeeds case keeps starting new
+// seeds (after minSeeds): 17 cases, so about 2 minutes in all. The long sweeps are
+// `pompe sim --seeds K` runs (internal/sim/doc.go).
+const sweepBudget = 6 * time.Second

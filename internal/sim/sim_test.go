@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pompe-bft/pompe/internal/replica"
 )
@@ -30,8 +31,12 @@ func TestSameSeedSameRun(t *testing.T) {
 	}
 }
 
-// sweep runs seeds [first, first+count) of one configuration on all cores.
-func sweep(t *testing.T, count int, first int64, mk func(seed int64) Options) {
+// sweep runs seeds first, first+1, ... of one configuration on all cores:
+// at least minSeeds of them, then more while budget lasts, at most count.
+// The seeds are always the same ones in the same order, so a failure names a
+// seed that replays; a busy machine runs fewer of them, never a different
+// one, and takes about the same time.
+func sweep(t *testing.T, count int, first int64, budget time.Duration, mk func(seed int64) Options) {
 	t.Helper()
 	var wg sync.WaitGroup
 	seeds := make(chan int64)
@@ -51,15 +56,25 @@ func sweep(t *testing.T, count int, first int64, mk func(seed int64) Options) {
 			}
 		}()
 	}
+	start := time.Now()
+	ran := 0
 	for s := first; s < first+int64(count); s++ {
+		if ran >= minSeeds && time.Since(start) > budget {
+			break
+		}
 		seeds <- s
+		ran++
 	}
 	close(seeds)
 	wg.Wait()
+	t.Logf("%d seeds from %d in %v", ran, first, time.Since(start).Round(time.Millisecond))
 	for _, r := range failed {
 		t.Errorf("seed %d: accepted %d/%d, violations %v", r.Seed, r.Accepted, r.Submitted, r.Violations)
 	}
 }
+
+// minSeeds is the fewest seeds a sweep runs however busy the machine is.
+const minSeeds = 2
 
 func TestSimulationSeeds(t *testing.T) {
 	n := seedsPerCase
@@ -89,7 +104,7 @@ func TestSimulationSeeds(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			sweep(t, n, int64(1000*(i+1)), func(seed int64) Options {
+			sweep(t, n, int64(1000*(i+1)), sweepBudget, func(seed int64) Options {
 				mode := tc.mode
 				if mode == "" {
 					mode = replica.ModeBaseline
