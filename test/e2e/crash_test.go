@@ -3,6 +3,7 @@
 package e2e
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"testing"
@@ -180,26 +181,26 @@ func leaderCrash(t *testing.T, mode config.Mode) {
 	c.checkRun()
 }
 
-// requireViewAwayFrom checks that the running replicas moved to a view that
-// replica down does not lead.
+// requireViewAwayFrom checks that the running replicas leave views led by
+// the dead replica down: under leader reputation a dead replica still gets
+// its periodic round-robin turn, so a sample may catch a replica waiting
+// out such a view; what must hold is that each one moves on to a view a live
+// replica leads (it polls, with the suite's generous deadline).
 func (c *cluster) requireViewAwayFrom(down int) {
 	c.t.Helper()
-	for i := range replicaCount {
-		if c.proc(i) == nil {
-			continue
+	c.eventuallyf(func() string {
+		return fmt.Sprintf("every running replica in a view not led by the dead replica %d: %s", down, c.state())
+	}, func() bool {
+		for i := range replicaCount {
+			if c.proc(i) == nil {
+				continue
+			}
+			if l, err := c.leader(i); err != nil || l == down {
+				return false
+			}
 		}
-		v, err := c.view(i)
-		if err != nil {
-			c.t.Fatalf("replica %d's metrics: %v", i, err)
-		}
-		l, err := c.leader(i)
-		if err != nil {
-			c.t.Fatalf("replica %d's metrics: %v", i, err)
-		}
-		if l == down {
-			c.t.Errorf("replica %d executes in view %d, led by the dead replica %d", i, v, down)
-		}
-	}
+		return true
+	})
 }
 
 // rejoins checks that restarted replica i takes part again: with replica
