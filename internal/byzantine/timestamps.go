@@ -10,7 +10,7 @@ import (
 
 // lieTimestamp replaces a timestamp reply with a validly signed one (a
 // one-leaf Merkle root) for the timestamp the misbehaviour wants. The
-// protocol bounds no single replica's timestamp (PROTOCOL.md 2.5 checks only
+// protocol bounds no single replica's timestamp (docs/protocol.md section 2.5 checks only
 // the proof's median, against the sequencing replica's promise); a client
 // takes only positive timestamps, which reverse-ts respects and ts-past
 // does on any real clock.

@@ -343,7 +343,7 @@ func (c *recordCheck) compare(rec *runlog.ClientRecord, i int32) {
 }
 
 // checkTimestamp checks that the batch's executed timestamp can be what
-// the protocol makes it (PROTOCOL.md section 2, step 3): the value at index
+// the protocol makes it (docs/protocol.md section 2, step 3): the value at index
 // f of 2f+1 timestamps from distinct replicas, all of which the client
 // recorded. So it is one of the recorded values, at least f+1 recorded
 // values are at or below it and f+1 at or above it, and it lies within
@@ -437,7 +437,7 @@ func (c *recordCheck) scanForMissing(path string) error {
 
 // findReusedTimestamps reports a correct replica that gave one timestamp
 // to two different batches: a correct replica's timestamps strictly
-// increase (PROTOCOL.md section 1), so each names one batch. Only records
+// increase (docs/protocol.md section 1), so each names one batch. Only records
 // of single-attempt commands take part: their timestamps all belong to the
 // batch that executed, whereas those of a retried command mix attempts.
 func (c *recordCheck) findReusedTimestamps() {

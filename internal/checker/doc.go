@@ -1,7 +1,7 @@
 // Package checker verifies a finished run from its run records (see
 // docs/run-records.md): that correct replicas executed the same commands in
 // the same order (consistency), and that the order respects the timestamps
-// correct replicas gave (ordering linearizability, PROTOCOL.md section 1,
+// correct replicas gave (ordering linearizability, docs/protocol.md section 1,
 // property 3).
 //
 // Check works on a run directory. The lower-level CheckConsistency and

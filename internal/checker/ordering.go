@@ -29,7 +29,7 @@ type OrderingReport struct {
 	Examples   []Example
 }
 
-// CheckOrdering checks ordering linearizability (PROTOCOL.md section 1,
+// CheckOrdering checks ordering linearizability (docs/protocol.md section 1,
 // property 3) over commands given in execution order: for every pair, if
 // max ts(a) < min ts(b) then a executes before b. Equivalently, no command
 // a may execute after some b with min ts(b) > max ts(a); it is such

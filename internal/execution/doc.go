@@ -1,7 +1,7 @@
 // Package execution applies committed blocks to the application: batches in
 // the order the payload rules resolved (baseline: proposal order; Pompe:
 // by (ts, digest)), commands of a batch in batch order, skipping a command
-// whose (client id, sequence number) already executed (PROTOCOL.md section
+// whose (client id, sequence number) already executed (docs/protocol.md section
 // 4). It builds the Executed replies and the execution-log entries.
 //
 // Durability is by snapshot: every SnapshotEveryBlocks blocks the executor

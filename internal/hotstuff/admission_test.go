@@ -15,7 +15,7 @@ func fetchResponse(blocks ...*Block) *wire.Message {
 	return &wire.Message{Body: &wire.Message_BlockResponse{BlockResponse: r}}
 }
 
-// PROTOCOL.md 3.5 "a fetched block is held to the same rules as a
+// docs/protocol.md section 3.5 "a fetched block is held to the same rules as a
 // proposal"; issue 15 (Lesser): a block that reaches a replica only through
 // a fetch (any replica can name a hash, for example in a collect, and serve
 // a block it made up) carries no proposer signature and no timeout

@@ -9,7 +9,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// PROTOCOL.md 1: up to f replicas are Byzantine. An equivocating leader
+// docs/protocol.md section 1: up to f replicas are Byzantine. An equivocating leader
 // (Twins: two cores with the leader's key, each proposing its own block for
 // the same view) gets at most one vote per view from each correct replica,
 // and the cluster stays safe and live.
@@ -41,7 +41,7 @@ func TestEquivocatingLeaderGetsOneVotePerReplica(t *testing.T) {
 	}
 }
 
-// PROTOCOL.md 3.5: "a QC is 2f+1 votes on a block". Double votes by a
+// docs/protocol.md section 3.5: "a QC is 2f+1 votes on a block". Double votes by a
 // Byzantine replica cannot complete a QC for a block that only f+1 replicas
 // support.
 func TestDoubleVotesDoNotFormConflictingQCs(t *testing.T) {

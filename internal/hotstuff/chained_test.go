@@ -6,10 +6,10 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// Scenario tests of chained HotStuff, each citing the rule of PROTOCOL.md
-// 3.5 (or doc.go / README "Protocol notes") it checks.
+// Scenario tests of chained HotStuff, each citing the rule of docs/protocol.md
+// section 3.5 (or doc.go / README "Protocol notes") it checks.
 
-// PROTOCOL.md 3.5: "a QC is 2f+1 votes on a block"; doc.go: "Votes for a
+// docs/protocol.md section 3.5: "a QC is 2f+1 votes on a block"; doc.go: "Votes for a
 // block of view v go to the leader of v+1, which forms the QC and proposes
 // the next block on it: proposals are pipelined".
 func TestHappyPathVotesGoToNextLeaderAndAllCommitInOrder(t *testing.T) {
@@ -112,7 +112,7 @@ func votingFixture(t failer) (*cluster, []*Block, []*wire.QuorumCert) {
 	return c, blocks, qcs
 }
 
-// PROTOCOL.md 3.5: vote for a block of view v only if v > lastVotedView,
+// docs/protocol.md section 3.5: vote for a block of view v only if v > lastVotedView,
 // its QC is from a view at least the preferred view, and either that QC is
 // from view v-1 or the block carries the TC of view v-1 and its QC is at
 // least as high as every QC in that TC.
@@ -198,7 +198,7 @@ func TestVotingRule(t *testing.T) {
 			t.Fatalf("votes %v, want one for the view-5 block on QC(1)", vs)
 		}
 	})
-	// PROTOCOL.md 3.5: "the block carries a timeout certificate of view v-1
+	// docs/protocol.md section 3.5: "the block carries a timeout certificate of view v-1
 	// and its QC is at least as high as every QC in that certificate".
 	t.Run("no proposal on a QC below the highest QC in its TC", func(t *testing.T) {
 		c, bs, qcs := votingFixture(t)

@@ -241,7 +241,7 @@ func (c *cluster) collect(r *replica) Ready {
 	return rd
 }
 
-// checkPersisted asserts the persist-before-send rule (PROTOCOL.md 3.5,
+// checkPersisted asserts the persist-before-send rule (docs/protocol.md section 3.5,
 // doc.go): once a Ready's writes are durable, the stored safety state
 // covers every vote and timeout in its messages, and the lock the core
 // holds.

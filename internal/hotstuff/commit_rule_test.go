@@ -6,7 +6,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// PROTOCOL.md 3.5: the preferred view is "the highest view of a block whose
+// docs/protocol.md section 3.5: the preferred view is "the highest view of a block whose
 // child it has seen certified" (kept as lockedQC, the QC on that block). Feeding the chain g <- b1 <- b2 <- b3 one
 // proposal at a time, the lock trails the newest QC by one view.
 func TestLockOnTwoChain(t *testing.T) {
@@ -38,7 +38,7 @@ func TestLockOnTwoChain(t *testing.T) {
 	}
 }
 
-// PROTOCOL.md 3.5: "Commit b once a QC certifies a direct child b' of b
+// docs/protocol.md section 3.5: "Commit b once a QC certifies a direct child b' of b
 // with b'.view = b.view + 1" (the 2-chain commit of DiemBFT v4 / Jolteon).
 func TestCommitOnTwoConsecutiveViews(t *testing.T) {
 	c, bs, qcs := votingFixture(t)
@@ -111,7 +111,7 @@ func TestNoCommitAcrossViewGap(t *testing.T) {
 }
 
 // A QC that reaches a replica before the blocks it certifies still counts
-// once the blocks are fetched: locks and commits follow (PROTOCOL.md 3.5
+// once the blocks are fetched: locks and commits follow (docs/protocol.md section 3.5
 // "Lagging replicas catch up by fetching blocks and QCs").
 func TestCommitAfterFetchingCertifiedBlocks(t *testing.T) {
 	c, bs, qcs := votingFixture(t)

@@ -40,7 +40,7 @@ func (c *Core) onProposal(from uint32, p *wire.Proposal) error {
 		return err
 	}
 	if b.Justify.View+1 != b.View {
-		// PROTOCOL.md 3.5: a block whose QC is not from the previous view
+		// docs/protocol.md section 3.5: a block whose QC is not from the previous view
 		// must carry the TC of the previous view, and extend a QC at least
 		// as high as every QC in that TC.
 		if p.Tc == nil || p.Tc.View+1 != b.View {
@@ -192,7 +192,7 @@ func (c *Core) retryValidation() {
 }
 
 // tryVote votes for a validated block of the current view if the voting
-// rule of PROTOCOL.md 3.5 allows: a view above the last voted one, and a QC
+// rule of docs/protocol.md section 3.5 allows: a view above the last voted one, and a QC
 // from a view at least the preferred view (lockedQC.View). The third part,
 // a QC from the previous view or the TC of the previous view with a QC at
 // least as high as every QC in it, is checked when the proposal is taken

@@ -11,7 +11,7 @@
 // timeouts depend on the synced safety state (last voted view, preferred
 // view, highest QC).
 //
-// Protocol (PROTOCOL.md 3.5). A replica keeps lastVotedView, its highest QC
+// Protocol (docs/protocol.md section 3.5). A replica keeps lastVotedView, its highest QC
 // and its preferred view: the highest view of a block whose child it has
 // seen certified (stored as lockedQC, the QC on that block).
 //

@@ -6,7 +6,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/storage"
 )
 
-// PROTOCOL.md 3.5: "Lagging replicas catch up by fetching blocks and QCs,
+// docs/protocol.md section 3.5: "Lagging replicas catch up by fetching blocks and QCs,
 // then bodies." A replica cut off while the others commit fetches the
 // missing chain (BlockRequest/BlockResponse) and commits the same blocks.
 func TestLaggingReplicaFetchesAndCommitsTheSameChain(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/crypto"
 )
 
-// LeaderPolicy selects how leaders are chosen (PROTOCOL.md 3.5).
+// LeaderPolicy selects how leaders are chosen (docs/protocol.md section 3.5).
 type LeaderPolicy int
 
 const (

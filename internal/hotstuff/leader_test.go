@@ -15,7 +15,7 @@ func reputation(term uint64) clusterOption {
 	return func(cfg *Config) { cfg.LeaderPolicy, cfg.LeaderTermViews = LeaderReputation, term }
 }
 
-// PROTOCOL.md 3.5: "Leaders are chosen by a rule that every correct replica
+// docs/protocol.md section 3.5: "Leaders are chosen by a rule that every correct replica
 // computes from committed state alone". A replica that was cut off (it
 // committed less, fetched the chain later) and a restarted one (nothing
 // remembered, blocks read back from storage) compute the same leader as the

@@ -10,7 +10,7 @@ import (
 
 // canTimeout reports whether this replica may sign a timeout for view:
 // only if it holds the QC of view-1 (its high QC) or the TC of view-1
-// (PROTOCOL.md 3.5). A timeout thus always comes from a replica that was
+// (docs/protocol.md section 3.5). A timeout thus always comes from a replica that was
 // legitimately in the view, and the high QC it reports is at least as
 // recent as what let it in.
 func (c *Core) canTimeout(view uint64) bool {

@@ -6,7 +6,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// PROTOCOL.md 3.5: "a leader that stalls ... is replaced by a view change";
+// docs/protocol.md section 3.5: "a leader that stalls ... is replaced by a view change";
 // the TC of view v opens view v+1, and leader.go skips the leaders of the
 // failed views, so the silent leader's term passes to the next replica.
 func TestSilentLeaderIsReplacedThroughTC(t *testing.T) {
@@ -91,7 +91,7 @@ func TestFPlusOneTimeoutsMakeAReplicaJoin(t *testing.T) {
 			t.Fatalf("lastVoted %d after timing out in view 9", core.lastVoted)
 		}
 	})
-	// PROTOCOL.md 3.5: "Sign a timeout for view v only if the highest QC is
+	// docs/protocol.md section 3.5: "Sign a timeout for view v only if the highest QC is
 	// from view v-1 or the replica holds a timeout certificate of view v-1".
 	t.Run("no timeout for a view entered without its certificate", func(t *testing.T) {
 		c := newCluster(t, 4)
@@ -172,7 +172,7 @@ func TestViewTimerBacksOffExponentiallyAndResetsOnCommit(t *testing.T) {
 	}
 }
 
-// PROTOCOL.md 3.5 / issue 13 item 3: the view timeout follows measured view
+// docs/protocol.md section 3.5 / issue 13 item 3: the view timeout follows measured view
 // durations (bounded) and does not stay doubled once a view succeeds.
 func TestViewTimeoutFollowsMeasuredViews(t *testing.T) {
 	c, bs, qcs := votingFixture(t)

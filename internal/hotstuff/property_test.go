@@ -6,7 +6,7 @@ import (
 	"pgregory.net/rapid"
 )
 
-// PROTOCOL.md 1 (Consistency, Liveness) and 3.5 (2-chain commit, both
+// docs/protocol.md section 1 (Consistency, Liveness) and 3.5 (2-chain commit, both
 // leader policies, one-view and four-view terms), over random schedules:
 // packets delivered in any order, dropped or duplicated, a partition that
 // heals, crash-restarts of correct replicas, and up to f Byzantine replicas

@@ -7,7 +7,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// PROTOCOL.md 3.5: "Persist lastVotedView and the lock before sending a
+// docs/protocol.md section 3.5: "Persist lastVotedView and the lock before sending a
 // vote." A core restarted from its store at any point never votes twice in
 // a view, keeps its lock and its committed height; with Mem.Crash (which
 // drops unsynced writes; the harness syncs every Ready) the same holds.
@@ -118,7 +118,7 @@ func TestRestartedLeaderDoesNotProposeTwiceInAView(t *testing.T) {
 	}
 }
 
-// PROTOCOL.md 3.5: "Sign a timeout for view v only if the highest QC is
+// docs/protocol.md section 3.5: "Sign a timeout for view v only if the highest QC is
 // from view v-1 or the replica holds a timeout certificate of view v-1".
 // A replica whose stored state puts it in a view it holds no certificate
 // for (nothing in the protocol leads there; a damaged store could) stops

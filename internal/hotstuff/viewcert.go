@@ -6,7 +6,7 @@ import "github.com/pompe-bft/pompe/internal/wire"
 // highest QC and, when the view was entered through a timeout certificate,
 // that certificate. A leader's collect carries it, so that a replica still
 // one view behind enters the view before it answers: replicas answer a
-// collect only in their current view (PROTOCOL.md 3.2), which a far-future
+// collect only in their current view (docs/protocol.md section 3.2), which a far-future
 // view without a certificate can never be.
 func (c *Core) ViewCert() *wire.Sync {
 	s := &wire.Sync{HighQc: c.highQC}

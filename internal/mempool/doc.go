@@ -1,5 +1,5 @@
 // Package mempool is the payload rule set of baseline mode (plain HotStuff,
-// PROTOCOL.md section 5): clients hand batches to every replica, the leader
+// docs/protocol.md section 5): clients hand batches to every replica, the leader
 // proposes the digests of batches not yet in its chain, and replicas vote only
 // once they hold every body (fetching missing ones by digest from the
 // proposer, then from others). Bodies of blocks a replica validates are

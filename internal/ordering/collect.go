@@ -20,7 +20,7 @@ import (
 // it at all; a Byzantine leader's collect for a far-future view is dropped.
 const collectAhead = 2
 
-// onCollect answers the leader's collect (PROTOCOL.md 3.2.2), or holds it
+// onCollect answers the leader's collect (docs/protocol.md section 3.2.2), or holds it
 // (one per sender, so at most n) until this replica reaches the collect's
 // view and holds its parent.
 func (o *Orderer) onCollect(from uint32, c *wire.Collect) error {
@@ -131,7 +131,7 @@ type round struct {
 	replies  map[uint32]*wire.CollectReply
 	// asked holds, per replica, the entries of its reply whose body and
 	// proof this leader asked it for: the only ones it accepts from it
-	// (PROTOCOL.md 3.2.2, proofs only when solicited).
+	// (docs/protocol.md section 3.2.2, proofs only when solicited).
 	asked map[uint32]map[batch.Digest]int64
 	done  bool
 }
@@ -164,7 +164,7 @@ func (o *Orderer) Build(now int64, view uint64, parent *hotstuff.Block, force bo
 	}
 	// Usable replies are complete (every entry's body and proof is here) and
 	// list nothing the slot could not hold (an entry already in the chain
-	// window: PROTOCOL.md 3.2.3). The smallest usable replies go first: any
+	// window: docs/protocol.md section 3.2.3). The smallest usable replies go first: any
 	// 2f+1 replies cover every sequenced batch (3.4), and a Byzantine reply
 	// inflated with entries only its sender vouches for is the one left out.
 	window := o.chainWindow(parent)
@@ -255,7 +255,7 @@ func (o *Orderer) Proposed(*hotstuff.Block) {}
 const deltaDecayUs = 10_000_000
 
 // adaptDelta widens the slack by what the neediest batch that missed its
-// slot since the last round needed (PROTOCOL.md 3.1, evidence.go) and lets
+// slot since the last round needed (docs/protocol.md section 3.1, evidence.go) and lets
 // it decay slowly otherwise.
 func (o *Orderer) adaptDelta() {
 	elapsed := o.now - o.deltaAt
@@ -304,7 +304,7 @@ func (o *Orderer) retryRound() {
 	}
 }
 
-// onCollectReply records a reply to the current round (PROTOCOL.md 3.2.3)
+// onCollectReply records a reply to the current round (docs/protocol.md section 3.2.3)
 // and asks its sender for the proofs of entries the leader lacks.
 func (o *Orderer) onCollectReply(from uint32, rep *wire.CollectReply) error {
 	r := o.round

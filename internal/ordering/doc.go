@@ -1,5 +1,5 @@
 // Package ordering is Pompe's ordering layer as a deterministic state
-// machine (PROTOCOL.md sections 2, 3.1-3.4 and 7): the replica side of the
+// machine (docs/protocol.md sections 2, 3.1-3.4 and 7): the replica side of the
 // ordering phase and the payload rules that carry slots in HotStuff blocks.
 //
 // Ordering phase, at every replica:
@@ -25,7 +25,7 @@
 //     bodies and proofs of listed batches from the replica that listed them),
 //     and propose their union with every proof and the signed replies in
 //     compact form.
-//   - Validate (before voting): every rule of PROTOCOL.md 3.3.
+//   - Validate (before voting): every rule of docs/protocol.md section 3.3.
 //
 // Execution order: committed blocks in chain order, batches of a slot by
 // (ts, digest). A sequenced batch stays pending until a committed block holds

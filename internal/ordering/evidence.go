@@ -7,7 +7,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// Delta grows only on evidence (PROTOCOL.md 3.1). A client that retries a
+// Delta grows only on evidence (docs/protocol.md section 3.1). A client that retries a
 // batch attaches the previous attempt's digest, timestamp and sequence proof.
 // That is evidence that the batch missed its slot when:
 //   - the proof is valid: 2f+1 replicas timestamped the batch and ts is their

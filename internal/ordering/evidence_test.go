@@ -6,7 +6,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// TestDeltaGrowsOnlyOnEvidence pins PROTOCOL.md 3.1: a retry widens delta
+// TestDeltaGrowsOnlyOnEvidence pins docs/protocol.md section 3.1: a retry widens delta
 // only with a valid proof of an earlier attempt that a committed boundary
 // overtook, and by what that attempt needed. Before, any timestamp request
 // with a non-zero attempt counter doubled delta, so one client could hold

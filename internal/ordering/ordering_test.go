@@ -30,7 +30,7 @@ func firstQ(certs map[uint32]*wire.TimestampCert, q int) []uint32 {
 	return ids[:q]
 }
 
-// TestQuorumIntersection pins the argument of PROTOCOL.md 3.4 on the real
+// TestQuorumIntersection pins the argument of docs/protocol.md section 3.4 on the real
 // ordering layer: under any interleaving of sequence requests, collects (to
 // any 2f+1 replicas) and crash-restarts, every batch that 2f+1 replicas acked
 // with ts below a collect's boundary is listed by at least one reply of that
@@ -60,7 +60,7 @@ func TestQuorumIntersection(t *testing.T) {
 				if len(certs) != n {
 					rt.Fatalf("only %d of %d replicas timestamped a valid batch", len(certs), n)
 				}
-				// A client may pick any 2f+1 certificates (PROTOCOL.md 6).
+				// A client may pick any 2f+1 certificates (docs/protocol.md section 6).
 				ids := rapid.Permutation(firstQ(certs, n)).Draw(rt, "certs")[:h.q]
 				slices.Sort(ids)
 				p, ts := h.proofOf(certs, ids)
@@ -126,7 +126,7 @@ func TestQuorumIntersection(t *testing.T) {
 	})
 }
 
-// TestImpersonationGetsNoTimestamps pins PROTOCOL.md section 7: a correct
+// TestImpersonationGetsNoTimestamps pins docs/protocol.md section 7: a correct
 // replica timestamps a batch only if every command carries the client id of
 // the connection it arrived on. An impostor (a Byzantine replica acting as a
 // client) gets at most the f timestamps of Byzantine replicas, cannot build a

@@ -19,7 +19,7 @@ func (o *Orderer) seqReject(to crypto.ClientID, d []byte, reason string) {
 }
 
 // onSequenceRequest sequences a batch at the median of its proof
-// (PROTOCOL.md 2.5): it is stored durably before the ack, one ts per digest.
+// (docs/protocol.md section 2.5): it is stored durably before the ack, one ts per digest.
 func (o *Orderer) onSequenceRequest(from crypto.ClientID, r *wire.SequenceRequest) error {
 	d, err := batch.DigestFromBytes(r.Digest)
 	if err != nil {

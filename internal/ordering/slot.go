@@ -80,19 +80,19 @@ func (o *Orderer) boundaryOf(b *hotstuff.Block) int64 {
 	return si.boundary
 }
 
-// DupWindowBlocks is how far back "already in the chain" (PROTOCOL.md 3.3)
+// DupWindowBlocks is how far back "already in the chain" (docs/protocol.md section 3.3)
 // looks: a block may not hold a digest that the block it extends or any of
 // that block's DupWindowBlocks-1 nearest ancestors holds. It is a protocol
 // constant and the search reads only the chain itself, so every correct
 // replica reaches the same verdict whatever it committed, pruned or forgot
 // in a restart. A digest that reappears further back is valid and its
 // commands are skipped by the deterministic dedup of execution
-// (PROTOCOL.md 4). Storage must keep at least this many committed blocks
+// (docs/protocol.md section 4). Storage must keep at least this many committed blocks
 // (storage.retention_blocks is validated against it).
 const DupWindowBlocks = 64
 
 // Slot size bounds, protocol constants (every replica refuses a larger slot
-// in validation, PROTOCOL.md 3.3, so they cannot be per-replica settings):
+// in validation, docs/protocol.md section 3.3, so they cannot be per-replica settings):
 // MaxSlotEntries batches and MaxSlotBytes of encoded payload, well under the
 // 64 MiB frame limit that the proposal carrying the slot must fit. A collect
 // reply lists at most MaxSlotEntries entries. At the bound a leader cannot

@@ -27,7 +27,7 @@ func (o *Orderer) onTimestampRequest(from crypto.ClientID, r *wire.TimestampRequ
 		return nil // still in the open window otherwise
 	}
 	// One timestamp per digest while it is sequenced here or known to be
-	// committed (PROTOCOL.md 3.3): a second one would only serve a proof at
+	// committed (docs/protocol.md section 3.3): a second one would only serve a proof at
 	// another ts for a batch that already has its place.
 	if _, ok := o.sequenced[d]; ok {
 		return nil

@@ -10,8 +10,8 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// Validate implements hotstuff.PayloadRules with every check of PROTOCOL.md
-// 3.3. The core has validated the parent (and so every uncommitted
+// Validate implements hotstuff.PayloadRules with every check of docs/protocol.md
+// section 3.3. The core has validated the parent (and so every uncommitted
 // ancestor) already.
 func (o *Orderer) Validate(now int64, b, parent *hotstuff.Block) (hotstuff.Verdict, error) {
 	o.now = now

@@ -14,7 +14,7 @@ import (
 // byzClient is a Byzantine client of a fuzz run. Every tick it picks, by
 // its own seeded random source, one of:
 //   - hoard: timestamps for several alternative batches of the same
-//     commands (PROTOCOL.md section 6), of which it sequences only some;
+//     commands (docs/protocol.md section 6), of which it sequences only some;
 //   - spam: a batch with attempt > 0 although nothing was rejected;
 //   - replay: timestamp and sequence requests again for a batch that
 //     already executed (fresh timestamps, then a sequence request with
@@ -285,7 +285,7 @@ func (k *byzClient) onTimestamp(from uint32, tr *wire.TimestampReply) {
 	b.ts, b.proof = tsproof.Median(vals, k.c.f), p
 	if b.replayed || (!b.sequence && k.rng.IntN(2) == 0) {
 		// A valid proof for a batch that already executed (issue 15 found
-		// #2), or for a hoarded alternative it will not sequence (PROTOCOL.md
+		// #2), or for a hoarded alternative it will not sequence (docs/protocol.md
 		// section 6: a colluding replica may report it).
 		k.collude(b)
 	}
@@ -296,7 +296,7 @@ func (k *byzClient) onTimestamp(from uint32, tr *wire.TimestampReply) {
 }
 
 // onAck counts correct replicas' acks: once f+1 of them acked one (d, ts),
-// PROTOCOL.md 3.4 promises d a place in the chain, whoever the client is.
+// docs/protocol.md section 3.4 promises d a place in the chain, whoever the client is.
 func (k *byzClient) onAck(from uint32, a *wire.SequenceAck) {
 	b := k.lookup(a.Digest)
 	if b == nil || !k.c.nodes[from].correct() {

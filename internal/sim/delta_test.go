@@ -9,7 +9,7 @@ import (
 // TestSlowClientNotStarved keeps the simulation that once starved a client
 // whose batches kept missing their slots (seed 8033, with every fault; the
 // fault-free and network-only runs of that seed go along without -race):
-// delta must widen on the evidence those retries carry (PROTOCOL.md 3.1)
+// delta must widen on the evidence those retries carry (docs/protocol.md section 3.1)
 // until the client's batches fit, so every batch of every correct client
 // executes.
 func TestSlowClientNotStarved(t *testing.T) {

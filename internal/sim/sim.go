@@ -577,7 +577,7 @@ func (c *cluster) result() Result {
 	return r
 }
 
-// checkOrdering checks ordering linearizability (PROTOCOL.md section 1,
+// checkOrdering checks ordering linearizability (docs/protocol.md section 1,
 // property 3) over the execution order of the correct replica that executed
 // most: no command may execute after another whose lowest correct timestamp
 // is above its own highest correct timestamp.

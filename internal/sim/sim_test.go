@@ -119,7 +119,7 @@ func TestSimulationSeeds(t *testing.T) {
 	}
 }
 
-// TestByzantineLeaderSlotRefused pins PROTOCOL.md 3.3 and section 1 property
+// TestByzantineLeaderSlotRefused pins docs/protocol.md section 3.3 and section 1 property
 // 4: a leader that drops a sequenced batch from its slot, reorders the slot or
 // changes a timestamp gets its proposals refused by every correct replica and
 // is replaced through a view change, and every batch still executes in its

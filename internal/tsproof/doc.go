@@ -1,5 +1,5 @@
 // Package tsproof owns Pompe's timestamp certificates and sequence proofs
-// (PROTOCOL.md sections 2 and 7): the Merkle tree a replica signs once per
+// (docs/protocol.md sections 2 and 7): the Merkle tree a replica signs once per
 // window of timestamp requests, the certificate each client receives for its
 // batch, the median rule (index f of the 2f+1 sorted timestamps), and the
 // verification of a proof with batch signature checks and a bounded cache of

@@ -39,7 +39,7 @@ func TestMerklePathsVerify(t *testing.T) {
 	}
 }
 
-// TestMedianBetweenCorrect pins the median rule of PROTOCOL.md section 2.3:
+// TestMedianBetweenCorrect pins the median rule of docs/protocol.md section 2.3:
 // for any f Byzantine values among 2f+1, the value at index f lies between
 // the smallest and largest correct timestamp. Index f+1 and the mean must
 // fail the same property (the reference prototype's bug).

@@ -102,7 +102,7 @@ type Batch struct {
 	Attempt   uint32     `protobuf:"varint,2,opt,name=attempt,proto3" json:"attempt,omitempty"`    // retry counter; part of the digest
 	Nonce     uint64     `protobuf:"varint,3,opt,name=nonce,proto3" json:"nonce,omitempty"`        // submitter-chosen, makes digests of equal batches differ
 	Commands  []*Command `protobuf:"bytes,4,rep,name=commands,proto3" json:"commands,omitempty"`
-	// Baseline mode only (PROTOCOL.md section 5): the submitter's ed25519
+	// Baseline mode only (docs/protocol.md section 5): the submitter's ed25519
 	// public key, whose client id is submitter, and its signature on
 	// ("pompe/batch", cluster id, this batch encoded without signature).
 	// Every replica checks them, so a proposed body's ownership depends on

@@ -6,7 +6,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// startBaseline hands the batch to every replica (PROTOCOL.md section 5),
+// startBaseline hands the batch to every replica (docs/protocol.md section 5),
 // signed with the client's key: replicas accept a baseline body only with
 // its submitter's signature, so that no leader can propose commands in
 // this client's name. Its one attempt keeps its digest through resends.

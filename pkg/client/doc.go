@@ -1,7 +1,7 @@
 // Package client is pompe's client library: it connects to every replica of
 // a cluster, turns submitted commands into ordering batches, runs the
 // ordering phase of Pompe itself (timestamp requests, the median of 2f+1
-// certified timestamps, sequence requests; PROTOCOL.md section 2) or hands
+// certified timestamps, sequence requests; docs/protocol.md section 2) or hands
 // batches straight to the replicas in baseline mode (section 5), and accepts
 // a result once f+1 replicas report the same execution (section 4).
 //

@@ -11,7 +11,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
-// startAttempt begins a new ordering attempt of fl (PROTOCOL.md section 2,
+// startAttempt begins a new ordering attempt of fl (docs/protocol.md section 2,
 // step 1): a new attempt number, hence a new digest, and fresh timestamps.
 func (e *engine) startAttempt(fl *flight, now time.Time) {
 	if len(fl.attempts) == maxAttemptsTracked {
@@ -22,7 +22,7 @@ func (e *engine) startAttempt(fl *flight, now time.Time) {
 	if prev := fl.cur; prev != nil {
 		// The previous attempt's proof shows the replicas that its
 		// timestamp was overtaken by a slot boundary: the evidence that
-		// widens delta (PROTOCOL.md 3.1).
+		// widens delta (docs/protocol.md section 3.1).
 		if sr := prev.seqReq.GetSequenceRequest(); sr != nil {
 			evidence = &wire.RetryEvidence{Digest: sr.Digest, Ts: sr.Ts, Proof: sr.Proof}
 		}

@@ -18,7 +18,7 @@ import (
 // `pompe node --byzantine KIND` processes, under load, and checks the
 // correct replicas: no consistency or ordering violation, no command a
 // client saw executed missing from a correct replica's log, and progress.
-// (PROTOCOL.md section 1: safety never depends on the f Byzantine
+// (docs/protocol.md section 1: safety never depends on the f Byzantine
 // replicas; a Byzantine leader can only delay.)
 func TestByzantineProcesses(t *testing.T) {
 	requireBinary(t)
