@@ -150,34 +150,14 @@ func recovery(execs []int64, startUs, endUs, faultStartUs, faultEndUs int64, fra
 // readAcknowledged reads every executed command of every client record
 // file in dir.
 func readAcknowledged(dir string) ([]acked, error) {
-	entries, err := os.ReadDir(dir)
+	var out []acked
+	err := runlog.EachClientRecord(dir, func(rec runlog.ClientRecord) {
+		if rec.ExecutedUs != 0 && rec.Height != 0 {
+			out = append(out, acked{key: cmdKey{rec.Client, rec.Seq}, at: place{rec.Height, rec.Position}, digest: rec.Digest, execUs: rec.ExecutedUs})
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("faults: %w", err)
-	}
-	var out []acked
-	for _, e := range entries {
-		if _, ok := runlog.ParseClientRecordsName(e.Name()); !ok {
-			continue
-		}
-		f, err := os.Open(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("faults: %w", err)
-		}
-		r := runlog.NewClientRecordReader(f)
-		for {
-			rec, err := r.Next()
-			if errors.Is(err, io.EOF) || errors.Is(err, runlog.ErrTruncated) {
-				break
-			}
-			if err != nil {
-				f.Close()
-				return nil, fmt.Errorf("faults: %s: %w", e.Name(), err)
-			}
-			if rec.ExecutedUs != 0 && rec.Height != 0 {
-				out = append(out, acked{key: cmdKey{rec.Client, rec.Seq}, at: place{rec.Height, rec.Position}, digest: rec.Digest, execUs: rec.ExecutedUs})
-			}
-		}
-		f.Close()
 	}
 	return out, nil
 }

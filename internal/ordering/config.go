@@ -106,15 +106,8 @@ func (c *Config) setDefaults() {
 	if c.MaxKnownBytes <= 0 {
 		c.MaxKnownBytes = 64 << 20
 	}
-	if c.MaxServeBytes <= 0 {
-		c.MaxServeBytes = 16 << 20
-	}
-	if c.ServeBytesPerSec <= 0 {
-		c.ServeBytesPerSec = 128 << 20
-	}
-	if c.ServeBurstBytes < c.MaxServeBytes {
-		c.ServeBurstBytes = 2 * c.MaxServeBytes
-	}
+	// MaxServeBytes, ServeBytesPerSec, ServeBurstBytes: zero takes
+	// package servebudget's defaults.
 	if c.FetchRetryUs <= 0 {
 		c.FetchRetryUs = 200_000
 	}

@@ -3,9 +3,11 @@ package runlog
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 )
 
@@ -165,5 +167,43 @@ func (r *ClientRecordReader) Next() (ClientRecord, error) {
 			return ClientRecord{}, r.lines.fail(fmt.Errorf("runlog: client record: %w", err))
 		}
 		return rec, nil
+	}
+}
+
+// EachClientRecord calls fn for every record of every client record file in
+// dir, in file order; a file cut short by a crash ends at its last whole
+// record.
+func EachClientRecord(dir string, fn func(ClientRecord)) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if _, ok := ParseClientRecordsName(e.Name()); !ok {
+			continue
+		}
+		if err := eachInFile(filepath.Join(dir, e.Name()), fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func eachInFile(path string, fn func(ClientRecord)) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	r := NewClientRecordReader(f)
+	for {
+		rec, err := r.Next()
+		if errors.Is(err, io.EOF) || errors.Is(err, ErrTruncated) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", filepath.Base(path), err)
+		}
+		fn(rec)
 	}
 }

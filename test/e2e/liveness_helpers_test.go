@@ -3,10 +3,6 @@
 package e2e
 
 import (
-	"errors"
-	"io"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,36 +17,15 @@ import (
 // every third. The check counts, it times nothing.
 func lateProgress(t *testing.T, dir string, load time.Duration) (executed, late int) {
 	t.Helper()
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var recs []runlog.ClientRecord
 	first := int64(0)
-	for _, e := range entries {
-		if _, ok := runlog.ParseClientRecordsName(e.Name()); !ok {
-			continue
+	if err := runlog.EachClientRecord(dir, func(rec runlog.ClientRecord) {
+		recs = append(recs, rec)
+		if first == 0 || rec.SentUs < first {
+			first = rec.SentUs
 		}
-		f, err := os.Open(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := runlog.NewClientRecordReader(f)
-		for {
-			rec, err := r.Next()
-			if errors.Is(err, io.EOF) || errors.Is(err, runlog.ErrTruncated) {
-				break
-			}
-			if err != nil {
-				f.Close()
-				t.Fatal(err)
-			}
-			recs = append(recs, rec)
-			if first == 0 || rec.SentUs < first {
-				first = rec.SentUs
-			}
-		}
-		f.Close()
+	}); err != nil {
+		t.Fatal(err)
 	}
 	cut := first + load.Microseconds()*2/3
 	for _, rec := range recs {
