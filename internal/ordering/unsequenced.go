@@ -27,6 +27,7 @@ type unsequenced struct {
 	stamped fifo // timestamped here, by arrival
 	fetched fifo // fetched from other replicas, by arrival
 	bytes   int64
+	nStamp  int // bodies held that this replica timestamped (the rest were fetched)
 	count   map[crypto.ClientID]int
 	size    map[crypto.ClientID]int64
 }
@@ -55,10 +56,12 @@ func (q *fifo) pop() {
 	}
 }
 
-// compact drops queued digests whose body left, when they are most of the
-// queue, so the queue stays proportional to the bodies held.
-func (q *fifo) compact(live func(batch.Digest) bool) {
-	if len(q.ds)-q.head < 4096 {
+// compact drops queued digests whose body left once they outnumber the
+// live ones (held of this queue's kind) by more than 4,096, so the queue stays
+// proportional to the bodies held and the scan is paid for by the entries it
+// drops: never once per request, however full the table is.
+func (q *fifo) compact(held int, live func(batch.Digest) bool) {
+	if len(q.ds)-q.head <= 2*held+4096 {
 		return
 	}
 	keep := q.ds[:0]
@@ -120,6 +123,7 @@ func (u *unsequenced) account(b *body, sign int) {
 	if b.fetched {
 		return
 	}
+	u.nStamp += sign
 	u.count[b.owner] += sign
 	u.size[b.owner] += int64(sign) * size
 	if u.count[b.owner] <= 0 {
@@ -163,6 +167,6 @@ func (u *unsequenced) expire(now, committed, ttl int64) {
 		}
 		u.fetched.pop()
 	}
-	u.stamped.compact(func(d batch.Digest) bool { b, ok := u.bodies[d]; return ok && !b.fetched })
-	u.fetched.compact(func(d batch.Digest) bool { b, ok := u.bodies[d]; return ok && b.fetched })
+	u.stamped.compact(u.nStamp, func(d batch.Digest) bool { b, ok := u.bodies[d]; return ok && !b.fetched })
+	u.fetched.compact(len(u.bodies)-u.nStamp, func(d batch.Digest) bool { b, ok := u.bodies[d]; return ok && b.fetched })
 }
