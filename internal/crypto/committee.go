@@ -122,6 +122,7 @@ func (c *Committee) VerifyBytes(replica uint32, sig, msg []byte) bool {
 	if int(replica) >= len(c.keys) || len(sig) != SignatureBytes {
 		return false
 	}
+	opsVerified.Add(1)
 	return voi.VerifyExpandedWithOptions(c.keys[replica], msg, sig, verifyOptions)
 }
 
@@ -143,6 +144,7 @@ func (c *Committee) VerifyBatch(items []Item) (ok bool, valid []bool) {
 		v := c.VerifyBytes(items[0].Replica, items[0].Sig, items[0].Msg)
 		return v, []bool{v}
 	}
+	opsVerified.Add(uint64(len(items)))
 	bv := voi.NewBatchVerifierWithCapacity(len(items))
 	valid = make([]bool, len(items))
 	pre := true

@@ -61,6 +61,7 @@ func NewSigner(key PrivateKey, cluster []byte) *Signer {
 
 // Sign signs (domain, cluster, parts...).
 func (s *Signer) Sign(domain string, parts ...[]byte) []byte {
+	opsSigned.Add(1)
 	return ed25519.Sign(s.key.key, SigningBytes(domain, s.cluster, parts...))
 }
 
@@ -73,5 +74,6 @@ func VerifyClient(pub PublicKey, sig []byte, domain string, cluster []byte, part
 	if len(pub) != PublicKeyBytes || len(sig) != SignatureBytes {
 		return false
 	}
+	opsVerified.Add(1)
 	return ed25519.Verify(ed25519.PublicKey(pub), SigningBytes(domain, cluster, parts...), sig)
 }

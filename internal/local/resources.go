@@ -63,11 +63,50 @@ func (s *sampler) resourceReport(executed uint64) ResourceReport {
 		rr.NetBytesPerCmd = float64(sent) / n
 		rr.NetPeerBytesPerCmd = float64(peerSent) / n
 	}
+	rr.PerView = s.perView(executed)
 	for _, v := range []*float64{&rr.ReplicaCPUCores, &rr.ReplicaCPUUsPerCmd, &rr.ReplicaRSSMaxMiB, &rr.ReplicaRSSStartMiB,
 		&rr.ReplicaRSSEndMiB, &rr.NetBytesPerCmd, &rr.NetPeerBytesPerCmd} {
 		*v = round3(*v)
 	}
 	return rr
+}
+
+// perView averages each replica's cost per view it entered; nil when no
+// replica's views were read.
+func (s *sampler) perView(executed uint64) *runlog.PerView {
+	var pv runlog.PerView
+	var views uint64
+	replicas := 0
+	for _, t := range s.tracks {
+		v := t.work[workViews]
+		if v == 0 {
+			continue
+		}
+		replicas++
+		views += v
+		per := func(c uint64) float64 { return float64(c) / float64(v) }
+		pv.CPUUs += t.cpuS * 1e6 / float64(v)
+		pv.Syncs += per(t.work[workSyncs])
+		pv.Signed += per(t.work[workSigned])
+		pv.Verified += per(t.work[workVerified])
+		pv.PeerMessages += per(t.work[workPeerFrames])
+		pv.PeerBytes += per(t.peerSent)
+	}
+	if replicas == 0 {
+		return nil
+	}
+	meanViews := float64(views) / float64(replicas)
+	if w := s.last.Seconds(); w > 0 {
+		pv.ViewsPerS = meanViews / w
+	}
+	pv.CmdsPerView = float64(executed) / meanViews
+	for _, v := range []*float64{&pv.CPUUs, &pv.Syncs, &pv.Signed, &pv.Verified, &pv.PeerMessages, &pv.PeerBytes} {
+		*v /= float64(replicas)
+	}
+	for _, v := range []*float64{&pv.ViewsPerS, &pv.CmdsPerView, &pv.CPUUs, &pv.Syncs, &pv.Signed, &pv.Verified, &pv.PeerMessages, &pv.PeerBytes} {
+		*v = round3(*v)
+	}
+	return &pv
 }
 
 // writeResourceTable prints the resource figures in one or two lines.
@@ -80,6 +119,10 @@ func writeResourceTable(w io.Writer, rr *ResourceReport) {
 	if rr.NetBytesPerCmd > 0 || rr.ReplicaCPUUsPerCmd > 0 {
 		fmt.Fprintf(w, "per command: %.0f µs replica CPU, %.0f B sent by replicas (%.0f between replicas)\n",
 			rr.ReplicaCPUUsPerCmd, rr.NetBytesPerCmd, rr.NetPeerBytesPerCmd)
+	}
+	if pv := rr.PerView; pv != nil {
+		fmt.Fprintf(w, "per view and replica: %.0f µs CPU, %.2f syncs, %.2f signed, %.2f verified, %.2f messages, %.0f B sent to peers (%.1f views/s, %.2f commands per view)\n",
+			pv.CPUUs, pv.Syncs, pv.Signed, pv.Verified, pv.PeerMessages, pv.PeerBytes, pv.ViewsPerS, pv.CmdsPerView)
 	}
 	if rr.ResourcesNote != "" {
 		fmt.Fprintf(w, "  (%s)\n", rr.ResourcesNote)

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/pompe-bft/pompe/internal/runlog"
 )
 
 const metricsPage = `# HELP go_goroutines Number of goroutines that currently exist.
@@ -168,5 +170,62 @@ func TestSamplerReadsAProcessAndItsMetrics(t *testing.T) {
 	last := samples[len(samples)-1]
 	if last.Goroutines != 37 || last.DiskMiB != 1 || (procStatsSupported && last.RSSMiB == 0) {
 		t.Errorf("last sample %+v", last)
+	}
+}
+
+const workPage = `pompe_views_total{replica="1"} 200
+pompe_sync_seconds_count{replica="1"} 300
+pompe_sync_seconds_sum{replica="1"} 0.9
+pompe_signatures_total{replica="1"} 400
+pompe_signature_checks_total{replica="1"} 1000
+pompe_transport_frames_sent_total{peer="0",replica="1"} 500
+pompe_transport_frames_sent_total{peer="1",replica="1"} 0
+pompe_transport_frames_sent_total{peer="2",replica="1"} 700
+pompe_transport_frames_sent_total{peer="clients",replica="1"} 9999
+`
+
+func TestParseMetricsReadsTheWorkCounters(t *testing.T) {
+	m, err := parseMetrics(strings.NewReader(workPage))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [numWork]uint64{workViews: 200, workSyncs: 300, workSigned: 400, workVerified: 1000, workPeerFrames: 1200}
+	if !m.hasWork || m.work != want {
+		t.Errorf("got %v (has %v), want %v", m.work, m.hasWork, want)
+	}
+	if m, _ := parseMetrics(strings.NewReader(metricsPage)); m.hasWork {
+		t.Error("a page without the views counter has work counters")
+	}
+}
+
+func TestPerViewDividesEachReplicaByItsViews(t *testing.T) {
+	s := &sampler{last: 10 * time.Second, tracks: []replicaTrack{
+		{cpuS: 1, peerSent: 10_000, work: [numWork]uint64{workViews: 100, workSyncs: 150, workSigned: 200, workVerified: 600, workPeerFrames: 900}},
+		{cpuS: 3, peerSent: 60_000, work: [numWork]uint64{workViews: 300, workSyncs: 300, workSigned: 300, workVerified: 1200, workPeerFrames: 1500}},
+		{cpuS: 5}, // no metrics read: left out
+	}}
+	got := s.perView(400)
+	want := runlog.PerView{ViewsPerS: 20, CmdsPerView: 2, CPUUs: 10_000, Syncs: 1.25, Signed: 1.5, Verified: 5, PeerMessages: 7, PeerBytes: 150}
+	if got == nil || *got != want {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	if (&sampler{tracks: []replicaTrack{{cpuS: 1}}}).perView(10) != nil {
+		t.Error("per-view figures without any views read")
+	}
+}
+
+func TestTrackAddsUpWorkAcrossRestarts(t *testing.T) {
+	withWork := func(pid int, views uint64) reading {
+		r := rd(pid, 1, 10, 0, 0)
+		r.metrics.work[workViews], r.metrics.hasWork = views, true
+		return r
+	}
+	var tr replicaTrack
+	for i, r := range []reading{withWork(7, 50), withWork(7, 80), withWork(9, 5), withWork(9, 25)} {
+		tr.add(r, i == 0, time.Duration(i)*time.Second, true)
+	}
+	// 30 views by the first process in the window, 25 by its successor.
+	if got := tr.work[workViews]; got != 55 {
+		t.Errorf("views in the window = %d, want 55", got)
 	}
 }

@@ -38,6 +38,9 @@ type replicaTrack struct {
 	lastCli  uint64
 	peerSent uint64 // bytes since the window began
 	cliSent  uint64
+	workPid  int
+	lastWork [numWork]uint64
+	work     [numWork]uint64 // counts since the window began
 
 	rssStart, rssEnd, rssMax uint64
 	goroutines               int
@@ -204,6 +207,18 @@ func (t *replicaTrack) add(r reading, first bool, at time.Duration, record bool)
 			t.cliSent += cli - min(t.lastCli, cli)
 		}
 		t.netPid, t.lastPeer, t.lastCli = r.pid, peer, cli
+	}
+	if r.metricsOK && r.metrics.hasWork {
+		for k, v := range r.metrics.work {
+			switch {
+			case r.pid != t.workPid && r.pid == t.firstPid:
+			case r.pid != t.workPid:
+				t.work[k] += v
+			default:
+				t.work[k] += v - min(t.lastWork[k], v)
+			}
+		}
+		t.workPid, t.lastWork = r.pid, r.metrics.work
 	}
 	rss := uint64(0)
 	if r.procOK {

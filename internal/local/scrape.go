@@ -17,7 +17,24 @@ type replicaMetrics struct {
 	goroutines             int
 	peerSent, clientSent   uint64
 	hasGoroutines, hasSent bool
+	// work holds the per-view work counters (see workCounter); hasWork
+	// is set once the page holds the views counter.
+	work    [numWork]uint64
+	hasWork bool
 }
+
+// workCounter indexes the counters that the per-view figures divide by
+// the views a replica entered.
+type workCounter int
+
+const (
+	workViews workCounter = iota
+	workSyncs
+	workSigned
+	workVerified
+	workPeerFrames
+	numWork
+)
 
 // maxMetricsBytes bounds one scrape; a replica's page is tens of KiB.
 const maxMetricsBytes = 4 << 20
@@ -57,6 +74,19 @@ func parseMetrics(r io.Reader) (replicaMetrics, error) {
 		switch name {
 		case "go_goroutines":
 			m.goroutines, m.hasGoroutines = int(value), true
+		case "pompe_views_total":
+			m.work[workViews], m.hasWork = uint64(value), true
+		case "pompe_sync_seconds_count":
+			m.work[workSyncs] = uint64(value)
+		case "pompe_signatures_total":
+			m.work[workSigned] = uint64(value)
+		case "pompe_signature_checks_total":
+			m.work[workVerified] = uint64(value)
+		case "pompe_transport_frames_sent_total":
+			// Frames to every peer; the "clients" link is not consensus work.
+			if labelValue(labels, "peer") != "clients" {
+				m.work[workPeerFrames] += uint64(value)
+			}
 		case "pompe_net_sent_bytes_total":
 			switch labelValue(labels, "kind") {
 			case "peer":

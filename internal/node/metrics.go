@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/transport"
 )
 
@@ -70,6 +71,25 @@ func newMetrics(reg prometheus.Registerer, replica int) *metrics {
 			m.committedBlocks, m.inboundQueue, m.clientQueue, m.turnInputs, m.persistSeconds, m.syncTurns, m.turnSeconds, m.commitSeconds, m.stepErrors)
 	}
 	return m
+}
+
+// registerCryptoMetrics exports the process's signature counters, read at
+// scrape time.
+func registerCryptoMetrics(reg prometheus.Registerer, replica int) error {
+	labels := prometheus.Labels{"replica": strconv.Itoa(replica)}
+	for _, c := range []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pompe", Name: "signatures_total",
+			Help: "Signatures this replica made.", ConstLabels: labels},
+			func() float64 { return float64(crypto.Ops().Signed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "pompe", Name: "signature_checks_total",
+			Help: "Signatures this replica checked (each item of a batch counts; a certificate found among those already verified counts nothing).", ConstLabels: labels},
+			func() float64 { return float64(crypto.Ops().Verified) }),
+	} {
+		if err := reg.Register(c); err != nil {
+			return fmt.Errorf("node: register crypto metrics: %w", err)
+		}
+	}
+	return nil
 }
 
 // registerNetMetrics exports the transport's socket byte totals, split by

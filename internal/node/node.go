@@ -164,6 +164,9 @@ func Open(home string, opts Options) (*Node, error) {
 	if err := registerNetMetrics(n.reg, h.Index, n.tr.NetBytes); err != nil {
 		return fail(err)
 	}
+	if err := registerCryptoMetrics(n.reg, h.Index); err != nil {
+		return fail(err)
+	}
 	if err := n.openByzantine(opts); err != nil {
 		return fail(err)
 	}

@@ -52,7 +52,33 @@ type Resources struct {
 	// TLS included; NetPeerBytesPerCmd only replica-to-replica traffic.
 	NetBytesPerCmd     float64 `json:"net_bytes_per_cmd"`
 	NetPeerBytesPerCmd float64 `json:"net_peer_bytes_per_cmd"`
+	// PerView is what one consensus view cost one replica on average;
+	// absent when the replicas' metrics were not read or no view passed.
+	PerView *PerView `json:"per_view,omitempty"`
 	// ResourcesNote says why figures are missing, if some are.
 	ResourcesNote string          `json:"resources_note,omitempty"`
 	Resources     []ReplicaSeries `json:"resources"`
+}
+
+// PerView is the mean cost of one consensus view to one replica over the
+// measured window: each replica's counters divided by the views it
+// entered, averaged over the replicas.
+type PerView struct {
+	// ViewsPerS is the views per second a replica entered.
+	ViewsPerS float64 `json:"views_per_s"`
+	// CmdsPerView is the executed commands per view.
+	CmdsPerView float64 `json:"cmds_per_view"`
+	// CPUUs is the replica's process CPU time per view, in microseconds.
+	CPUUs float64 `json:"cpu_us"`
+	// Syncs counts storage syncs (fsyncs of the replica's store).
+	Syncs float64 `json:"syncs"`
+	// Signed and Verified count signatures made and checked (a batch item
+	// counts once; a certificate found in a cache of verified ones counts
+	// nothing).
+	Signed   float64 `json:"signed"`
+	Verified float64 `json:"verified"`
+	// PeerMessages and PeerBytes are the frames and socket bytes (TLS
+	// included) the replica sent to other replicas.
+	PeerMessages float64 `json:"peer_messages"`
+	PeerBytes    float64 `json:"peer_bytes"`
 }
