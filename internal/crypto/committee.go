@@ -23,7 +23,8 @@ type Committee struct {
 	keys    []*voi.ExpandedPublicKey
 	f       int
 
-	certs *bounded.SyncSet[[32]byte] // digests of certificates that verified
+	certs *bounded.SyncSet[[32]byte]   // digests of certificates that verified
+	sigs  []*bounded.SyncSet[[32]byte] // per signer: signatures that verified (sigcache.go)
 }
 
 // CertCacheEntries bounds the cache of verified certificates.
@@ -78,6 +79,7 @@ func NewCommittee(cluster []byte, pubs []PublicKey) (*Committee, error) {
 		}
 		c.pubs = append(c.pubs, append(PublicKey(nil), p...))
 		c.keys = append(c.keys, k)
+		c.sigs = append(c.sigs, bounded.NewSyncSet[[32]byte](SigCacheEntriesPerReplica))
 	}
 	return c, nil
 }

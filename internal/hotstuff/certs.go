@@ -105,16 +105,25 @@ func (c *Core) combine(msg []byte, parts map[uint32][]byte) (crypto.Bitmap, [][]
 	return nil, nil, bad, errors.New("hotstuff: partial signatures failed to verify")
 }
 
-// PreVerify checks the QCs a message carries (the justify QC of a
-// proposal, a timeout's high QC, a sync's QC) outside the state
-// machine, so that the scheme's cache already holds them when the core
-// checks them again. It may run on any goroutine; its result is only a hint.
-func PreVerify(c *crypto.Committee, scheme crypto.QuorumScheme, m *wire.Message) {
+// PreVerify checks the QCs a message from replica from carries (the
+// justify QC of a proposal, a timeout's high QC, a sync's QC, the view
+// certificate of a collect) and a proposal's signature outside the state
+// machine, so that the scheme's and the committee's caches already hold
+// them when the core checks them again. It may run on any goroutine; its
+// result is only a hint.
+func PreVerify(c *crypto.Committee, scheme crypto.QuorumScheme, from uint32, m *wire.Message) {
 	qcs := make([]*wire.QuorumCert, 0, 2)
 	switch b := m.Body.(type) {
 	case *wire.Message_Proposal:
 		if b.Proposal.Block != nil {
 			qcs = append(qcs, b.Proposal.Block.Justify)
+			if blk, err := DecodeBlock(c.Cluster(), b.Proposal.Block, b.Proposal.Payload, c.N()); err == nil && blk.Proposer == from {
+				_ = c.VerifyCached(from, b.Proposal.Sig, crypto.DomainProposal, crypto.U64(blk.View), blk.Hash[:])
+			}
+		}
+	case *wire.Message_Collect:
+		if vc := b.Collect.ViewCert; vc != nil {
+			qcs = append(qcs, vc.HighQc)
 		}
 	case *wire.Message_Timeout:
 		qcs = append(qcs, b.Timeout.HighQc)

@@ -33,7 +33,8 @@ func (c *Core) onProposal(from uint32, p *wire.Proposal) error {
 	if b.Parent != b.JustifyHash() {
 		return errors.New("hotstuff: proposal does not extend the block its QC certifies")
 	}
-	if !c.cfg.Committee.Verify(from, p.Sig, crypto.DomainProposal, crypto.U64(b.View), b.Hash[:]) {
+	// Cached: the pre-verification stage checks it first (PreVerify).
+	if !c.cfg.Committee.VerifyCached(from, p.Sig, crypto.DomainProposal, crypto.U64(b.View), b.Hash[:]) {
 		return errors.New("hotstuff: bad proposal signature")
 	}
 	if err := c.verifyQC(b.Justify); err != nil {

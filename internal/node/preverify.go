@@ -33,9 +33,9 @@ func (n *Node) startPreverify(done <-chan struct{}) *preverify {
 	go func() {
 		defer close(p.peer)
 		for m := range n.tr.Inbound() {
-			hotstuff.PreVerify(committee, scheme, m.Msg)
+			hotstuff.PreVerify(committee, scheme, m.From, m.Msg)
 			if ver != nil {
-				ordering.PreVerifyPayload(ver, m.Msg)
+				ordering.PreVerifyPayload(committee, ver, m.Msg)
 			}
 			select {
 			case p.peer <- m:

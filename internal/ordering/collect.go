@@ -337,7 +337,7 @@ func (o *Orderer) onCollectReply(from uint32, rep *wire.CollectReply) error {
 	}
 	if from != o.cfg.Self {
 		msg := collectBytes(o.cfg.Committee.Cluster(), rep.View, rep.Parent, rep.Boundary, rep.Entries)
-		if !o.cfg.Committee.VerifyBytes(from, rep.Sig, msg) {
+		if !o.cfg.Committee.VerifyBytesCached(from, rep.Sig, msg) {
 			return errors.New("ordering: bad collect reply signature")
 		}
 	}

@@ -2,6 +2,7 @@ package ordering
 
 import (
 	"github.com/pompe-bft/pompe/internal/batch"
+	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/tsproof"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
@@ -17,13 +18,26 @@ func PreVerifyClient(v *tsproof.Verifier, m *wire.ClientMessage) {
 }
 
 // PreVerifyPayload does the same for the proofs a slot carries in a
-// proposal, and for proofs in fetched sequenced batches.
-func PreVerifyPayload(v *tsproof.Verifier, m *wire.Message) {
+// proposal, and for proofs in fetched sequenced batches. It also checks the
+// slot's collect reply signatures into the committee's verified-signature
+// cache, so that Validate on the state machine finds them there.
+func PreVerifyPayload(c *crypto.Committee, v *tsproof.Verifier, m *wire.Message) {
 	switch b := m.Body.(type) {
 	case *wire.Message_Proposal:
 		s, err := decodeSlot(b.Proposal.Payload)
 		if err != nil {
 			return
+		}
+		if blk := b.Proposal.Block; blk != nil && len(s.Replies) <= c.N() && len(s.Batches) <= MaxSlotEntries {
+			items := make([]crypto.Item, 0, len(s.Replies))
+			for _, r := range s.Replies {
+				if crypto.Bitmap(r.Entries).Check(len(s.Batches)) != nil {
+					return
+				}
+				msg := collectBytes(c.Cluster(), blk.View, blk.Parent, s.Boundary, repliedList(s, crypto.Bitmap(r.Entries)))
+				items = append(items, crypto.Item{Replica: r.Replica, Msg: msg, Sig: r.Sig})
+			}
+			_, _ = c.VerifyBatchCached(items)
 		}
 		for _, sb := range s.Batches {
 			if p, err := expandProof(s, sb); err == nil {

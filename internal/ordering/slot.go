@@ -156,6 +156,18 @@ func listBytes(entries []*wire.SlotEntry) []byte {
 	return b
 }
 
+// repliedList is the list a collect reply of slot s signed: the slot's
+// entries its bitmap bm selects, in slot order.
+func repliedList(s *wire.Slot, bm crypto.Bitmap) []*wire.SlotEntry {
+	var list []*wire.SlotEntry
+	for i, sb := range s.Batches {
+		if bm.Has(i) {
+			list = append(list, &wire.SlotEntry{Digest: sb.Digest, Ts: sb.Ts})
+		}
+	}
+	return list
+}
+
 func collectBytes(cluster []byte, view uint64, parent []byte, boundary int64, entries []*wire.SlotEntry) []byte {
 	return crypto.SigningBytes(crypto.DomainCollect, cluster, crypto.U64(view), parent, crypto.I64(boundary), listBytes(entries))
 }
