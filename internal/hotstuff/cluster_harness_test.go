@@ -118,6 +118,7 @@ type replica struct {
 	down      bool
 	twin      *replica
 	byzantine bool
+	events    []Events // every non-empty Events of its Readies, in order
 }
 
 type cluster struct {
@@ -231,6 +232,9 @@ func (c *cluster) collect(r *replica) Ready {
 			c.t.Fatalf("replica %d reported a safety violation: %v", r.id, rd.Violation)
 		}
 		c.byzViolations++
+	}
+	if !rd.Events.Empty() {
+		r.events = append(r.events, rd.Events)
 	}
 	for _, b := range rd.Committed {
 		c.noteCommit(r, b)

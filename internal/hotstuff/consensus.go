@@ -97,6 +97,9 @@ func (c *Core) insertBlock(b *Block, hint uint32, proposed bool) {
 			c.orphans[b.Parent] = append(c.orphans[b.Parent], orphan{b: b, proposed: proposed})
 			c.orphanCount++
 		}
+		if b.Justify != nil {
+			c.noteBehind(b.Justify.View, c.view)
+		}
 		c.fetch(b.Parent, hint)
 		return
 	}
@@ -182,7 +185,7 @@ func (c *Core) retryValidation() {
 				nd.state = vInvalid
 				c.refused++
 				changed = true
-				c.cfg.Logger.Warn("refusing invalid block", "replica", c.cfg.ID, "block", nd.b.Hash, "view", nd.b.View, "proposer", nd.b.Proposer, "err", err)
+				c.cfg.Logger.Warn("refusing invalid block", "block", nd.b.Hash, "view", nd.b.View, "proposer", nd.b.Proposer, "err", err)
 			default:
 				nd.state = vWaiting
 				keep = append(keep, h)
@@ -285,7 +288,7 @@ func (c *Core) addVote(v *wire.Vote) {
 		for _, r := range bad {
 			delete(tally, r)
 		}
-		c.cfg.Logger.Warn("dropping bad votes", "replica", c.cfg.ID, "view", v.View, "voters", bad)
+		c.cfg.Logger.Warn("dropping bad votes", "view", v.View, "voters", bad)
 		return
 	}
 	c.votes[k] = nil
@@ -302,14 +305,18 @@ func (c *Core) processQC(qc *wire.QuorumCert, hint uint32) {
 		c.highQC = qc
 		c.dirty = true
 	}
+	from := c.view
 	if qc.View > 0 && qc.View >= c.view {
 		c.measureView()
-		c.enterView(qc.View + 1)
+		if c.enterView(qc.View+1) && qc.View > from {
+			c.noteViewChange(from, qc.View+1, ViewSkipped)
+		}
 	}
 	h2 := c.qcHash(qc)
 	n2, ok := c.blocks[h2]
 	if !ok {
 		if qc.View > 0 {
+			c.noteBehind(qc.View, from)
 			c.fetch(h2, hint)
 		}
 		return
@@ -339,7 +346,7 @@ func (c *Core) commit(b *Block) {
 		if cur.Height <= c.committedHeight {
 			if cur.Hash != c.committedHash {
 				c.rd.Violation = fmt.Errorf("hotstuff: block %s at height %d conflicts with committed %s", cur.Hash, cur.Height, c.committedHash)
-				c.cfg.Logger.Error("safety violation", "replica", c.cfg.ID, "err", c.rd.Violation)
+				c.cfg.Logger.Error("safety violation", "err", c.rd.Violation)
 			}
 			break
 		}

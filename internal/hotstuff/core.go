@@ -48,6 +48,9 @@ type Ready struct {
 	// (a committed block conflicting with an earlier commit). It cannot
 	// happen with at most f faulty replicas; simulations check it.
 	Violation error
+	// Events tell the driver what an operator wants to hear about (view
+	// changes other than normal progress, catch-up); see Events.
+	Events Events
 }
 
 // Config parameterizes a core.
@@ -232,6 +235,7 @@ type Core struct {
 	announce     bool // a commit of payload still has to reach the others
 	refused      int  // blocks whose payload failed validation
 	viewChanges  int  // timeout certificates adopted
+	catchingUp   bool // behind a certificate whose chain is still being fetched (events.go)
 
 	rd Ready
 }
@@ -384,6 +388,7 @@ func (c *Core) Ready() Ready {
 	if c.dirty {
 		c.persistSafety()
 	}
+	c.checkCaughtUp()
 	rd := c.rd
 	c.rd = Ready{}
 	return rd
@@ -418,7 +423,8 @@ func (c *Core) send(to int, m *wire.Message) {
 }
 
 func (c *Core) debug(msg string, args ...any) {
-	c.cfg.Logger.Debug(msg, append([]any{"replica", c.cfg.ID, "view", c.view}, args...)...)
+	// The logger carries the replica's identity (the driver adds it once).
+	c.cfg.Logger.Debug(msg, append([]any{"view", c.view}, args...)...)
 }
 
 // String summarizes the core's state for logs and debugging.

@@ -118,8 +118,8 @@ func (c *Core) addTimeout(from uint32, view uint64, sig []byte, highQCView uint6
 	tally[from] = timeoutPart{sig: sig, highQCView: highQCView}
 	f := c.cfg.Committee.F()
 	if len(tally) >= f+1 && view >= c.view && c.timedOut < view && from != c.cfg.ID {
-		if view > c.view && c.canTimeout(view) {
-			c.enterView(view)
+		if from := c.view; view > c.view && c.canTimeout(view) && c.enterView(view) {
+			c.noteViewChange(from, view, ViewJoinedTimeouts)
 		}
 		if view == c.view {
 			c.localTimeout()
@@ -150,7 +150,9 @@ func (c *Core) processTC(tc *wire.TimeoutCert) {
 		c.dirty = true
 		c.viewChanges++
 	}
-	c.enterView(tc.View + 1)
+	if from := c.view; c.enterView(tc.View + 1) {
+		c.noteViewChange(from, tc.View+1, ViewTimedOut)
+	}
 }
 
 func (c *Core) onSync(s *wire.Sync) error {
@@ -207,7 +209,7 @@ func (c *Core) maybePropose() {
 	}
 	b, err := DecodeBlock(c.cluster, m, payload, c.n)
 	if err != nil {
-		c.cfg.Logger.Error("built an undecodable block", "replica", c.cfg.ID, "err", err)
+		c.cfg.Logger.Error("built an undecodable block", "err", err)
 		return
 	}
 	c.proposedView = v

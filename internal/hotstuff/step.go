@@ -203,10 +203,11 @@ func (c *Core) measureView() {
 	c.armedAt = 0
 }
 
-// enterView moves to view v (only forward) and restarts the view timer.
-func (c *Core) enterView(v uint64) {
+// enterView moves to view v (only forward) and restarts the view timer. It
+// reports whether the view changed.
+func (c *Core) enterView(v uint64) bool {
 	if v <= c.view {
-		return
+		return false
 	}
 	c.debug("enter view", "new", v)
 	c.view = v
@@ -233,4 +234,5 @@ func (c *Core) enterView(v uint64) {
 			delete(c.voted, vv)
 		}
 	}
+	return true
 }

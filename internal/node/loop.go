@@ -199,6 +199,7 @@ func (n *Node) handleReady() error {
 		}
 		n.lastCommit = time.Now()
 	}
+	n.logEvents(&rd.Events, len(rd.Committed))
 	if n.byz != nil {
 		n.byzantineOut(&out)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/hotstuff"
 	"github.com/pompe-bft/pompe/internal/mempool"
 	"github.com/pompe-bft/pompe/internal/ordering"
+	"github.com/pompe-bft/pompe/internal/ratelog"
 	"github.com/pompe-bft/pompe/internal/replica"
 	"github.com/pompe-bft/pompe/internal/runlog"
 	"github.com/pompe-bft/pompe/internal/storage"
@@ -81,6 +82,12 @@ type Node struct {
 	committee    *crypto.Committee
 	verifier     *tsproof.Verifier
 
+	viewLog           *viewChangeLog
+	catchLog          *ratelog.Logger
+	catchUpAt         time.Time // when the running catch-up started (zero: none)
+	startedAt         time.Time
+	firstCommitLogged bool
+
 	byz      *byzantine.Transformer // nil unless misbehaving on purpose (tests)
 	byzExtra []hotstuff.Envelope    // what it sends beside the replica, until the turn ends
 }
@@ -101,6 +108,8 @@ func Open(home string, opts Options) (*Node, error) {
 		return nil, err
 	}
 	n := &Node{home: h, log: log, sync: h.Config.Storage.Sync, tick: h.Config.Consensus.TickInterval.Std(), faultControl: opts.FaultControl}
+	n.viewLog = newViewChangeLog(log, viewChangeLogInterval)
+	n.catchLog = newCatchUpLog(log)
 	n.reg = opts.Registry
 	if n.reg == nil {
 		n.reg = prometheus.NewRegistry()
@@ -310,8 +319,12 @@ func snapshotConfig(retentionBlocks int) execution.Config {
 	return execution.Config{SnapshotEveryBlocks: min(200, maxBlocks), SnapshotBytesPerCommand: 64, SnapshotMaxBlocks: maxBlocks}
 }
 
-func (n *Node) Run(ctx context.Context) error {
-	defer n.closeAll()
+func (n *Node) Run(ctx context.Context) (err error) {
+	n.startedAt = time.Now()
+	defer func() {
+		n.closeAll()
+		n.logStopped(ctx, err)
+	}()
 	stopProfile, err := n.startProfile()
 	if err != nil {
 		return err
@@ -323,13 +336,42 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.tr.Start(); err != nil {
 		return err
 	}
-	n.log.Info("replica started", "mode", n.home.Genesis.Mode, "peer", n.tr.PeerAddr(), "client", n.tr.ClientAddr(),
+	n.log.Info("replica started", "mode", string(n.home.Genesis.Mode), "peer_addr", addrString(n.tr.PeerAddr()), "client_addr", addrString(n.tr.ClientAddr()),
 		"view", n.r.Core().View(), "committed", n.r.Core().CommittedHeight(), "executed", n.exec.Height())
 	err = n.loop(ctx)
 	if err == nil {
+		n.log.Info("replica stopping", "reason", stopReason(ctx), "view", n.r.Core().View(),
+			"committed", n.r.Core().CommittedHeight(), "executed", n.exec.Height())
 		err = n.snapshotOnExit()
 	}
 	return err
+}
+
+// logStopped says that the replica stopped and why, after everything is
+// closed, with the view changes not yet summarized.
+func (n *Node) logStopped(ctx context.Context, err error) {
+	n.viewLog.flush(time.Now(), true)
+	if err != nil {
+		n.log.Error("replica stopped", "err", err, "uptime", time.Since(n.startedAt).Round(time.Millisecond).String())
+		return
+	}
+	n.log.Info("replica stopped", "reason", stopReason(ctx), "uptime", time.Since(n.startedAt).Round(time.Millisecond).String())
+}
+
+// addrString logs an address as a string (nil: empty), never as a struct.
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}
+
+// stopReason says why a loop that returned no error ended.
+func stopReason(ctx context.Context) string {
+	if ctx.Err() != nil {
+		return "shutdown requested"
+	}
+	return "transport closed"
 }
 
 // replay re-executes committed blocks above the execution snapshot.
@@ -371,8 +413,9 @@ func (n *Node) startMetrics() error {
 	}
 	if n.faultControl {
 		n.registerFaultControl(mux)
-		n.log.Warn("fault-control endpoints enabled", "addr", ln.Addr())
+		n.log.Warn("fault-control endpoints enabled", "addr", ln.Addr().String())
 	}
+	n.log.Info("metrics listening", "addr", ln.Addr().String(), "pprof", n.home.Config.Metrics.ServesPprof(ln.Addr()))
 	// Timeouts bound what a slow or idle client holds: the write timeout
 	// leaves room for a pprof CPU profile of up to a minute.
 	n.metrics = &http.Server{

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -33,6 +34,13 @@ func freePort(t *testing.T, ip string) string {
 // writeCluster lays out n homes on distinct loopback addresses.
 func writeCluster(t *testing.T, n int, mode config.Mode) ([]string, config.Genesis) {
 	t.Helper()
+	return writeClusterWith(t, n, mode, nil)
+}
+
+// writeClusterWith is writeCluster with edit applied to each replica's
+// config.
+func writeClusterWith(t *testing.T, n int, mode config.Mode, edit func(i int, c *config.Config)) ([]string, config.Genesis) {
+	t.Helper()
 	dir := t.TempDir()
 	g := config.Genesis{ClusterID: "test-" + t.Name(), Mode: mode, Created: time.Now().UTC()}
 	var keys []crypto.PrivateKey
@@ -52,6 +60,9 @@ func writeCluster(t *testing.T, n int, mode config.Mode) ([]string, config.Genes
 		c.Consensus.ViewTimeout = config.Duration(300 * time.Millisecond)
 		c.Consensus.ViewTimeoutMax = config.Duration(2 * time.Second)
 		c.Node.LogLevel = "warn"
+		if edit != nil {
+			edit(i, &c)
+		}
 		home := filepath.Join(dir, fmt.Sprintf("node%d", i))
 		if err := config.WriteHome(home, c, g, keys[i]); err != nil {
 			t.Fatal(err)
@@ -68,7 +79,12 @@ type running struct {
 
 func startNode(t *testing.T, home string) *running {
 	t.Helper()
-	n, err := Open(home, Options{})
+	return startNodeWith(t, home, Options{})
+}
+
+func startNodeWith(t *testing.T, home string, opts Options) *running {
+	t.Helper()
+	n, err := Open(home, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,12 +110,21 @@ func (r *running) stop(t *testing.T) {
 // Executed replies per batch.
 func submitAll(t *testing.T, g config.Genesis, batches int) {
 	t.Helper()
+	submitAllExcept(t, g, batches)
+}
+
+// submitAllExcept is submitAll that does not dial the replicas down.
+func submitAllExcept(t *testing.T, g config.Genesis, batches int, down ...int) {
+	t.Helper()
 	key, _ := crypto.GenerateKey(nil)
 	id := crypto.ClientIDOf(key.Public())
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	var conns []*transport.ClientConn
 	for _, r := range g.Replicas {
+		if slices.Contains(down, r.Index) {
+			continue
+		}
 		pub, _ := crypto.DecodePublicKey(r.PublicKey)
 		var c *transport.ClientConn
 		var err error

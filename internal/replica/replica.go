@@ -50,6 +50,9 @@ type Ready struct {
 	// later Readies depend on; see outbox.ClientEnvelope.Early.
 	Barrier   bool
 	Violation error
+	// Events are the consensus core's operator-facing events (view
+	// changes, catch-up) for the driver to log.
+	Events hotstuff.Events
 }
 
 // Empty reports whether there is nothing to do.
@@ -223,6 +226,7 @@ func (r *Replica) Ready() Ready {
 		Resend:    r.out.Resend,
 		Barrier:   r.out.Barrier,
 		Violation: crd.Violation,
+		Events:    crd.Events,
 	}
 	rd.Writes.Append(&r.out.Writes)
 	r.out = outbox.Outbox{}

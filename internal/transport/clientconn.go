@@ -128,7 +128,7 @@ func (c *ClientConn) readLoop() {
 	})
 	c.shutdown(err)
 	if !errors.Is(c.reason.get(), ErrClosed) {
-		c.opts.Logger.Info("connection to replica closed", "remote", c.tc.RemoteAddr(), "reason", c.reason.get())
+		c.opts.Logger.Info("connection to replica closed", "remote", c.tc.RemoteAddr().String(), "reason", c.reason.get())
 	}
 }
 

@@ -78,7 +78,7 @@ func (t *Transport) runLink(l *peerLink) {
 				return
 			}
 			l.counters.connErrors.Add(1)
-			t.logEnd("outbound peer connection closed", err, "peer", l.id, "remote", raw.RemoteAddr())
+			t.logEnd("outbound peer connection closed", err, "peer", l.id, "remote", raw.RemoteAddr().String())
 			// A connection that lived a while proves the peer healthy; one
 			// dropped at once should not be redialed in a tight loop.
 			if time.Since(began) > t.cfg.DialBackoffMax {
@@ -241,7 +241,7 @@ func (t *Transport) servePeer(raw net.Conn, release func()) {
 	} else if t.ctx.Err() == nil && !isCleanEOF(err) {
 		c.connErrors.Add(1)
 	}
-	t.logEnd("inbound peer connection closed", err, "peer", id, "remote", raw.RemoteAddr())
+	t.logEnd("inbound peer connection closed", err, "peer", id, "remote", raw.RemoteAddr().String())
 }
 
 func isCleanEOF(err error) bool {

@@ -118,7 +118,9 @@ func New(cfg Config) (*Transport, error) {
 	}
 	n := cfg.Committee.N()
 	ctx, cancel := context.WithCancel(context.Background())
-	log := cfg.Logger.With("replica", cfg.Self)
+	// cfg.Logger already names the replica (the node adds "replica" once;
+	// adding it here too made a duplicate key in JSON lines).
+	log := cfg.Logger
 	t := &Transport{
 		cfg:             cfg,
 		log:             log,
@@ -212,7 +214,7 @@ func (t *Transport) Start() error {
 			go t.runLink(l)
 		}
 	}
-	t.log.Info("transport started", "peer_addr", t.peerAddr, "client_addr", t.clientAddr)
+	t.log.Info("transport started", "peer_addr", addrString(t.peerAddr), "client_addr", addrString(t.clientAddr))
 	return nil
 }
 
@@ -512,4 +514,12 @@ func (t *Transport) logEnd(msg string, err error, attrs ...any) {
 	default:
 		t.log.Warn(msg, attrs...)
 	}
+}
+
+// addrString logs an address as a string (nil: empty), never as a struct.
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
 }
