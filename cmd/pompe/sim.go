@@ -54,6 +54,12 @@ type simSummary struct {
 	FailingSeeds []int64      `json:"failing_seeds"`
 	SeedsPerS    float64      `json:"seeds_per_s"`
 	Failures     []simFailure `json:"failures"`
+	// Accepted batches, view changes (TCs summed over correct replicas)
+	// and the mean batch latency over all seeds: what compares two fault
+	// mixes' throughput on the same simulated network.
+	AcceptedBatches int   `json:"accepted_batches"`
+	ViewChanges     int   `json:"view_changes"`
+	MeanLatencyUs   int64 `json:"mean_latency_us"`
 }
 
 func newSimCmd() *cobra.Command {
@@ -213,6 +219,7 @@ func runSim(cmd *cobra.Command, sf simFlags, base sim.Options) error {
 
 	// Results are printed in seed order, whatever order they finish in.
 	sum := simSummary{Seeds: sf.seeds, FirstSeed: sf.firstSeed, FailingSeeds: []int64{}, Failures: []simFailure{}}
+	var latSum int64
 	for i := range sf.seeds {
 		mu.Lock()
 		for results[i] == nil {
@@ -221,6 +228,9 @@ func runSim(cmd *cobra.Command, sf simFlags, base sim.Options) error {
 		r := *results[i]
 		results[i] = nil
 		mu.Unlock()
+		sum.AcceptedBatches += r.Accepted
+		sum.ViewChanges += r.ViewChanges
+		latSum += r.MeanLatencyUs * int64(r.Accepted)
 		if progress {
 			fmt.Fprintf(stderr, "\r\033[K%d/%d seeds, %d failing, %.1f seeds/s", i+1, sf.seeds, len(sum.FailingSeeds), float64(i+1)/time.Since(start).Seconds())
 		} else if sf.progress > 0 && (time.Since(lastLine) >= sf.progress || i+1 == sf.seeds) {
@@ -246,7 +256,11 @@ func runSim(cmd *cobra.Command, sf simFlags, base sim.Options) error {
 	elapsed := time.Since(start).Seconds()
 	sum.Violations = len(sum.FailingSeeds)
 	sum.SeedsPerS = math.Round(float64(sf.seeds)/max(elapsed, 1e-9)*100) / 100
-	fmt.Fprintf(stdout, "%d seeds from %d: %d failing, %.2f seeds/s\n", sf.seeds, sf.firstSeed, sum.Violations, sum.SeedsPerS)
+	if sum.AcceptedBatches > 0 {
+		sum.MeanLatencyUs = latSum / int64(sum.AcceptedBatches)
+	}
+	fmt.Fprintf(stdout, "%d seeds from %d: %d failing, %.2f seeds/s; %d batches accepted, %d view changes, mean latency %.1f ms\n",
+		sf.seeds, sf.firstSeed, sum.Violations, sum.SeedsPerS, sum.AcceptedBatches, sum.ViewChanges, float64(sum.MeanLatencyUs)/1000)
 	if sf.jsonOut {
 		line, err := json.Marshal(sum)
 		if err != nil {
