@@ -220,6 +220,11 @@ func (c *Core) tryVote(nd *node) {
 	sig := c.cfg.Signer.Sign(crypto.DomainVote, crypto.U64(b.View), b.Hash[:])
 	v := &wire.Vote{View: b.View, BlockHash: b.Hash[:], Voter: c.cfg.ID, Sig: sig}
 	next := c.leaderOn(b.View+1, b) // the next block extends b
+	if c.votesToAll(b) {
+		c.send(Broadcast, &wire.Message{Body: &wire.Message_Vote{Vote: v}})
+		c.addVote(v)
+		return
+	}
 	if next == c.cfg.ID {
 		c.addVote(v)
 		return
@@ -227,12 +232,37 @@ func (c *Core) tryVote(nd *node) {
 	c.send(int(next), &wire.Message{Body: &wire.Message_Vote{Vote: v}})
 }
 
+// votesToAll reports whether the votes for b go to every replica instead
+// of only the next leader: under the reputation policy, when the next
+// leader or b's proposer is suspect (inactive or failed in the window). Every
+// correct replica then forms b's QC itself, so
+//   - a dead next leader costs one view (its own) and one base timeout,
+//     instead of also swallowing the votes of b's view (two failed views, the
+//     second with a doubled timeout, and a correct proposer blamed for it);
+//   - a replica on its rotation turn cannot be framed by the next leader
+//     withholding the QC of its block, which would keep it out of the active
+//     set.
+//
+// It reads only b, its ancestors and their QCs, so the receiver of a vote
+// computes the same answer (onVote). Extra cost: n² vote messages and a QC
+// formed at every replica, only in these views.
+func (c *Core) votesToAll(b *Block) bool {
+	if c.cfg.LeaderPolicy != LeaderReputation {
+		return false
+	}
+	if c.scheduleAt(b).suspect(c.leaderOn(b.View+1, b)) {
+		return true
+	}
+	p := c.parentOf(b)
+	return p != nil && c.scheduleAt(p).suspect(b.Proposer)
+}
+
 func (c *Core) onVote(from uint32, v *wire.Vote) error {
 	if v.Voter != from {
 		return errors.New("hotstuff: vote relayed for another replica")
 	}
 	if h, err := HashFromBytes(v.BlockHash); err == nil {
-		if b := c.blockOrNil(h); b != nil && c.leaderOn(v.View+1, b) != c.cfg.ID {
+		if b := c.blockOrNil(h); b != nil && c.leaderOn(v.View+1, b) != c.cfg.ID && !c.votesToAll(b) {
 			return nil // the block is known: votes for it go to another leader
 		}
 		// An unknown block: tally (bounded per voter and view); the QC,

@@ -265,7 +265,7 @@ func New(cfg Config, store Reader) (*Core, error) {
 	for i := 0; i < c.n; i++ {
 		c.all = append(c.all, uint32(i))
 	}
-	c.everyone = &schedule{eligible: c.all}
+	c.everyone = newSchedule(c.all, c.n)
 	c.viewAvgUs = -1
 	c.schedules = make(map[Hash]*schedule)
 	c.genesis = genesisBlock(c.cluster)

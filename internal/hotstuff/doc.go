@@ -46,8 +46,12 @@
 // default policy, reputation, chooses among replicas active (proposers and QC
 // signers) in a window of blocks that the extended block's chain proves
 // committed, skips leaders that failed recently, and gives every replica a
-// round-robin turn every rotationEvery terms; round robin and a fixed leader
-// remain as options. The leaders of views that failed since the chain's last
+// round-robin turn every rotationEvery terms (an inactive replica keeps one
+// such turn in inactiveTurnEvery). Votes for a block whose proposer or next
+// leader is suspect (inactive or failed) go to every replica, which forms
+// the QC itself: a dead next leader costs only its own view, and a replica
+// back on its turn cannot have its block's QC withheld. Round robin and a
+// fixed leader remain as options. The leaders of views that failed since the chain's last
 // commit are skipped at once, so a failed leader loses the rest of its term.
 //
 // Pacemaker: a view timer runs while work waits. Its base follows the

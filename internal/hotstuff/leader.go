@@ -47,11 +47,21 @@ func (p LeaderPolicy) String() string {
 }
 
 // rotationEvery: under LeaderReputation, every rotationEvery-th term is a
-// plain round-robin turn over all replicas, active or not, so that every
-// replica leads at least once every rotationEvery*n terms. A correct
-// replica that fell out of the active set (slow, or kept out of QCs by
-// Byzantine leaders) proposes on its turn and is active again.
+// plain round-robin turn over all replicas: an active replica leads at
+// least once every rotationEvery*n terms, failed or not. A correct replica
+// that fell out of the active set (slow, or kept out of QCs by Byzantine
+// leaders) proposes on its turn and is active again.
 const rotationEvery = 8
+
+// inactiveTurnEvery: a replica that is not active in the window keeps only
+// one rotation turn in inactiveTurnEvery (its turns in rounds of n rotation
+// turns whose number is a multiple of inactiveTurnEvery; the other turns go
+// to the active replicas). A dead replica's turn costs a view timeout,
+// which against views of a few milliseconds is the whole cost of a crashed
+// or silent replica; a correct replica that fell out still leads at least
+// once every rotationEvery*n*inactiveTurnEvery terms, and once a block it
+// proposed is committed it is active again with every turn back.
+const inactiveTurnEvery = 4
 
 // maxGapViews bounds the failed views before a view that the leader rule
 // looks at (the views between the extended block and the new one).
@@ -65,10 +75,25 @@ const maxScheduleMemo = 256
 // its ancestors (scheduleAt), remembered only to save recomputation.
 type schedule struct {
 	eligible []uint32        // active replicas in index order; never empty
+	active   []bool          // active[r]: r is in eligible
 	failSet  map[uint32]bool // leaders of views that failed in the window
 }
 
 func (s *schedule) isFailed(r uint32) bool { return s.failSet[r] }
+
+func (s *schedule) isActive(r uint32) bool { return int(r) < len(s.active) && s.active[r] }
+
+// suspect reports a replica whose turn is likely to fail: inactive in the
+// window, or a leader of a view that failed in it.
+func (s *schedule) suspect(r uint32) bool { return !s.isActive(r) || s.isFailed(r) }
+
+func newSchedule(eligible []uint32, n int) *schedule {
+	s := &schedule{eligible: eligible, active: make([]bool, n)}
+	for _, r := range eligible {
+		s.active[r] = true
+	}
+	return s
+}
 
 // Leader returns this replica's best estimate of the leader of view: for
 // the current view or an earlier one, the leader for a block extending its
@@ -158,12 +183,16 @@ func (c *Core) pick(u uint64, s *schedule, skip map[uint32]bool) uint32 {
 	t := u / c.cfg.LeaderTermViews
 	list, start := c.all, int(t%uint64(c.n))
 	rotation := true
-	if c.cfg.LeaderPolicy == LeaderReputation && t%rotationEvery != rotationEvery-1 {
-		list, start = s.eligible, int(t%uint64(len(s.eligible)))
-		rotation = false
-	}
-	if c.cfg.LeaderPolicy == LeaderReputation && rotation {
-		start = int((t / rotationEvery) % uint64(c.n))
+	if c.cfg.LeaderPolicy == LeaderReputation {
+		turn := t / rotationEvery // the rotation turn's number
+		start = int(turn % uint64(c.n))
+		if t%rotationEvery != rotationEvery-1 ||
+			(!s.isActive(uint32(start)) && (turn/uint64(c.n))%inactiveTurnEvery != 0) {
+			// A reputation term; also the rotation turns an inactive
+			// replica does not keep (inactiveTurnEvery).
+			list, start = s.eligible, int(t%uint64(len(s.eligible)))
+			rotation = false
+		}
 	}
 	for j := range list {
 		r := list[(start+j)%len(list)]
@@ -225,17 +254,18 @@ func (c *Core) computeSchedule(p *Block, withFailures bool) *schedule {
 			}
 		}
 	}
-	s := &schedule{}
+	var eligible []uint32
 	for r := range active {
 		if active[r] {
-			s.eligible = append(s.eligible, uint32(r))
+			eligible = append(eligible, uint32(r))
 		}
 	}
-	if len(s.eligible) < c.q {
+	if len(eligible) < c.q {
 		// Fewer than a quorum active cannot be a picture of a working
 		// cluster (every QC has 2f+1 signers); do not trust it.
-		s.eligible = c.all
+		eligible = c.all
 	}
+	s := newSchedule(eligible, c.n)
 	if !withFailures {
 		return s
 	}

@@ -76,21 +76,33 @@ func (c *Core) hasWork() bool {
 }
 
 func (c *Core) uncommittedPayload() bool {
-	// Payload in the two newest blocks of the chain needs blocks on top
+	// Payload that the others may not have committed needs blocks on top
 	// even if this replica committed it already: the others commit only when
-	// they see a proposal carrying the QC that completes the 2-chain.
+	// they see a proposal carrying the QC that completes the 2-chain. What
+	// they can have committed without the high QC is what the newest block's
+	// own QC commits: the highest block x below it whose child on the chain
+	// (certified by that QC or an older one) is in view x.view+1. After a
+	// failed view that can be several blocks down, not just the parent of
+	// the newest: stopping at two blocks left a payload committed only at
+	// the next leader, which had nothing to propose, and the others timed out.
 	h := c.qcHash(c.highQC)
+	shared := false // the blocks from here down are committed at every replica that saw the chain
+	var childView uint64
 	for i := 0; i < 64; i++ {
 		nd, ok := c.blocks[h]
 		if !ok {
 			return true // unknown: being fetched, keep going
 		}
-		if c.cfg.Rules.Carries(nd.b.Payload) && (i < 2 || !nd.committed) {
+		if i >= 2 && childView == nd.b.View+1 {
+			shared = true
+		}
+		if c.cfg.Rules.Carries(nd.b.Payload) && (!shared || !nd.committed) {
 			return true
 		}
-		if nd.committed && i >= 1 || nd.b.Height == 0 {
+		if nd.committed && shared || nd.b.Height == 0 {
 			return false
 		}
+		childView = nd.b.View
 		h = nd.b.Parent
 	}
 	return true
