@@ -112,7 +112,7 @@ func (c *Core) insertBlock(b *Block, hint uint32, proposed bool) {
 		// no memory or disk.
 		return
 	}
-	c.blocks[b.Hash] = &node{b: b, proposed: proposed}
+	c.addBlock(&node{b: b, proposed: proposed})
 	c.idleTimeouts = 0
 	delete(c.fetching, b.Hash)
 	putBlock(&c.rd.Writes, b)
@@ -409,6 +409,45 @@ func (c *Core) commit(b *Block) {
 	c.prune()
 }
 
+// addBlock puts nd in memory and in the height index. A block below the
+// heights pruning has already cleared (a late fork block whose parent is
+// still in memory) makes the next prune visit its height again.
+func (c *Core) addBlock(nd *node) {
+	h, ht := nd.b.Hash, nd.b.Height
+	if _, dup := c.blocks[h]; !dup {
+		c.atHeight[ht] = append(c.atHeight[ht], h)
+	}
+	c.blocks[h] = nd
+	if ht < c.memLow {
+		c.memLow = ht
+	}
+	if ht <= c.forkChecked && ht > 0 {
+		c.forkChecked = ht - 1
+	}
+}
+
+// eachHeight calls f for every indexed height in [from, to), walking the
+// range or the index, whichever is shorter (after a restart the first range
+// can span the whole chain). f may delete its height from the index.
+func (c *Core) eachHeight(from, to uint64, f func(ht uint64)) {
+	if from >= to {
+		return
+	}
+	if to-from <= uint64(len(c.atHeight)) {
+		for ht := from; ht < to; ht++ {
+			if _, ok := c.atHeight[ht]; ok {
+				f(ht)
+			}
+		}
+		return
+	}
+	for ht := range c.atHeight {
+		if ht >= from && ht < to {
+			f(ht)
+		}
+	}
+}
+
 // prune forgets in memory what can no longer matter (blocks far below the
 // committed tip, forks that lost) and deletes storage beyond retention.
 func (c *Core) prune() {
@@ -416,17 +455,33 @@ func (c *Core) prune() {
 	if c.committedHeight > c.cfg.MemoryBlocks {
 		low = c.committedHeight - c.cfg.MemoryBlocks
 	}
-	for h, nd := range c.blocks {
-		if nd.b == c.genesis {
-			continue
-		}
-		if nd.b.Height < low || (!nd.committed && nd.b.Height <= c.committedHeight) {
+	// Everything below low goes; above it, up to the committed height,
+	// every block not committed (a fork that lost). Only heights that may
+	// hold such blocks are visited (see addBlock).
+	c.eachHeight(c.memLow, low, func(ht uint64) {
+		for _, h := range c.atHeight[ht] {
 			delete(c.blocks, h)
 		}
-	}
-	if c.genesis.Height < low {
-		delete(c.blocks, c.genesis.Hash)
-	}
+		delete(c.atHeight, ht)
+	})
+	c.memLow = max(c.memLow, low)
+	c.eachHeight(max(c.forkChecked+1, c.memLow), c.committedHeight+1, func(ht uint64) {
+		hs := c.atHeight[ht]
+		keep := hs[:0]
+		for _, h := range hs {
+			if nd := c.blocks[h]; nd != nil && (nd.committed || nd.b == c.genesis) {
+				keep = append(keep, h)
+			} else {
+				delete(c.blocks, h)
+			}
+		}
+		if len(keep) == 0 {
+			delete(c.atHeight, ht)
+		} else {
+			c.atHeight[ht] = keep
+		}
+	})
+	c.forkChecked = max(c.forkChecked, c.committedHeight)
 	if c.cfg.RetentionBlocks == 0 || c.committedHeight <= c.cfg.RetentionBlocks {
 		return
 	}
@@ -442,11 +497,11 @@ func (c *Core) prune() {
 		return true
 	})
 	// Blocks written in this very Ready are not in the store yet.
-	for h, nd := range c.blocks {
-		if nd.b.Height < below && nd.b.Height >= c.prunedTo {
+	c.eachHeight(c.prunedTo, below, func(ht uint64) {
+		for _, h := range c.atHeight[ht] {
 			c.rd.Writes.Delete(blockIdxKey(h))
 		}
-	}
+	})
 	for _, w := range c.rd.Writes.Ops {
 		if w.Kind == storage.OpPut && len(w.Key) == 41 && w.Key[0] == prefixBlock {
 			if ht := binary.BigEndian.Uint64(w.Key[1:9]); ht < below && ht >= c.prunedTo {

@@ -203,8 +203,16 @@ type Core struct {
 	lastTC    *wire.TimeoutCert
 	dirty     bool
 
-	genesis         *Block
-	blocks          map[Hash]*node
+	genesis *Block
+	blocks  map[Hash]*node
+	// atHeight indexes blocks by height, so that pruning visits only the
+	// heights it may empty instead of every block in memory on every
+	// commit. memLow: no block below it is in memory; forkChecked: no
+	// uncommitted block at or below it (but above memLow) is in memory.
+	// addBlock lowers them when a block arrives below them.
+	atHeight        map[uint64][]Hash
+	memLow          uint64
+	forkChecked     uint64
 	committedHeight uint64
 	committedHash   Hash
 	prunedTo        uint64 // storage holds no committed block below this height
@@ -269,7 +277,9 @@ func New(cfg Config, store Reader) (*Core, error) {
 	c.viewAvgUs = -1
 	c.schedules = make(map[Hash]*schedule)
 	c.genesis = genesisBlock(c.cluster)
-	c.blocks[c.genesis.Hash] = &node{b: c.genesis, state: vValid, committed: true}
+	c.atHeight = make(map[uint64][]Hash)
+	c.memLow, c.forkChecked = c.genesis.Height, c.genesis.Height
+	c.addBlock(&node{b: c.genesis, state: vValid, committed: true})
 	c.committedHash = c.genesis.Hash
 	c.highQC = c.genesis.Justify
 	c.lockedQC = c.genesis.Justify
@@ -314,7 +324,7 @@ func (c *Core) recover() error {
 		if err != nil || b == nil {
 			return fmt.Errorf("hotstuff: committed block %s missing from storage: %v", h, err)
 		}
-		c.blocks[h] = &node{b: b, state: vValid, committed: true}
+		c.addBlock(&node{b: b, state: vValid, committed: true})
 		c.committedHeight, c.committedHash = b.Height, h
 	} else if !errors.Is(err, storage.ErrNotFound) {
 		return fmt.Errorf("hotstuff: read commit cursor: %w", err)
@@ -335,7 +345,7 @@ func (c *Core) recover() error {
 	}
 	for _, b := range stored {
 		if _, ok := c.blocks[b.Parent]; ok {
-			c.blocks[b.Hash] = &node{b: b}
+			c.addBlock(&node{b: b})
 			c.waiting = append(c.waiting, b.Hash) // validated again: votes may depend on it
 			if b.Proposer == c.cfg.ID && b.View > c.proposedView {
 				c.proposedView = b.View // never propose twice in a view, restarts included
