@@ -27,7 +27,8 @@ func benchOrderer(b *testing.B, h *harness, self int, windowRequests, capacity i
 	o, err := New(Config{
 		Self: uint32(self), Committee: h.com, Signer: crypto.NewSigner(h.keys[self], h.com.Cluster()),
 		WindowUs: benchWindowUs, WindowMaxRequests: windowRequests,
-		MaxBodies: capacity + 1, MaxPending: capacity + 1,
+		// One client submits everything: its share is a quarter of MaxPending.
+		MaxBodies: capacity + 1, MaxPending: 4 * (capacity + 1),
 	}, storage.NewMem(), out)
 	if err != nil {
 		b.Fatal(err)
