@@ -144,6 +144,9 @@ table=$(
 )
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n ${POMPE:-} ]]; then
+	commit="$commit (binary: $POMPE, not built from it)"
+fi
 {
 	echo "# One bad or dead leader, $(date '+%Y-%m-%d %H:%M %Z')"
 	echo
