@@ -21,7 +21,7 @@ const benchWindowUs = 1_000_000_000
 // benchOrderer is a fresh ordering layer of replica self on harness h's
 // committee, with a signing window of up to windowRequests requests and
 // room for capacity batches.
-func benchOrderer(b *testing.B, h *harness, self int, windowRequests, capacity int) (*Orderer, *outbox.Outbox) {
+func benchOrderer(b testing.TB, h *harness, self int, windowRequests, capacity int) (*Orderer, *outbox.Outbox) {
 	b.Helper()
 	out := &outbox.Outbox{}
 	o, err := New(Config{
@@ -51,7 +51,7 @@ type sequencedBatch struct {
 // proven returns count batches of client 0, each timestamped by a quorum
 // of replicas (1..q) whose signing windows hold windowRequests requests,
 // with the median timestamp and its proof.
-func proven(b *testing.B, h *harness, count, windowRequests int) []sequencedBatch {
+func proven(b testing.TB, h *harness, count, windowRequests int) []sequencedBatch {
 	b.Helper()
 	client := h.clientID(0)
 	raws := make([][]byte, count)
@@ -104,7 +104,7 @@ func sequenceRequest(s sequencedBatch) *wire.ClientMessage {
 }
 
 // sequenceAll has o sequence every batch, failing on a reject.
-func sequenceAll(b *testing.B, h *harness, o *Orderer, out *outbox.Outbox, batches []sequencedBatch) {
+func sequenceAll(b testing.TB, h *harness, o *Orderer, out *outbox.Outbox, batches []sequencedBatch) {
 	b.Helper()
 	for _, s := range batches {
 		h.now++
@@ -261,7 +261,7 @@ func BenchmarkValidateSlot(b *testing.B) {
 
 // routeCollect delivers the leader's collect to every replica and their
 // replies back to the leader (replica 0).
-func routeCollect(b *testing.B, h *harness, ords []*Orderer, outs []*outbox.Outbox) {
+func routeCollect(b testing.TB, h *harness, ords []*Orderer, outs []*outbox.Outbox) {
 	b.Helper()
 	var collect *wire.Collect
 	for _, e := range outs[0].Messages {

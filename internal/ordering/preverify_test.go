@@ -7,6 +7,7 @@ import (
 
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/hotstuff"
+	"github.com/pompe-bft/pompe/internal/outbox"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 
@@ -65,5 +66,46 @@ func TestCachedRepliesDoNotValidateAnotherSlot(t *testing.T) {
 	PreVerifyPayload(s.h.com, s.h.ords[3].cfg.Verifier, proposalOf(s, forged))
 	if v, _ := s.h.ords[3].Validate(s.h.now, s.block(forged), s.h.tree.genesis); v != hotstuff.Invalid {
 		t.Errorf("a slot with a reply's list changed under its cached signature: %v, want Invalid", v)
+	}
+}
+
+// TestLeaderChecksEachReplyOnce: the leader checks each collect reply when
+// it arrives; validating its own slot afterwards checks only its own reply,
+// which it signed and never checked.
+func TestLeaderChecksEachReplyOnce(t *testing.T) {
+	h := newHarness(t, 4, 1)
+	batches := proven(t, h, 3, 256)
+	ords := make([]*Orderer, h.n)
+	outs := make([]*outbox.Outbox, h.n)
+	for i := range ords {
+		ords[i], outs[i] = benchOrderer(t, h, i, 256, 3)
+		sequenceAll(t, h, ords[i], outs[i], batches)
+	}
+	h.now += 1_000_000
+	view := uint64(4) // led by replica 0
+	h.tree.setView(view)
+	genesis := h.tree.genesis
+	leader := ords[0]
+	if _, ok := leader.Build(h.now, view, genesis, true); ok {
+		t.Fatal("slot built before any collect reply")
+	}
+	var payload []byte
+	arrival := checksDuring(func() {
+		routeCollect(t, h, ords, outs)
+		var ok bool
+		if payload, ok = leader.Build(h.now, view, genesis, true); !ok {
+			t.Fatal("no slot after 2f+1 collect replies")
+		}
+	})
+	if arrival != uint64(h.n-1) {
+		t.Errorf("the leader checked %d replies as they arrived, want %d", arrival, h.n-1)
+	}
+	blk := &hotstuff.Block{View: view, Height: 1, Parent: genesis.Hash, Proposer: 0, Payload: payload}
+	if n := checksDuring(func() {
+		if v, err := leader.Validate(h.now, blk, genesis); v != hotstuff.Valid {
+			t.Fatalf("own slot: %v %v", v, err)
+		}
+	}); n != 1 {
+		t.Errorf("validating its own slot, the leader checked %d signatures, want 1 (its own reply)", n)
 	}
 }
