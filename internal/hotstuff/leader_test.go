@@ -19,7 +19,8 @@ func reputation(term uint64) clusterOption {
 // computes from committed state alone". A replica that was cut off (it
 // committed less, fetched the chain later) and a restarted one (nothing
 // remembered, blocks read back from storage) compute the same leader as the
-// others for every view, for every block they all know.
+// others for every view, and the same vote routing (votesToAll), for every
+// block they all know.
 func TestReputationLeaderDependsOnlyOnTheChain(t *testing.T) {
 	c := newCluster(t, 4, reputation(1))
 	c.lose = func(p *packet) bool { return p.to == 3 || p.from == 3 }
@@ -35,11 +36,20 @@ func TestReputationLeaderDependsOnlyOnTheChain(t *testing.T) {
 		t.Fatalf("replica 3 did not catch up: %s", c.nodes[3].core)
 	}
 	c.restart(1, false)
-	compared := 0
+	compared, toAll := 0, 0
 	for h, nd := range c.nodes[0].core.blocks {
 		for _, i := range []int{1, 2, 3} {
 			if c.nodes[i].core.Block(h) == nil {
 				continue
+			}
+			// Where the votes for the block go: the receiver of a vote must
+			// reach the same answer as its sender (onVote).
+			want, got := c.nodes[0].core.votesToAll(nd.b), c.nodes[i].core.votesToAll(nd.b)
+			if got != want {
+				t.Fatalf("votes for block %s (view %d) to all: replica %d says %v, replica 0 says %v", h, nd.b.View, i, got, want)
+			}
+			if want {
+				toAll++
 			}
 			for v := nd.b.View + 1; v <= nd.b.View+12; v++ {
 				want := c.nodes[0].core.LeaderOn(v, h)
@@ -51,8 +61,8 @@ func TestReputationLeaderDependsOnlyOnTheChain(t *testing.T) {
 			}
 		}
 	}
-	if compared < 100 {
-		t.Fatalf("only %d leader computations compared", compared)
+	if compared < 100 || toAll == 0 {
+		t.Fatalf("only %d leader computations compared, %d blocks whose votes go to all", compared, toAll)
 	}
 }
 
