@@ -28,6 +28,7 @@ each replica's link emulation from a latency matrix and the regions of the
 hosts file (round robin where a line has none). --k8s addresses replicas as
 the pods of a Kubernetes StatefulSet and writes its manifests to OUT/k8s/.`,
 		Example: `  pompe testnet --nodes 4 --clients 2 --out ./tn
+  pompe testnet --nodes 4 --clients 2 --allowlist --out ./closed
   pompe testnet --nodes 7 --mode hotstuff --distinct-ips --free-ports --out ./tn7
   pompe testnet --hosts hosts.txt --nodes 16 --clients 8 --out ./cluster
   pompe testnet --nodes 16 --distinct-ips --wan wan/four-regions.toml --out ./tn16
@@ -58,6 +59,7 @@ the pods of a Kubernetes StatefulSet and writes its manifests to OUT/k8s/.`,
 	f.StringVar(&opts.OutDir, "out", "", "directory to write the testnet to (must not hold one already)")
 	f.IntVarP(&opts.N, "nodes", "n", testnet.DefaultN, "number of replicas")
 	f.IntVar(&opts.Clients, "clients", 1, "number of client key files")
+	f.BoolVar(&opts.Allowlist, "allowlist", false, "admit only the generated clients: list their keys in the genesis client allowlist")
 	f.StringVar(&mode, "mode", "pompe", "protocol: pompe or hotstuff (the baseline)")
 	f.StringVar(&opts.BaseIP, "base-ip", testnet.DefaultBaseIP, "loopback IP of every replica (unless --distinct-ips)")
 	f.BoolVar(&opts.DistinctIPs, "distinct-ips", false, "give replica i the address 127.0.0.(i+1)")

@@ -45,7 +45,25 @@ func (d Digest) Less(o Digest) bool {
 type Limits struct {
 	MaxBytes    int
 	MaxCommands int
+	// Clients, if set, is the genesis allowlist: a batch whose submitter
+	// is not on it is refused wherever it is decoded (from a client, a
+	// peer, a proposal or the store), so no replica holds, acks or votes
+	// for it.
+	Clients *Allowlist
 }
+
+// WithDefaults fills the size limits left at zero from DefaultLimits,
+// keeping the allowlist.
+func (l Limits) WithDefaults() Limits {
+	if l.MaxBytes == 0 && l.MaxCommands == 0 {
+		l.MaxBytes, l.MaxCommands = DefaultLimits.MaxBytes, DefaultLimits.MaxCommands
+	}
+	return l
+}
+
+// ErrNotAdmitted refuses a batch whose submitter is not on the genesis
+// client allowlist.
+var ErrNotAdmitted = errors.New("batch: submitter is not on the genesis client allowlist")
 
 // DefaultLimits suit benchmarks with thousands of small commands a batch.
 var DefaultLimits = Limits{MaxBytes: 4 << 20, MaxCommands: 10000}
@@ -67,6 +85,13 @@ func Decode(raw []byte, lim Limits) (*wire.Batch, error) {
 	}
 	if len(b.Submitter) != crypto.ClientIDBytes {
 		return nil, fmt.Errorf("batch: submitter id is %d bytes", len(b.Submitter))
+	}
+	if lim.Clients != nil {
+		var id crypto.ClientID
+		copy(id[:], b.Submitter)
+		if !lim.Clients.Admits(id) {
+			return nil, ErrNotAdmitted
+		}
 	}
 	return b, nil
 }

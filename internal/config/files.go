@@ -14,14 +14,16 @@ import (
 // 100-replica cluster writes, measured with `pompe testnet --nodes 100`:
 //
 //	config.toml   27.5 KB with a --wan matrix (a link table per peer), 7 KB without
-//	genesis.toml  25.6 KB with Kubernetes DNS names (256 B per replica), 16 KB on IPs
+//	genesis.toml  25.6 KB with Kubernetes DNS names (256 B per replica), 16 KB on IPs,
+//	              plus about 50 B per client of a client allowlist (at most
+//	              MaxAllowlistClients: 3.3 MB)
 //	node_key.toml 254 B
 //
 // A larger file is refused before it is parsed: it is a mistake or an
 // attack, never a config, and the TOML parser's cost grows with it.
 const (
 	MaxConfigBytes  = 128 << 10
-	MaxGenesisBytes = 128 << 10
+	MaxGenesisBytes = 4 << 20
 	MaxKeyFileBytes = 4 << 10
 )
 

@@ -31,7 +31,18 @@ type Genesis struct {
 	Mode      Mode          `toml:"mode"`
 	Created   time.Time     `toml:"created"`
 	Replicas  []ReplicaInfo `toml:"replicas"`
+	// Clients, if not empty, is the client allowlist: the public keys
+	// (crypto.EncodeKey) of the only clients the cluster admits. Replicas
+	// refuse other keys at the TLS handshake and refuse batches submitted
+	// by them wherever they arrive (docs/protocol.md section 7). Empty: any
+	// client key may connect.
+	Clients []string `toml:"clients,omitempty"`
 }
+
+// MaxAllowlistClients bounds the genesis client allowlist (a table every
+// replica holds: 65,536 ids of 16 bytes); the list also fits
+// MaxGenesisBytes.
+const MaxAllowlistClients = 1 << 16
 
 // ReplicaInfo is one replica's public identity and addresses.
 type ReplicaInfo struct {
@@ -99,7 +110,37 @@ func (g *Genesis) Validate() error {
 			}
 		}
 	}
+	if len(g.Clients) > MaxAllowlistClients {
+		bad("clients", fmt.Sprintf("[%d keys]", len(g.Clients)), fmt.Sprintf("at most %d clients may be listed", MaxAllowlistClients))
+	} else {
+		seen := make(map[string]int, len(g.Clients))
+		for i, k := range g.Clients {
+			key := fmt.Sprintf("clients[%d]", i)
+			if pub, err := crypto.DecodePublicKey(k); err != nil {
+				bad(key, strconv.Quote(k), err.Error())
+			} else if _, err := crypto.NewCommittee(nil, []crypto.PublicKey{pub}); err != nil {
+				bad(key, strconv.Quote(k), "not a valid ed25519 public key")
+			} else if j, dup := seen[string(pub)]; dup {
+				bad(key, strconv.Quote(k), fmt.Sprintf("same key as clients[%d]", j))
+			} else {
+				seen[string(pub)] = i
+			}
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// ClientKeys decodes the client allowlist (nil when the cluster is open).
+func (g *Genesis) ClientKeys() ([]crypto.PublicKey, error) {
+	var keys []crypto.PublicKey
+	for i, k := range g.Clients {
+		pub, err := crypto.DecodePublicKey(k)
+		if err != nil {
+			return nil, fmt.Errorf("clients[%d]: %w", i, err)
+		}
+		keys = append(keys, pub)
+	}
+	return keys, nil
 }
 
 // PublicKeys decodes the replica keys in index order.

@@ -29,6 +29,11 @@ func TestGenesisValidate(t *testing.T) {
 		{"port zero", func(g *Genesis) { g.Replicas[0].PeerAddress = "127.0.0.1:0" }, []string{"port must not be 0"}},
 		{"port too big", func(g *Genesis) { g.Replicas[0].ClientAddress = "127.0.0.1:70000" }, []string{"replicas[0].client_address"}},
 		{"no host", func(g *Genesis) { g.Replicas[0].ClientAddress = ":9000" }, []string{"host is missing"}},
+		{"client allowlist", func(g *Genesis) { g.Clients = []string{g.Replicas[0].PublicKey, g.Replicas[1].PublicKey} }, nil},
+		{"bad client key", func(g *Genesis) { g.Clients = []string{g.Replicas[0].PublicKey, "xyz"} }, []string{"clients[1]"}},
+		{"duplicate client key", func(g *Genesis) { g.Clients = []string{g.Replicas[0].PublicKey, g.Replicas[0].PublicKey} },
+			[]string{"clients[1]", "same key as clients[0]"}},
+		{"too many clients", func(g *Genesis) { g.Clients = make([]string, MaxAllowlistClients+1) }, []string{"at most"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

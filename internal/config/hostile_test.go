@@ -121,9 +121,10 @@ func TestOversizedFilesAreRefused(t *testing.T) {
 	if _, err := ParseGenesis(data); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("ParseGenesis: %v", err)
 	}
-	g, _ := testGenesis(t, 1000)
+	g, _ := testGenesis(t, 4)
+	g.ClusterID = strings.Repeat("c", MaxGenesisBytes)
 	if err := WriteGenesis(filepath.Join(dir, "genesis.toml"), g); err == nil || !strings.Contains(err.Error(), "larger than") {
-		t.Errorf("WriteGenesis of 1000 replicas: %v", err)
+		t.Errorf("WriteGenesis of a %d-byte cluster id: %v", len(g.ClusterID), err)
 	}
 }
 
@@ -137,5 +138,31 @@ func TestUnknownKeysAreListedBriefly(t *testing.T) {
 	_, err := ParseConfig([]byte(b.String()))
 	if err == nil || !strings.Contains(err.Error(), "and 1995 more") || len(err.Error()) > 200 {
 		t.Fatalf("error %q", err)
+	}
+}
+
+// TestLargestAllowlistFits: a genesis listing MaxAllowlistClients client
+// keys encodes within MaxGenesisBytes and parses back whole, so every
+// allowlist Validate accepts is one a replica can read.
+func TestLargestAllowlistFits(t *testing.T) {
+	g, _ := testGenesis(t, 4)
+	key := g.Replicas[0].PublicKey
+	g.Clients = make([]string, MaxAllowlistClients)
+	for i := range g.Clients {
+		g.Clients[i] = key // the size is what matters here, not distinctness
+	}
+	data, err := EncodeGenesis(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(data) > MaxGenesisBytes {
+		t.Fatalf("a genesis of %d clients is %d bytes, over MaxGenesisBytes (%d)", MaxAllowlistClients, len(data), MaxGenesisBytes)
+	}
+	if err := CheckTOML(data); err != nil {
+		t.Fatalf("the shape check refuses it: %v", err)
+	}
+	var back Genesis
+	if _, err := decodeStrict(data, &back, MaxGenesisBytes); err != nil || len(back.Clients) != MaxAllowlistClients {
+		t.Fatalf("parsed %d clients, err %v", len(back.Clients), err)
 	}
 }

@@ -50,9 +50,7 @@ func (c *Config) setDefaults() {
 	if c.RecentCommitted <= 0 {
 		c.RecentCommitted = 1 << 20
 	}
-	if c.Limits == (batch.Limits{}) {
-		c.Limits = batch.DefaultLimits
-	}
+	c.Limits = c.Limits.WithDefaults()
 }
 
 // Tree is the block tree the pool reads ancestors from (the consensus core).

@@ -15,6 +15,7 @@ func TestGenesisHashCoversWhatPeersMustShare(t *testing.T) {
 	want := genesisHash(base())
 	same := base()
 	same.Replicas[0].PeerAddress = "192.168.0.1:1" // another view of the address
+	same.Clients = []string{}                      // an open cluster hashes as before allowlists
 	if !bytes.Equal(genesisHash(same), want) {
 		t.Error("an address change changed the hash")
 	}
@@ -24,6 +25,7 @@ func TestGenesisHashCoversWhatPeersMustShare(t *testing.T) {
 		"key":        func(g *config.Genesis) { g.Replicas[1].PublicKey = "k9" },
 		"key order":  func(g *config.Genesis) { g.Replicas[0].PublicKey, g.Replicas[1].PublicKey = "k1", "k0" },
 		"size":       func(g *config.Genesis) { g.Replicas = g.Replicas[:1] },
+		"allowlist":  func(g *config.Genesis) { g.Clients = []string{"c0"} },
 	} {
 		g := base()
 		edit(g)

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pompe-bft/pompe/internal/batch"
 	"github.com/pompe-bft/pompe/internal/byzantine"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
@@ -188,9 +189,20 @@ func leaderPolicy(s string) hotstuff.LeaderPolicy {
 	return p
 }
 
+// clientAllowlist builds the genesis client allowlist (nil: an open
+// cluster). Genesis.Validate has checked every key.
+func clientAllowlist(g *config.Genesis) *batch.Allowlist {
+	keys, err := g.ClientKeys()
+	if err != nil {
+		return nil
+	}
+	return batch.NewAllowlist(keys)
+}
+
 func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger) replica.Config {
 	c := h.Config
 	us := func(d config.Duration) int64 { return d.Std().Microseconds() }
+	limits := batch.Limits{Clients: clientAllowlist(&h.Genesis)}
 	return replica.Config{
 		ID:        uint32(h.Index),
 		Committee: committee,
@@ -227,6 +239,7 @@ func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger
 			ServeBurstBytes:   2 * c.Pompe.MaxServeBytes,
 			FetchRetryUs:      us(c.Consensus.FetchTimeout),
 			RetentionBlocks:   uint64(c.Storage.RetentionBlocks),
+			Limits:            limits,
 		},
 		Mempool: mempool.Config{
 			MaxBatches:      c.Mempool.MaxBatches,
@@ -235,6 +248,7 @@ func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger
 			ProposeDelayUs:  us(c.Consensus.ProposeDelay),
 			FetchRetryUs:    us(c.Consensus.FetchTimeout),
 			RetentionBlocks: uint64(c.Storage.RetentionBlocks),
+			Limits:          limits,
 		},
 	}
 }
@@ -247,6 +261,7 @@ func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logg
 	}
 	tc := transport.Config{
 		GenesisHash:       genesisHash(&h.Genesis),
+		AdmitClient:       admitFunc(clientAllowlist(&h.Genesis)),
 		Self:              uint32(h.Index),
 		Key:               h.Key,
 		Committee:         committee,
@@ -295,11 +310,29 @@ func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logg
 // genesisHash identifies what peers must agree on to talk: the cluster id,
 // the mode and the committee's keys in order (addresses may differ between
 // replicas' views, behind NAT). Peers compare it at the handshake.
+// admitFunc is the transport's admission check for an allowlist (nil for
+// an open cluster).
+func admitFunc(a *batch.Allowlist) func(crypto.ClientID) bool {
+	if a == nil {
+		return nil
+	}
+	return a.Admits
+}
+
 func genesisHash(g *config.Genesis) []byte {
 	h := sha256.New()
 	fmt.Fprintf(h, "pompe/genesis/1\x00%s\x00%s\x00%d", g.ClusterID, g.Mode, len(g.Replicas))
 	for _, r := range g.Replicas {
 		fmt.Fprintf(h, "\x00%s", r.PublicKey)
+	}
+	// The client allowlist decides which batches are valid, so replicas
+	// with different lists must not form a cluster. An open cluster hashes
+	// as it did before allowlists existed.
+	if len(g.Clients) > 0 {
+		fmt.Fprintf(h, "\x00clients\x00%d", len(g.Clients))
+		for _, k := range g.Clients {
+			fmt.Fprintf(h, "\x00%s", k)
+		}
 	}
 	return h.Sum(nil)
 }

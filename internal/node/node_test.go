@@ -41,6 +41,13 @@ func writeCluster(t *testing.T, n int, mode config.Mode) ([]string, config.Genes
 // config.
 func writeClusterWith(t *testing.T, n int, mode config.Mode, edit func(i int, c *config.Config)) ([]string, config.Genesis) {
 	t.Helper()
+	return writeClusterGenesis(t, n, mode, nil, edit)
+}
+
+// writeClusterGenesis is writeClusterWith with editGenesis applied to the
+// genesis before the homes are written.
+func writeClusterGenesis(t *testing.T, n int, mode config.Mode, editGenesis func(*config.Genesis), edit func(i int, c *config.Config)) ([]string, config.Genesis) {
+	t.Helper()
 	dir := t.TempDir()
 	g := config.Genesis{ClusterID: "test-" + t.Name(), Mode: mode, Created: time.Now().UTC()}
 	var keys []crypto.PrivateKey
@@ -53,6 +60,9 @@ func writeClusterWith(t *testing.T, n int, mode config.Mode, edit func(i int, c 
 		ip := fmt.Sprintf("127.0.%d.%d", 40+i/200, 1+i%200)
 		g.Replicas = append(g.Replicas, config.ReplicaInfo{Index: i, PublicKey: crypto.EncodeKey(k.Public()),
 			PeerAddress: freePort(t, ip), ClientAddress: freePort(t, ip)})
+	}
+	if editGenesis != nil {
+		editGenesis(&g)
 	}
 	var homes []string
 	for i := 0; i < n; i++ {

@@ -114,9 +114,7 @@ func (c *Config) setDefaults() {
 	if c.RecentCommitted <= 0 {
 		c.RecentCommitted = 1 << 20
 	}
-	if c.Limits == (batch.Limits{}) {
-		c.Limits = batch.DefaultLimits
-	}
+	c.Limits = c.Limits.WithDefaults()
 	if c.Verifier == nil {
 		c.Verifier = tsproof.NewVerifier(c.Committee, 0)
 	}

@@ -66,6 +66,17 @@ func Generate(opts Options) error {
 			ClientAddress: clientAddrs[i],
 		})
 	}
+	// Client keys come after the replicas' from the same stream, as they
+	// always did, so a fixed Rand still makes the same testnet.
+	clients, err := writeClients(o)
+	if err != nil {
+		return err
+	}
+	if o.Allowlist {
+		for _, c := range clients {
+			g.Clients = append(g.Clients, c.PublicKey)
+		}
+	}
 	if err := g.Validate(); err != nil {
 		return fmt.Errorf("testnet: genesis: %w", err)
 	}
@@ -86,10 +97,6 @@ func Generate(opts Options) error {
 		if err := config.WriteHome(filepath.Join(o.OutDir, NodeDirName(i)), c, g, keys[i]); err != nil {
 			return fmt.Errorf("testnet: replica %d: %w", i, err)
 		}
-	}
-	clients, err := writeClients(o)
-	if err != nil {
-		return err
 	}
 	return writeSummary(o.OutDir, g, clients, regionsOf(o))
 }

@@ -19,6 +19,9 @@ type Options struct {
 	N int
 	// Clients is the number of client key files to write.
 	Clients int
+	// Allowlist lists the Clients' keys in the genesis client allowlist:
+	// the cluster then admits those clients only.
+	Allowlist bool
 	// Mode is the protocol (default pompe).
 	Mode config.Mode
 	// ClusterID names the cluster (default random).

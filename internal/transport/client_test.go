@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -161,5 +162,33 @@ func TestClientConnSendQueueBoundAndClose(t *testing.T) {
 	case <-cc.Done():
 	case <-time.After(waitTimeout):
 		t.Fatal("Done not closed")
+	}
+}
+
+// TestClientAllowlist: with AdmitClient set (the genesis client allowlist),
+// a listed client connects and is heard, and an unlisted key fails at the
+// handshake: nothing it sends reaches the replica, and its connection ends
+// with an error that names the allowlist.
+func TestClientAllowlist(t *testing.T) {
+	listed, unlisted := newClientKey(t), newClientKey(t)
+	allowed := crypto.ClientIDOf(listed.Public())
+	c := newCluster(t, 1, 1, func(_ int, cfg *Config) {
+		cfg.AdmitClient = func(id crypto.ClientID) bool { return id == allowed }
+	})
+	tr := c.ts[0]
+
+	bad := dialClient(t, c, 0, unlisted)
+	_ = bad.Send(timestampRequest("refused"))
+	if _, err := bad.Recv(testCtx(t)); err == nil || !strings.Contains(err.Error(), "allowlist") {
+		t.Fatalf("unlisted client's connection ended with %v, want an error naming the allowlist", err)
+	}
+
+	good := dialClient(t, c, 0, listed)
+	if err := good.Send(timestampRequest("admitted")); err != nil {
+		t.Fatal(err)
+	}
+	in := recvClient(t, tr.ClientInbound())
+	if in.Client != allowed || string(in.Msg.GetTimestampRequest().GetBatch()) != "admitted" {
+		t.Fatalf("got %q from %s, want the listed client's request only", in.Msg.GetTimestampRequest().GetBatch(), in.Client)
 	}
 }

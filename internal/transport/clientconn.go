@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -126,10 +127,22 @@ func (c *ClientConn) readLoop() {
 			return errStopped
 		}
 	})
-	c.shutdown(err)
+	c.shutdown(explainRefusal(err))
 	if !errors.Is(c.reason.get(), ErrClosed) {
 		c.opts.Logger.Info("connection to replica closed", "remote", c.tc.RemoteAddr().String(), "reason", c.reason.get())
 	}
+}
+
+// explainRefusal names the likely cause of a replica refusing this client's
+// certificate after the handshake (TLS 1.3 reports it on the first read):
+// a cluster with a client allowlist that does not list this key.
+func explainRefusal(err error) error {
+	// The alert arrives as a net.OpError around crypto/tls's unexported
+	// alert type, so its text is all there is to match.
+	if err != nil && (strings.Contains(err.Error(), "tls: bad certificate") || strings.Contains(err.Error(), "tls: access denied")) {
+		return fmt.Errorf("the replica refused this client's key (%w): a cluster with a client allowlist admits only the keys its genesis lists", err)
+	}
+	return err
 }
 
 func (c *ClientConn) writeLoop() {

@@ -73,6 +73,11 @@ type Config struct {
 	// handshake (genesis.go). Empty: no check.
 	GenesisHash []byte
 
+	// AdmitClient, if set, decides which client keys may connect (the
+	// genesis client allowlist); others fail the TLS handshake. Nil: any
+	// client that proves its key.
+	AdmitClient func(crypto.ClientID) bool
+
 	MaxFrameBytes       int // replica frames; default wire.DefaultMaxFrameBytes
 	ClientMaxFrameBytes int // frames read from clients
 

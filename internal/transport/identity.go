@@ -151,20 +151,33 @@ func peerDialTLS(cert tls.Certificate, replicaPub crypto.PublicKey, genesisHash 
 	return dialTLS(cert, replicaPub, genesisALPN(genesisHash))
 }
 
-// ClientListenerTLS accepts any client that proves a self-signed ed25519
-// key; the key names the client.
-func ClientListenerTLS(cert tls.Certificate) *tls.Config {
+// ClientListenerTLS accepts a client that proves a self-signed ed25519
+// key; the key names the client. Every such client when admit is nil
+// (an open cluster), otherwise only clients admit accepts (the genesis
+// allowlist): a key off the list fails the handshake itself, before the
+// connection takes a client slot or sends a byte of a request.
+func ClientListenerTLS(cert tls.Certificate, admit func(crypto.ClientID) bool) *tls.Config {
 	c := baseTLS(cert, ALPNClient)
 	c.ClientAuth = tls.RequireAnyClientCert
 	c.VerifyConnection = func(cs tls.ConnectionState) error {
 		if err := checkALPN(cs, ALPNClient); err != nil {
 			return err
 		}
-		_, err := PeerKey(cs)
-		return err
+		pub, err := PeerKey(cs)
+		if err != nil {
+			return err
+		}
+		if admit != nil && !admit(crypto.ClientIDOf(pub)) {
+			return ErrClientNotAdmitted
+		}
+		return nil
 	}
 	return c
 }
+
+// ErrClientNotAdmitted is the handshake error for a client key that is not
+// on the genesis client allowlist.
+var ErrClientNotAdmitted = errors.New("client key is not on the genesis client allowlist")
 
 // ClientDialTLS connects a client to the replica holding replicaPub.
 func ClientDialTLS(cert tls.Certificate, replicaPub crypto.PublicKey) *tls.Config {

@@ -134,9 +134,9 @@ func TestTLSConfigMatrix(t *testing.T) {
 		{"own key refused", server, PeerDialTLS(certs[0], keys[0].Public()), false},
 		{"wrong server key", server, PeerDialTLS(certs[1], keys[2].Public()), false},
 		{"client protocol on peer listener", server, ClientDialTLS(certs[1], keys[0].Public()), false},
-		{"client accepted", ClientListenerTLS(certs[0]), ClientDialTLS(outsider, keys[0].Public()), true},
-		{"peer protocol on client listener", ClientListenerTLS(certs[0]), PeerDialTLS(outsider, keys[0].Public()), false},
-		{"client without certificate", ClientListenerTLS(certs[0]), func() *tls.Config {
+		{"client accepted", ClientListenerTLS(certs[0], nil), ClientDialTLS(outsider, keys[0].Public()), true},
+		{"peer protocol on client listener", ClientListenerTLS(certs[0], nil), PeerDialTLS(outsider, keys[0].Public()), false},
+		{"client without certificate", ClientListenerTLS(certs[0], nil), func() *tls.Config {
 			c := ClientDialTLS(outsider, keys[0].Public())
 			c.Certificates = nil
 			return c

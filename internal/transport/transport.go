@@ -126,7 +126,7 @@ func New(cfg Config) (*Transport, error) {
 		log:             log,
 		rlog:            ratelog.New(log, ratelog.DefaultInterval, ratelog.DefaultMaxKeys),
 		peerServerTLS:   peerListenerTLS(cert, cfg.Committee, cfg.Self, cfg.GenesisHash),
-		clientServerTLS: ClientListenerTLS(cert),
+		clientServerTLS: ClientListenerTLS(cert, cfg.AdmitClient),
 		inbound:         make(chan Inbound, cfg.InboundQueue),
 		clientInbound:   make(chan ClientInbound, cfg.ClientInboundQueue),
 		links:           make([]*peerLink, n),

@@ -276,7 +276,7 @@ func (r *fakeReplica) start(addr string) {
 	r.addr = ln.Addr().String()
 	r.mu.Unlock()
 	r.wg.Add(1)
-	go r.accept(ln, transport.ClientListenerTLS(cert))
+	go r.accept(ln, transport.ClientListenerTLS(cert, nil))
 }
 
 // stop closes the listener and every connection, like a crash.
