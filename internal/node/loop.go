@@ -19,7 +19,7 @@ func (n *Node) loop(ctx context.Context) error {
 	stop := make(chan struct{})
 	defer close(stop)
 	pv := n.startPreverify(stop)
-	in, cin := pv.peer, pv.client
+	in, cin := n.tr.Inbound(), pv.client
 	timer := time.NewTimer(n.tick)
 	defer timer.Stop()
 	q := make(chan outgoing, sendQueueTurns)

@@ -162,6 +162,7 @@ func Open(home string, opts Options) (*Node, error) {
 		return fail(err)
 	}
 	tc := transportConfig(h, committee, log, n.reg)
+	tc.InspectPeer = peerInspector(committee, n.verifier)
 	if opts.FaultControl && tc.Emulator == nil {
 		// Links start unimpaired; the fault endpoints change them.
 		tc.Emulator = transport.NewLinkEmulator(uint64(h.Index) + 1)

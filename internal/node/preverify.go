@@ -6,6 +6,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/ordering"
 	"github.com/pompe-bft/pompe/internal/transport"
 	"github.com/pompe-bft/pompe/internal/tsproof"
+	"github.com/pompe-bft/pompe/internal/wire"
 )
 
 // preverifyQueue bounds the messages between a pre-verification stage and
@@ -13,37 +14,35 @@ import (
 // which they hold until the loop releases them.
 const preverifyQueue = 4096
 
-// preverify sits between the transport and the loop: one goroutine for
-// replica messages and one for client messages check the signatures those
-// messages carry (certificates, proof roots) against the same caches the
-// state machine uses, then pass the messages on unchanged and in order. The
-// state machine still checks everything; it just finds the expensive part
-// cached, and signature checking runs on other cores than the loop.
+// Pre-verification checks the signatures a message carries (certificates,
+// proposal and collect reply signatures, proof roots) against the same
+// caches the state machine uses before the loop sees the message. The state
+// machine still checks everything; it just finds the expensive part cached,
+// and signature checking runs on other cores than the loop. Replica
+// messages are checked on each peer connection's reading goroutine
+// (peerInspector, transport.Config.InspectPeer), which saves a goroutine
+// handoff per message; client messages pass through one goroutine (below),
+// which also reports failed proofs to the transport.
 type preverify struct {
-	peer   chan transport.Inbound
 	client chan transport.ClientInbound
+}
+
+// peerInspector pre-verifies one replica message (see preverify).
+func peerInspector(committee *crypto.Committee, ver *tsproof.Verifier) func(from uint32, m *wire.Message) {
+	scheme := crypto.Ed25519Quorum{C: committee}
+	return func(from uint32, m *wire.Message) {
+		hotstuff.PreVerify(committee, scheme, from, m)
+		if ver != nil {
+			ordering.PreVerifyPayload(committee, ver, m)
+		}
+	}
 }
 
 func (n *Node) startPreverify(done <-chan struct{}) *preverify {
 	p := &preverify{
-		peer:   make(chan transport.Inbound, preverifyQueue),
 		client: make(chan transport.ClientInbound, preverifyQueue),
 	}
-	committee, scheme, ver := n.committee, crypto.Ed25519Quorum{C: n.committee}, n.verifier
-	go func() {
-		defer close(p.peer)
-		for m := range n.tr.Inbound() {
-			hotstuff.PreVerify(committee, scheme, m.From, m.Msg)
-			if ver != nil {
-				ordering.PreVerifyPayload(committee, ver, m.Msg)
-			}
-			select {
-			case p.peer <- m:
-			case <-done:
-				return
-			}
-		}
-	}()
+	ver := n.verifier
 	go func() {
 		defer close(p.client)
 		for m := range n.tr.ClientInbound() {

@@ -95,6 +95,14 @@ type Config struct {
 	InboundQueue       int // capacity of Inbound()
 	ClientInboundQueue int // capacity of ClientInbound()
 
+	// InspectPeer, when set, is called on a peer connection's reading
+	// goroutine with every message decoded from that peer, before it is
+	// queued to Inbound(). The node checks the signatures a message
+	// carries into its caches there: in parallel across peers, in each
+	// peer's order, and without a goroutine handoff of its own. It must
+	// not modify the message; while it runs, that peer's frames wait.
+	InspectPeer func(from uint32, m *wire.Message)
+
 	// Inbound byte budgets (see inboundBudget): messages received but not
 	// yet released by the consumer, and separately the buffers of frames
 	// being read beyond their first 64 KiB. Clients share ClientInboundBytes,

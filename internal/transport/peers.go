@@ -220,6 +220,9 @@ func (t *Transport) servePeer(raw net.Conn, release func()) {
 			release()
 			return err
 		}
+		if t.cfg.InspectPeer != nil {
+			t.cfg.InspectPeer(id, m)
+		}
 		select {
 		case t.inbound <- Inbound{From: id, Msg: m, release: release}:
 			return nil
