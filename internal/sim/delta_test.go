@@ -13,6 +13,7 @@ import (
 // until the client's batches fit, so every batch of every correct client
 // executes.
 func TestSlowClientNotStarved(t *testing.T) {
+	t.Parallel()
 	for _, faults := range slowClientFaults {
 		o := Options{Seed: 8033, Mode: replica.ModePompe}
 		if err := o.WithFaults(faults); err != nil {

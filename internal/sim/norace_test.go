@@ -17,3 +17,11 @@ var slowClientFaults = []string{"all", "net", "none"}
 // seeds (after minSeeds): 17 cases, so about 1.5 minutes in all. The long sweeps are
 // `pompe sim --seeds K` runs (internal/sim/doc.go).
 const sweepBudget = 5 * time.Second
+
+// minSeeds is the fewest seeds a sweep case runs however busy the machine
+// is.
+const minSeeds = 2
+
+// slotRefusedSeeds is how many seeds each TestByzantineLeaderSlotRefused
+// behaviour runs (every seed makes its leader corrupt several proposals).
+const slotRefusedSeeds = 2

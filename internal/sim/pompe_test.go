@@ -7,7 +7,8 @@ import (
 )
 
 func TestPompeNoFaults(t *testing.T) {
-	r := Run(Options{Seed: 1, Mode: replica.ModePompe})
+	t.Parallel()
+	r := Run(Options{Seed: 1, Mode: replica.ModePompe, DurationUs: smokeDurationUs, SettleUs: smokeSettleUs})
 	t.Logf("%+v", r)
 	if !r.OK() {
 		t.Fatalf("violations: %v", r.Violations)

@@ -16,6 +16,14 @@ const fuzzBudgetDefault = 20 * time.Second
 var slowClientFaults = []string{"all"}
 
 // sweepBudget is the time one TestSimulationSeeds case keeps starting new
-// seeds (after minSeeds): 17 cases, so about 2 minutes in all. The long sweeps are
+// seeds (after minSeeds): 17 cases, so about a minute in all. The long sweeps are
 // `pompe sim --seeds K` runs (internal/sim/doc.go).
-const sweepBudget = 6 * time.Second
+const sweepBudget = 4 * time.Second
+
+// minSeeds is the fewest seeds a sweep case runs however busy the machine
+// is: one under -race, where a seed costs about ten times its CPU.
+const minSeeds = 1
+
+// slotRefusedSeeds is how many seeds each TestByzantineLeaderSlotRefused
+// behaviour runs (every seed makes its leader corrupt several proposals).
+const slotRefusedSeeds = 1

@@ -10,8 +10,14 @@ import (
 	"github.com/pompe-bft/pompe/internal/replica"
 )
 
+// smokeDurationUs and smokeSettleUs size the single fault-free runs: long
+// enough for thousands of views, short enough to stay a smoke test (the
+// sweeps below cover more seeds and faults).
+const smokeDurationUs, smokeSettleUs = 6_000_000, 2_000_000
+
 func TestNoFaultsExecutesEverything(t *testing.T) {
-	r := Run(Options{Seed: 1})
+	t.Parallel()
+	r := Run(Options{Seed: 1, DurationUs: smokeDurationUs, SettleUs: smokeSettleUs})
 	if !r.OK() {
 		t.Fatalf("violations: %v", r.Violations)
 	}
@@ -73,9 +79,6 @@ func sweep(t *testing.T, count int, first int64, budget time.Duration, mk func(s
 	}
 }
 
-// minSeeds is the fewest seeds a sweep runs however busy the machine is.
-const minSeeds = 2
-
 func TestSimulationSeeds(t *testing.T) {
 	n := seedsPerCase
 	cases := []struct {
@@ -125,11 +128,13 @@ func TestSimulationSeeds(t *testing.T) {
 // is replaced through a view change, and every batch still executes in its
 // timestamp place (the ordering-linearizability check of the run).
 func TestByzantineLeaderSlotRefused(t *testing.T) {
+	t.Parallel()
 	for _, b := range []Behavior{Omit, Reorder, Invent} {
 		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
 			var corrupted, refused, tcs int
-			for seed := int64(1); seed <= 4; seed++ {
-				r := Run(Options{Seed: seed, Mode: replica.ModePompe, Byzantine: []Behavior{b}, DurationUs: 8_000_000, SettleUs: 3_000_000, Clients: 3, BatchSize: 1, Inflight: 3})
+			for seed := int64(1); seed <= slotRefusedSeeds; seed++ {
+				r := Run(Options{Seed: seed, Mode: replica.ModePompe, Byzantine: []Behavior{b}, DurationUs: 6_000_000, SettleUs: 2_000_000, Clients: 3, BatchSize: 1, Inflight: 3})
 				if !r.OK() || r.Accepted == 0 || r.Accepted != r.Submitted {
 					t.Fatalf("seed %d: accepted %d/%d, violations %v", seed, r.Accepted, r.Submitted, r.Violations)
 				}
