@@ -76,3 +76,9 @@ require (
 	golang.org/x/text v0.44.0 // indirect
 	gonum.org/v1/plot v0.17.0
 )
+
+// pebble imports github.com/DataDog/zstd (C sources, a third of a cold
+// build) whenever cgo is on; this pure-Go stand-in keeps its API on
+// klauspost/compress/zstd, as pebble's own pebblegozstd build does
+// (third_party/datadog-zstd/zstd.go says why).
+replace github.com/DataDog/zstd => ./third_party/datadog-zstd
