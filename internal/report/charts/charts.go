@@ -199,17 +199,38 @@ func latencyCDF(rep *report.Report) (*plot.Plot, error) {
 	return p, nil
 }
 
+// minPerSecond is where the throughput chart's log axis draws a rate of 0
+// (a second in which nothing finished).
+const minPerSecond = 1
+
+// throughput draws every run's rates on a log axis: runs of batch 1 and of
+// batch 1000 differ by two orders of magnitude, and on a linear axis the
+// small ones lie flat on 0. A bucket in which nothing finished is drawn at
+// minPerSecond, the bottom of the axis.
 func throughput(rep *report.Report) (*plot.Plot, error) {
-	p := newPlot("Throughput (solid: executed, dashed: ordered)", "time since the start of the run (s)", "commands per second")
-	p.Y.Min = 0
-	p.Y.Tick.Marker = plainTicks{}
+	p := newPlot("Throughput per second of the run (solid: executed, dashed: ordered; log scale, 0 drawn at 1)",
+		"time since the start of the run (s)", "commands per second (log scale)")
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	rate := func(v float64) float64 {
+		v = max(v, minPerSecond)
+		lo, hi = min(lo, v), max(hi, v)
+		return v
+	}
+	defer func() {
+		if math.IsInf(lo, 0) {
+			lo, hi = minPerSecond, 10*minPerSecond
+		}
+		padLog(&p.Y, lo, hi, 1.5)
+	}()
 	for i, r := range rep.Runs {
 		var exec, order plotter.XYs
 		for _, b := range r.Timeline.Buckets {
 			mid := b.StartS + b.LengthS/2
-			exec = append(exec, plotter.XY{X: mid, Y: b.ExecutedPerS})
+			exec = append(exec, plotter.XY{X: mid, Y: rate(b.ExecutedPerS)})
 			if r.Mode == config.ModePompe {
-				order = append(order, plotter.XY{X: mid, Y: b.OrderedPerS})
+				order = append(order, plotter.XY{X: mid, Y: rate(b.OrderedPerS)})
 			}
 		}
 		if err := addLine(p, exec, r.Label+" executed", i, false); err != nil {

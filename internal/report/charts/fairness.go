@@ -47,8 +47,9 @@ func fairnessChart(rep *report.Report) (*plot.Plot, error) {
 	}
 	p.X.Tick.Marker = deltaTicks(deltas)
 	p.X.Min, p.X.Max = -0.25, math.Max(float64(len(deltas))-0.75, 0.25)
-	// The interesting range is near 1.
-	p.Y.Min, p.Y.Max = math.Max(0, lowest-math.Max(0.002, (1-lowest)/4)), 1+math.Max(0.0005, (1-lowest)/20)
+	// The interesting range is near 1; a fraction cannot exceed 1, so
+	// neither does the axis.
+	p.Y.Min, p.Y.Max = math.Max(0, lowest-math.Max(0.002, (1-lowest)/4)), 1
 	p.Y.Tick.Marker = plainTicks{}
 	return p, nil
 }

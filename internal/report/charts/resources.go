@@ -31,10 +31,12 @@ func hasResources(rep *report.Report) bool {
 	return false
 }
 
-// seriesSet is the replica series of one run, named for the legend.
+// seriesSet is the replica series of one run, named for the legend, with
+// the length of its load window in seconds (0: unknown).
 type seriesSet struct {
 	label    string
 	replicas []report.ReplicaSeries
+	windowS  float64
 }
 
 func reportSeries(rep *report.Report) []seriesSet {
@@ -47,23 +49,27 @@ func reportSeries(rep *report.Report) []seriesSet {
 		if len(rep.Runs) > 1 {
 			label = fmt.Sprintf("%d %s, ", i+1, r.Label)
 		}
-		sets = append(sets, seriesSet{label: label, replicas: r.Resources.Resources})
+		sets = append(sets, seriesSet{label: label, replicas: r.Resources.Resources, windowS: r.DurationS})
 	}
 	return sets
 }
 
-// resourceChart is one chart of a sample field over time.
+// resourceChart is one chart of a sample field over time. A rate (CPU)
+// is measured over the interval before each sample: the first sample has
+// none (it reads 0), and a sample taken after the load window measures
+// the shutdown, not the load, so rate charts draw neither.
 type resourceChart struct {
 	name, title, y string
 	value          func(report.ResourceSample) float64
+	rate           bool
 }
 
 var resourceCharts = []resourceChart{
-	{ReplicaRSS, "Replica resident memory over time", "RSS (MiB)", func(s report.ResourceSample) float64 { return s.RSSMiB }},
-	{ReplicaCPU, "Replica CPU over time", "CPU (cores)", func(s report.ResourceSample) float64 { return s.CPUCores }},
-	{ReplicaGoroutines, "Replica goroutines over time", "goroutines", func(s report.ResourceSample) float64 { return float64(s.Goroutines) }},
+	{ReplicaRSS, "Replica resident memory over time", "RSS (MiB)", func(s report.ResourceSample) float64 { return s.RSSMiB }, false},
+	{ReplicaCPU, "Replica CPU over time (over each second of the load window)", "CPU (cores)", func(s report.ResourceSample) float64 { return s.CPUCores }, true},
+	{ReplicaGoroutines, "Replica goroutines over time", "goroutines", func(s report.ResourceSample) float64 { return float64(s.Goroutines) }, false},
 	{ReplicaDisk, "Replica data directory on disk over time (solid: all, dashed: execution log)", "disk (MiB)",
-		func(s report.ResourceSample) float64 { return s.DiskMiB }},
+		func(s report.ResourceSample) float64 { return s.DiskMiB }, false},
 }
 
 func replicaRSS(rep *report.Report) (*plot.Plot, error) {
@@ -86,7 +92,10 @@ func replicaSeries(sets []seriesSet, c resourceChart) (*plot.Plot, error) {
 		for _, rs := range set.replicas {
 			pts := make(plotter.XYs, 0, len(rs.Samples))
 			var logPts plotter.XYs
-			for _, s := range rs.Samples {
+			for i, s := range rs.Samples {
+				if c.rate && !inLoadWindow(i, s, set.windowS) {
+					continue
+				}
 				pts = append(pts, plotter.XY{X: s.TS, Y: c.value(s)})
 				if c.name == ReplicaDisk {
 					logPts = append(logPts, plotter.XY{X: s.TS, Y: s.ExecLogMiB})
@@ -103,6 +112,19 @@ func replicaSeries(sets []seriesSet, c resourceChart) (*plot.Plot, error) {
 		}
 	}
 	return p, nil
+}
+
+// loadWindowSlack tolerates a sample taken a little after the window's
+// nominal end (the sampler's tick is not aligned with it).
+const loadWindowSlack = 0.05
+
+// inLoadWindow reports whether sample i of a rate series measures load:
+// not the first sample (no interval before it), not one after the window.
+func inLoadWindow(i int, s report.ResourceSample, windowS float64) bool {
+	if i == 0 || s.TS <= 0 {
+		return false
+	}
+	return windowS <= 0 || s.TS <= windowS+loadWindowSlack
 }
 
 // WriteReplicaSeries draws the replica series of one run (memory, CPU,
