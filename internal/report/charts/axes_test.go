@@ -74,3 +74,14 @@ func TestThroughputAxisIsLogAndSpansEveryRun(t *testing.T) {
 		t.Errorf("axis %g..%g does not span the runs' rates %g..%g", p.Y.Min, p.Y.Max, lo, hi)
 	}
 }
+
+func TestPlainLabel(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{{75000, "75000"}, {0.98 + 1e-16, "0.98"}, {0.9800000000000001, "0.98"}, {0.25, "0.25"}, {1234567, "1234567"}, {0, "0"}} {
+		if got := plainLabel(tc.v); got != tc.want {
+			t.Errorf("plainLabel(%v) = %q, want %q", tc.v, got, tc.want)
+		}
+	}
+}

@@ -107,10 +107,20 @@ func (plainTicks) Ticks(lo, hi float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(lo, hi)
 	for i := range ticks {
 		if ticks[i].Label != "" {
-			ticks[i].Label = strconv.FormatFloat(ticks[i].Value, 'f', -1, 64)
+			ticks[i].Label = plainLabel(ticks[i].Value)
 		}
 	}
 	return ticks
+}
+
+// plainLabel writes v without trailing zeros and without the noise of
+// binary fractions (0.98, not 0.9800000000000001).
+func plainLabel(v float64) string {
+	r, err := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 10, 64), 64)
+	if err != nil {
+		r = v
+	}
+	return strconv.FormatFloat(r, 'f', -1, 64)
 }
 
 // fractionTicks marks 0 to 1 by tenths, labelling every fifth.
