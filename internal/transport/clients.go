@@ -32,15 +32,27 @@ var (
 )
 
 // admitClient takes a client slot if one is free and the source is not
-// serving a penalty.
+// serving a penalty or already holding its share of established
+// connections. It runs at accept, before the TLS handshake: a source at its
+// per-IP or per-prefix cap that keeps dialling costs the replica an accept
+// and a close per dial, not a handshake (a key exchange and a signature
+// check each, which one IP redialling hundreds of refused slots turned
+// into most of a replica's CPU). countClient checks the same caps again
+// after the handshake, for connections admitted while the source was
+// below them.
 func (t *Transport) admitClient(src source) (refuseReason, bool) {
 	if t.penalties.boxed(src.ip, time.Now()) {
 		return refusedPenalty, false
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.clientSlots >= t.cfg.MaxClients {
+	switch {
+	case t.clientSlots >= t.cfg.MaxClients:
 		return refusedMaxClients, false
+	case t.clientsBy.byIP[src.ip] >= t.cfg.MaxClientsPerIP:
+		return refusedPerIP, false
+	case t.clientsBy.byPrefix[src.prefix] >= t.cfg.MaxClientsPerPrefix:
+		return refusedPerPrefix, false
 	}
 	t.clientSlots++
 	return 0, true

@@ -92,6 +92,38 @@ func TestClientConnectionsCappedPerIPAndPrefix(t *testing.T) {
 	}
 }
 
+// A source at its cap is refused at accept, before the TLS handshake: a
+// dial from it gets no handshake at all, so redialling costs the replica
+// no key exchange or signature check.
+func TestClientCapRefusedBeforeHandshake(t *testing.T) {
+	c := newCluster(t, 1, 1, func(_ int, cfg *Config) {
+		cfg.MaxClientsPerIP = 2
+		cfg.MaxClientsPerPrefix = 3
+	})
+	for i := range 2 {
+		if _, ok := dialFrom(t, c, "127.0.1.1"); !ok {
+			t.Fatalf("connection %d from one IP refused below the cap", i+1)
+		}
+	}
+	if _, ok := dialFrom(t, c, "127.0.1.2"); !ok {
+		t.Fatal("a connection from a second IP of the prefix refused below its cap")
+	}
+	for _, tc := range []struct{ ip, reason string }{
+		{"127.0.1.1", "per_ip"},     // the IP is at its cap
+		{"127.0.1.3", "per_prefix"}, // the /24 is at its cap
+	} {
+		conn, err := DialRawClientFrom(testCtx(t), tc.ip, c.ts[0].ClientAddr().String(), newClientKey(t), c.committee.PublicKey(0))
+		if err == nil {
+			conn.Close()
+			t.Fatalf("%s: the handshake completed although the source is at its %s cap", tc.ip, tc.reason)
+		}
+	}
+	s := c.ts[0].Stats()
+	if s.RefusedBy["per_ip"] != 1 || s.RefusedBy["per_prefix"] != 1 {
+		t.Fatalf("refusals not counted by reason: %v", s.RefusedBy)
+	}
+}
+
 func TestSourcePrefixes(t *testing.T) {
 	for _, tc := range []struct{ addr, ip, prefix string }{
 		{"10.1.2.3:9", "10.1.2.3", "10.1.2.0/24"},
