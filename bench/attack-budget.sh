@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The byte budget under attack (issue 11): for each attack of
+# internal/attack, an unattacked `pompe local` run and an attacked one
+# (`--attack KIND`, the attacker at the lowest CPU priority in its own
+# process) back to back, on 4 replicas. Reports the correct clients'
+# executed commands per second, their ratio to the unattacked run, and the
+# peak replica RSS of the attacked run, which must stay under RSS_BOUND_MIB.
+# Writes bench/results/attack-budget-<date>/attack-budget.md and prints it.
+#
+#   bench/attack-budget.sh                                  # 7 kinds, 10 s per run, about 5 minutes
+#   DURATION=20s KINDS="body-flood get-amplify" bench/attack-budget.sh
+#
+# A replica over RSS_BOUND_MIB (default 512), a run without a summary, or a
+# consistency or ordering violation makes the script say FAILED and exit 1.
+# A ratio under TARGET (default 0.50) is reported, not a failure: on a
+# shared machine compare ratios of pairs run back to back, and repeat.
+#
+# Needs bash, awk and Go only. POMPE=path uses that pompe binary instead of
+# building ./cmd/pompe.
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+NODES=${NODES:-4}
+CLIENTS=${CLIENTS:-4}
+KINDS=${KINDS:-"idle-tls idle-tcp stalled-frames empty-repeated bad-proofs get-amplify body-flood"}
+RSS_BOUND_MIB=${RSS_BOUND_MIB:-512}
+TARGET=${TARGET:-0.50}
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+results=${RESULTS:-$repo/bench/results/attack-budget-$(date +%Y-%m-%d)}
+if [[ -e $results ]]; then
+	results=$repo/bench/results/attack-budget-$(date +%Y-%m-%d-%H%M%S)
+fi
+mkdir -p "$results/runs"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+started=$(date +%s)
+
+bin=$results/pompe
+if [[ -n ${POMPE:-} ]]; then
+	echo "using the pompe binary $POMPE"
+	cp "$POMPE" "$bin"
+else
+	echo "building pompe into $bin"
+	(cd "$repo" && go build -o "$bin" ./cmd/pompe)
+fi
+
+bad_runs=()
+rows=()
+
+# field NAME FILE: a number from a one-line JSON summary (0 if absent).
+field() {
+	local v
+	v=$(grep -o "\"$1\":[-0-9.e+]*" "$2" | head -n 1 | cut -d: -f2)
+	echo "${v:-0}"
+}
+
+# run LABEL FLAG...: one `pompe local --json` run; returns 1 without a summary.
+run() {
+	local label=$1
+	shift
+	local out=$results/runs/$label rc=0
+	echo "== $label: pompe local $*"
+	"$bin" local --json "$@" >"$out.json" 2>"$out.txt" || rc=$?
+	tail -n 3 "$out.txt" | sed 's/^/   /'
+	if [[ ! -s $out.json ]]; then
+		echo "   FAILED: no summary (exit $rc; see runs/$label.txt)"
+		bad_runs+=("$label (no summary, exit $rc)")
+		rm -f "$out.json"
+		return 1
+	fi
+	local viol
+	viol=$(($(field consistency_violations "$out.json") + $(field ordering_violations "$out.json")))
+	if [[ $viol -ne 0 || $rc -ne 0 ]]; then
+		bad_runs+=("$label ($viol violations, exit $rc)")
+	fi
+}
+
+for kind in $KINDS; do
+	base=(--nodes "$NODES" --clients "$CLIENTS" --duration "$DURATION")
+	ok=yes
+	run "$kind-unattacked" "${base[@]}" || ok=no
+	run "$kind" "${base[@]}" --attack "$kind" || ok=no
+	if [[ $ok == no ]]; then
+		rows+=("| $kind | - | - | - | - | not measured (run failed) |")
+		continue
+	fi
+	free=$(field executed_per_s "$results/runs/$kind-unattacked.json")
+	hit=$(field executed_per_s "$results/runs/$kind.json")
+	rss=$(field replica_rss_max_mib "$results/runs/$kind.json")
+	if awk -v r="$rss" -v b="$RSS_BOUND_MIB" 'BEGIN { exit !(r >= b) }'; then
+		bad_runs+=("$kind (peak replica RSS $rss MiB, bound $RSS_BOUND_MIB MiB)")
+	fi
+	rows+=("$(awk -v k="$kind" -v a="$free" -v b="$hit" -v m="$rss" -v t="$TARGET" -v rb="$RSS_BOUND_MIB" 'BEGIN {
+		r = (a > 0) ? b / a : 0
+		printf "| %s | %.0f | %s | %.1f | %.1f | %.2f (%s) |", k, m, (m < rb) ? "yes" : "NO", a, b, r, (r >= t) ? "met" : "missed"
+	}')")
+done
+
+table=$(
+	echo "| attack | peak replica RSS, MiB | under $RSS_BOUND_MIB MiB | unattacked exec/s | attacked exec/s | ratio (target $TARGET) |"
+	echo "|---|---:|---|---:|---:|---:|"
+	printf '%s\n' "${rows[@]}"
+)
+cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [[ -n ${POMPE:-} ]]; then
+	commit="$commit (binary: $POMPE, not built from it)"
+fi
+{
+	echo "# Byte budget under attack, $(date '+%Y-%m-%d %H:%M %Z')"
+	echo
+	echo "\`bench/attack-budget.sh\`: \`pompe local --nodes $NODES --clients $CLIENTS --duration $DURATION\` unattacked and"
+	echo "with \`--attack KIND\` (the attacker in its own process at nice 19, at every replica), back to back."
+	echo "Peak RSS is the largest resident set of any replica sampled each second in the attacked run."
+	echo "Ran in $(($(date +%s) - started)) s. Machine: ${cpu:-unknown CPU}, $(nproc) CPUs,"
+	echo "load average before the run $load_before, commit $commit."
+	echo
+	echo "$table"
+	echo
+	if [[ ${#bad_runs[@]} -eq 0 ]]; then
+		echo "Every run: 0 consistency violations, 0 ordering violations; every replica under $RSS_BOUND_MIB MiB."
+	else
+		echo "**FAILED: ${bad_runs[*]}.** See runs/<label>.txt."
+	fi
+} >"$results/attack-budget.md"
+cat "$results/attack-budget.md"
+if [[ ${#bad_runs[@]} -gt 0 ]]; then
+	exit 1
+fi
