@@ -107,6 +107,12 @@ func Load(path string) (*Inventory, error) {
 
 // Parse decodes inventory text; relative paths are taken from dir.
 func Parse(data []byte, dir string) (*Inventory, error) {
+	if len(data) > MaxInventoryBytes {
+		return nil, fmt.Errorf("inventory of %d bytes, at most %d", len(data), MaxInventoryBytes)
+	}
+	if err := config.CheckTOML(data); err != nil {
+		return nil, err
+	}
 	inv := &Inventory{}
 	md, err := toml.Decode(string(data), inv)
 	if err != nil {

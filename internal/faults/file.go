@@ -54,6 +54,9 @@ func ParseSchedule(data []byte, n int) (Schedule, error) {
 	if len(data) > maxScheduleBytes {
 		return Schedule{}, fmt.Errorf("faults: schedule of %d bytes, at most %d", len(data), maxScheduleBytes)
 	}
+	if err := config.CheckTOML(data); err != nil {
+		return Schedule{}, fmt.Errorf("faults: schedule: %w", err)
+	}
 	var doc struct {
 		Fault []fileFault `toml:"fault"`
 	}

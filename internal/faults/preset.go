@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/pompe-bft/pompe/internal/crypto"
 )
 
 // Presets are the schedule names Preset accepts.
@@ -40,7 +42,10 @@ func Preset(name string, n int, window time.Duration) (Schedule, error) {
 	if n < 4 {
 		return Schedule{}, fmt.Errorf("faults: preset %q needs at least 4 replicas (f >= 1), have %d", name, n)
 	}
-	f := (n - 1) / 3
+	f, err := crypto.FaultsTolerated(n)
+	if err != nil {
+		return Schedule{}, fmt.Errorf("faults: preset %q: %w", name, err)
+	}
 	single := func(kind Kind, at, length time.Duration) Fault {
 		ft := Fault{At: at, Duration: length, Kind: kind}
 		switch kind {

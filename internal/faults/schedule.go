@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/pompe-bft/pompe/internal/crypto"
 )
 
 // Kind names a fault.
@@ -111,7 +113,10 @@ func (s Schedule) Validate(n int) error {
 	if len(s.Faults) > MaxFaults {
 		return fmt.Errorf("faults: %d faults, at most %d", len(s.Faults), MaxFaults)
 	}
-	f := (n - 1) / 3
+	f, err := crypto.FaultsTolerated(n)
+	if err != nil {
+		return fmt.Errorf("faults: %w", err)
+	}
 	var errs []error
 	for i, ft := range s.Faults {
 		bad := func(format string, args ...any) {

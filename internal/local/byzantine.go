@@ -11,6 +11,7 @@ import (
 
 	"github.com/pompe-bft/pompe/internal/byzantine"
 	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/faults"
 )
 
@@ -56,7 +57,10 @@ func parseByzantine(spec string, n int, mode config.Mode) (byzantine.Kind, []int
 		}
 		return "", nil, fmt.Errorf("local: --byzantine %s means nothing in hotstuff mode (meaningful there: %s)", kind, strings.Join(names, ", "))
 	}
-	f := (n - 1) / 3
+	f, err := crypto.FaultsTolerated(n)
+	if err != nil {
+		return "", nil, fmt.Errorf("local: %w", err)
+	}
 	count := f
 	if hasCount {
 		if count, err = strconv.Atoi(countText); err != nil || count < 1 {

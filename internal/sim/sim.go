@@ -124,8 +124,12 @@ func run(opts Options) (c *cluster, res Result) {
 
 func (c *cluster) setup() error {
 	n := c.opts.Nodes
-	if len(c.opts.Byzantine) > (n-1)/3 {
-		return fmt.Errorf("sim: %d Byzantine replicas exceed f=%d", len(c.opts.Byzantine), (n-1)/3)
+	f, err := crypto.FaultsTolerated(n)
+	if err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	if len(c.opts.Byzantine) > f {
+		return fmt.Errorf("sim: %d Byzantine replicas exceed f=%d", len(c.opts.Byzantine), f)
 	}
 	keys := make([]crypto.PrivateKey, n)
 	pubs := make([]crypto.PublicKey, n)

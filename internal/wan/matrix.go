@@ -98,7 +98,19 @@ func ReadFile(path string) (*Matrix, error) {
 //	delay = "35ms"               # one-way
 //	jitter = "1ms"
 //	loss = 0.0
+// MaxMatrixBytes bounds a latency matrix file: a thousand regions' links
+// are far below it.
+const MaxMatrixBytes = 1 << 20
+
 func Parse(data []byte) (*Matrix, error) {
+	if len(data) > MaxMatrixBytes {
+		return nil, fmt.Errorf("latency matrix of %d bytes, at most %d", len(data), MaxMatrixBytes)
+	}
+	// The shape check bounds the TOML parser's work before it runs, as for
+	// every file a replica or tool reads (config.CheckTOML).
+	if err := config.CheckTOML(data); err != nil {
+		return nil, err
+	}
 	var f file
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
