@@ -86,6 +86,10 @@ func ReadFile(path string) (*Matrix, error) {
 	return m, nil
 }
 
+// MaxMatrixBytes bounds a latency matrix file: a thousand regions' links
+// are far below it.
+const MaxMatrixBytes = 1 << 20
+
 // Parse decodes matrix file text:
 //
 //	name = "four-regions"
@@ -98,10 +102,6 @@ func ReadFile(path string) (*Matrix, error) {
 //	delay = "35ms"               # one-way
 //	jitter = "1ms"
 //	loss = 0.0
-// MaxMatrixBytes bounds a latency matrix file: a thousand regions' links
-// are far below it.
-const MaxMatrixBytes = 1 << 20
-
 func Parse(data []byte) (*Matrix, error) {
 	if len(data) > MaxMatrixBytes {
 		return nil, fmt.Errorf("latency matrix of %d bytes, at most %d", len(data), MaxMatrixBytes)
