@@ -35,9 +35,14 @@ func (n *Node) loop(ctx context.Context) error {
 	if err := n.replay(); err != nil {
 		return err
 	}
+	turn := turnInputs{in: in, cin: cin,
+		peer:   func(m transport.Inbound) { n.stepPeer(m.From, m.Msg); m.Release() },
+		client: func(m transport.ClientInbound) { n.stepClient(m); m.Release() },
+	}
 	idleTicks := 0
 	for {
 		ticked := false
+		clientBytes := 0
 		select {
 		case <-ctx.Done():
 			return nil
@@ -47,40 +52,19 @@ func (n *Node) loop(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			n.stepPeer(m.From, m.Msg)
-			m.Release()
+			turn.peer(m)
 		case m, ok := <-cin:
 			if !ok {
 				return nil
 			}
-			n.stepClient(m)
-			m.Release()
+			clientBytes = clientWork(m.Msg)
+			turn.client(m)
 		case <-timer.C:
 			n.r.Tick(n.now())
 			ticked = true
 		}
 		start := time.Now()
-		inputs := 1
-	drain:
-		for inputs < maxInputsPerTurn {
-			select {
-			case m, ok := <-in:
-				if !ok {
-					break drain
-				}
-				n.stepPeer(m.From, m.Msg)
-				m.Release()
-			case m, ok := <-cin:
-				if !ok {
-					break drain
-				}
-				n.stepClient(m)
-				m.Release()
-			default:
-				break drain
-			}
-			inputs++
-		}
+		inputs := turn.drain(1, clientBytes)
 		n.m.turnInputs.Observe(float64(inputs))
 		n.m.inboundQueue.Set(float64(len(in)))
 		n.m.clientQueue.Set(float64(len(cin)))

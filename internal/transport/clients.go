@@ -156,7 +156,7 @@ func (t *Transport) serveClient(raw net.Conn, release func()) {
 			return fmt.Errorf("%w: %w", errMalformed, err)
 		}
 		select {
-		case t.clientInbound <- ClientInbound{Client: cc.id, Msg: m, release: release, conn: cc}:
+		case t.clientInbound <- ClientInbound{Client: cc.id, Msg: m, release: release, conn: cc, src: src.prefix}:
 			return nil
 		case <-t.ctx.Done():
 			release()

@@ -42,7 +42,20 @@ type ClientInbound struct {
 	Msg     *wire.ClientMessage
 	release func()
 	conn    *clientConn
+	src     netip.Prefix
 }
+
+// NewClientInbound is a message from client id at an address in src, with
+// nothing to release, as a transport delivers it (for tests of what
+// consumes them).
+func NewClientInbound(id crypto.ClientID, m *wire.ClientMessage, src netip.Prefix) ClientInbound {
+	return ClientInbound{Client: id, Msg: m, src: src}
+}
+
+// Source is the address prefix the message came from (a /24 for IPv4, a
+// /64 for IPv6): the unit one party typically controls as a whole, which
+// the replica shares its work between (the zero prefix when unknown).
+func (in ClientInbound) Source() netip.Prefix { return in.src }
 
 // Release returns the message's bytes to the transport's inbound budget.
 func (in ClientInbound) Release() {
