@@ -1,9 +1,11 @@
 package attack
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
+	"encoding/binary"
 	"fmt"
 	"time"
 
@@ -103,21 +105,34 @@ func (a *attacker) bodyFlood(ctx context.Context, tc *tls.Conn, key crypto.Priva
 		}
 	}()
 	id := crypto.ClientIDOf(key.Public())
+	// The frame is built once; each request differs only in the first 16
+	// bytes of the payload (a counter and random bytes), patched in place. A real attacker
+	// brings its own machine: on the replicas' own machine, encoding
+	// 3.9 MB twice per request (and collecting the garbage) took CPU from
+	// the replicas and the correct clients, which measured the attacker,
+	// not the defence.
 	payload := make([]byte, size)
-	for nonce := uint64(1); ctx.Err() == nil; nonce++ {
-		_, _ = rand.Read(payload[:16])
-		body := wire.Marshal(&wire.Batch{Submitter: id[:], Nonce: nonce, Commands: []*wire.Command{{ClientId: id[:], Seq: nonce, Payload: payload}}})
-		frame, err := wire.AppendFrame(nil, &wire.ClientMessage{Body: &wire.ClientMessage_TimestampRequest{TimestampRequest: &wire.TimestampRequest{Batch: body}}})
-		if err != nil {
-			return
-		}
+	marker := make([]byte, 16)
+	_, _ = rand.Read(marker)
+	copy(payload, marker)
+	body := wire.Marshal(&wire.Batch{Submitter: id[:], Nonce: 1, Commands: []*wire.Command{{ClientId: id[:], Seq: 1, Payload: payload}}})
+	frame, err := wire.AppendFrame(nil, &wire.ClientMessage{Body: &wire.ClientMessage_TimestampRequest{TimestampRequest: &wire.TimestampRequest{Batch: body}}})
+	if err != nil {
+		return
+	}
+	at := bytes.Index(frame, marker)
+	if at < 0 {
+		return
+	}
+	for n := uint64(1); ctx.Err() == nil; n++ {
+		binary.LittleEndian.PutUint64(frame[at:], n)
+		_, _ = rand.Read(frame[at+8 : at+16])
 		if _, err := tc.Write(frame); err != nil {
 			a.closed()
 			return
 		}
 		a.st.Frames.Add(1)
 	}
-
 }
 
 // checkAmplify validates the sizes of the attacks of this file.

@@ -48,8 +48,8 @@ type P2PConfig struct {
 	DialBackoffMax    Duration `toml:"dial_backoff_max" doc:"Cap of the exponential redial wait."`
 
 	MaxClientFrameBytes    int      `toml:"max_client_frame_bytes" doc:"Largest message accepted from a client, in bytes: just above a full batch (4 MiB) with its proof."`
-	MaxClientsPerIP        int      `toml:"max_clients_per_ip" doc:"Established client connections from one IP address; more are refused after their handshake."`
-	MaxClientsPerPrefix    int      `toml:"max_clients_per_prefix" doc:"Established client connections from one /24 (IPv4) or /64 (IPv6); more are refused after their handshake."`
+	MaxClientsPerIP        int      `toml:"max_clients_per_ip" doc:"Established client connections from one IP address; more are refused at accept, before TLS."`
+	MaxClientsPerPrefix    int      `toml:"max_clients_per_prefix" doc:"Established client connections from one /24 (IPv4) or /64 (IPv6); more are refused at accept, before TLS."`
 	ClientIdleTimeout      Duration `toml:"client_idle_timeout" doc:"A client connection that sends nothing for this long is closed (the client library redials)."`
 	FrameTimeout           Duration `toml:"frame_timeout" doc:"Time a started message has to arrive, plus its length at 256 KiB/s; a connection that misses it is closed."`
 	FirstByteTimeout       Duration `toml:"first_byte_timeout" doc:"An accepted connection that sends nothing for this long is closed before TLS."`
@@ -59,6 +59,7 @@ type P2PConfig struct {
 	MaxPendingPerPrefix    int      `toml:"max_pending_per_prefix" doc:"Connections still in TLS from one /24 (IPv4) or /64 (IPv6), per listener."`
 	ReservedPeerHandshakes int      `toml:"reserved_peer_handshakes" doc:"Handshake slots on the peer listener reserved for each replica at a genesis peer IP, outside the shared budget, so floods cannot keep replicas out of the mesh."`
 	ClientInboundBytes     int      `toml:"client_inbound_bytes" doc:"Bytes of client messages received and not yet handled; at the bound, client connections stop being read until the replica catches up."`
+	ClientPrefixRate       int      `toml:"client_prefix_rate" doc:"Bytes per second of large client frames (their bytes beyond the first 64 KiB) that one source prefix (/24 or /64) may send; beyond it the connections of that prefix are read more slowly. Negative: no pacing."`
 	ClientInboundShare     int      `toml:"client_inbound_share" doc:"Of client_inbound_bytes, what one source prefix (/24 or /64) may hold, in handled messages and again in frames being read; beyond it that prefix.s connections wait."`
 	PeerInboundBytes       int      `toml:"peer_inbound_bytes" doc:"Bytes of replica messages received and not yet handled; each replica may hold an equal share."`
 	ClientSendBytes        int      `toml:"client_send_bytes" doc:"Bytes queued to all clients together; a client with a backlog at the bound is disconnected as too slow (clients that read their replies are never refused)."`
@@ -192,6 +193,7 @@ func Default() Config {
 			ReservedPeerHandshakes: 4,
 			ClientInboundBytes:     64 << 20,
 			ClientInboundShare:     16 << 20,
+			ClientPrefixRate:       16 << 20,
 			PeerInboundBytes:       256 << 20,
 			ClientSendBytes:        128 << 20,
 			BadProofLimit:          8,

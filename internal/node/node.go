@@ -289,6 +289,7 @@ func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logg
 		ReservedPeerHandshakes: c.P2P.ReservedPeerHandshakes,
 		ClientInboundBytes:     c.P2P.ClientInboundBytes,
 		ClientInboundShare:     c.P2P.ClientInboundShare,
+		ClientPrefixRate:       c.P2P.ClientPrefixRate,
 		PeerInboundBytes:       c.P2P.PeerInboundBytes,
 		ClientSendBytes:        c.P2P.ClientSendBytes,
 		BadProofLimit:          c.P2P.BadProofLimit,

@@ -142,7 +142,8 @@ func (t *Transport) serveClient(raw net.Conn, release func()) {
 			raw.Close()
 		}
 	}()
-	frames := &frameReservation[netip.Prefix]{b: t.clientReading, key: src.prefix, stop: t.ctx.Done()}
+	frames := &frameReservation[netip.Prefix]{b: t.clientReading, key: src.prefix, stop: t.ctx.Done(),
+		pace: func(n int, stop <-chan struct{}) bool { return t.clientRate.pace(src.prefix, n, stop) }}
 	deadlines := readDeadlines{conn: raw, idle: t.cfg.ClientIdleTimeout, frame: t.cfg.FrameTimeout,
 		reserve: frames.reserve}
 	err = readFrames(tc, t.cfg.ClientMaxFrameBytes, clientBufferBytes, deadlines, &t.clientCounters, func(body []byte) error {

@@ -45,6 +45,7 @@ const (
 	DefaultReservedPeerHandshakes = 4
 	DefaultClientInboundBytes     = 64 << 20
 	DefaultClientInboundShare     = 16 << 20
+	DefaultClientPrefixRate       = 16 << 20
 	DefaultPeerInboundBytes       = 256 << 20
 	DefaultBadProofLimit          = 8
 	DefaultBadProofWindow         = 10 * time.Second
@@ -111,6 +112,10 @@ type Config struct {
 	ClientInboundBytes int
 	ClientInboundShare int
 	PeerInboundBytes   int
+	// ClientPrefixRate paces the bytes of client frames beyond their first
+	// 64 KiB per source prefix, in bytes per second (prefixRate), in bursts
+	// of up to ClientMaxFrameBytes; negative disables the pacing.
+	ClientPrefixRate int
 
 	DialBackoffMin time.Duration
 	DialBackoffMax time.Duration
@@ -175,6 +180,9 @@ func (c Config) withDefaults() Config {
 	def(&c.ClientInboundQueue, DefaultClientInboundQueue)
 	def(&c.ClientInboundBytes, DefaultClientInboundBytes)
 	def(&c.ClientInboundShare, DefaultClientInboundShare)
+	if c.ClientPrefixRate == 0 {
+		c.ClientPrefixRate = DefaultClientPrefixRate
+	}
 	def(&c.PeerInboundBytes, DefaultPeerInboundBytes)
 	def(&c.MaxClients, DefaultMaxClients)
 	def(&c.MaxClientsPerIP, DefaultMaxClientsPerIP)

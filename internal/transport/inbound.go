@@ -91,11 +91,18 @@ type frameReservation[K comparable] struct {
 	b    *inboundBudget[K]
 	key  K
 	stop <-chan struct{}
+	// pace, when set, paces the sender's large frames (prefixRate) before
+	// the reservation, so that the frame deadline, which starts when the
+	// reservation is granted, does not count the wait.
+	pace func(n int, stop <-chan struct{}) bool
 }
 
 func (f *frameReservation[K]) reserve(n int) (func(), bool) {
 	if f.b == nil || n <= freeFrameBytes {
 		return func() {}, true
+	}
+	if f.pace != nil && !f.pace(n-freeFrameBytes, f.stop) {
+		return nil, false
 	}
 	return f.b.acquire(f.key, n-freeFrameBytes, f.stop)
 }

@@ -96,6 +96,7 @@ type Transport struct {
 	// Frames being read, per sender (frameReservation).
 	peerReading   *inboundBudget[uint32]
 	clientReading *inboundBudget[netip.Prefix]
+	clientRate    *prefixRate // nil: client frames are not paced
 	penalties     *penaltyBox
 	badProofs     *strikes
 	rlog          *ratelog.Logger // lines a remote can trigger
@@ -152,6 +153,7 @@ func New(cfg Config) (*Transport, error) {
 		clientBudget:  newInboundBudget[netip.Prefix](cfg.ClientInboundBytes, cfg.ClientInboundShare),
 		peerReading:   newInboundBudget[uint32](cfg.PeerInboundBytes, cfg.PeerInboundBytes/max(1, n-1)),
 		clientReading: newInboundBudget[netip.Prefix](cfg.ClientInboundBytes, cfg.ClientInboundShare),
+		clientRate:    newPrefixRate(cfg.ClientPrefixRate, cfg.ClientMaxFrameBytes),
 		penalties:     newPenaltyBox(),
 		badProofs:     newStrikes(cfg.BadProofLimit, cfg.BadProofWindow),
 		clientsBy:     clientCounts{byIP: make(map[netip.Addr]int), byPrefix: make(map[netip.Prefix]int)},
