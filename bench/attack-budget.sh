@@ -35,7 +35,9 @@ mkdir -p "$results/runs"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 started=$(date +%s)
 
-bin=$results/pompe
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+bin=$tmp/pompe
 if [[ -n ${POMPE:-} ]]; then
 	echo "using the pompe binary $POMPE"
 	cp "$POMPE" "$bin"
