@@ -94,7 +94,7 @@ for kind in $KINDS; do
 	fi
 	rows+=("$(awk -v k="$kind" -v a="$free" -v b="$hit" -v m="$rss" -v t="$TARGET" -v rb="$RSS_BOUND_MIB" 'BEGIN {
 		r = (a > 0) ? b / a : 0
-		printf "| %s | %.0f | %s | %.1f | %.1f | %.2f (%s) |", k, m, (m < rb) ? "yes" : "NO", a, b, r, (r >= t) ? "met" : "missed"
+		printf "| %s | %.0f | %s | %.1f | %.1f | %.3f (%s) |", k, m, (m < rb) ? "yes" : "NO", a, b, r, (r >= t) ? "met" : "missed"
 	}')")
 done
 
