@@ -120,7 +120,7 @@ var flagRules = map[string][]flagRule{
 
 // crossFlagRules: per command path, rules that relate several flags.
 var crossFlagRules = map[string][]func(fs *pflag.FlagSet) error{
-	"testnet": {testnetPortRoom},
+	"testnet": {testnetK8sMoved, testnetPortRoom},
 	"bench":   {exclusive("inflight", "rate", "--inflight (closed loop) and --rate (open loop) exclude each other")},
 	"sim":     {simFaultsForMode},
 	"local":   {localFaults, localByzantine, wanFile},
@@ -416,9 +416,6 @@ func atLeastDuration(min time.Duration, what string) func(*pflag.FlagSet, string
 // and must not overlap (unless --free-ports or --hosts place them).
 func testnetPortRoom(fs *pflag.FlagSet) error {
 	if free, _ := fs.GetBool("free-ports"); free {
-		return nil
-	}
-	if k8s, _ := fs.GetBool("k8s"); k8s {
 		return nil
 	}
 	if hosts, _ := fs.GetString("hosts"); hosts != "" {

@@ -14,7 +14,6 @@ func newTestnetCmd() *cobra.Command {
 		opts  testnet.Options
 		mode  string
 		extra testnetExtraFlags
-		kube  testnetK8sFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "testnet --out DIR [flags]",
@@ -25,14 +24,13 @@ Addresses are on loopback unless --hosts FILE places the replicas on other
 machines (several per host when --nodes exceeds the hosts; the k-th replica on
 a host uses the base ports + k, or the port on its line + k). --wan FILE writes
 each replica's link emulation from a latency matrix and the regions of the
-hosts file (round robin where a line has none). --k8s addresses replicas as
-the pods of a Kubernetes StatefulSet and writes its manifests to OUT/k8s/.`,
+hosts file (round robin where a line has none). Kubernetes manifests are
+written by their own command, pompe-k8s (go run ./cmd/pompe-k8s --help).`,
 		Example: `  pompe testnet --nodes 4 --clients 2 --out ./tn
   pompe testnet --nodes 4 --clients 2 --allowlist --out ./closed
   pompe testnet --nodes 7 --mode hotstuff --distinct-ips --free-ports --out ./tn7
   pompe testnet --hosts hosts.txt --nodes 16 --clients 8 --out ./cluster
-  pompe testnet --nodes 16 --distinct-ips --wan wan/four-regions.toml --out ./tn16
-  pompe testnet --k8s --nodes 7 --k8s-image registry.example.com/pompe:v1 --out ./k7`,
+  pompe testnet --nodes 16 --distinct-ips --wan wan/four-regions.toml --out ./tn16`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := parseMode(mode)
@@ -43,16 +41,10 @@ the pods of a Kubernetes StatefulSet and writes its manifests to OUT/k8s/.`,
 			if err := applyTestnetExtraFlags(cmd, &extra, &opts); err != nil {
 				return err
 			}
-			if err := kube.apply(cmd, &opts); err != nil {
-				return err
-			}
 			if err := testnet.Generate(opts); err != nil {
 				return err
 			}
-			if err := printTestnet(cmd, opts.OutDir); err != nil {
-				return err
-			}
-			return kube.write(cmd, opts.OutDir)
+			return printTestnet(cmd, opts.OutDir)
 		},
 	}
 	f := cmd.Flags()
@@ -67,7 +59,7 @@ the pods of a Kubernetes StatefulSet and writes its manifests to OUT/k8s/.`,
 	f.IntVar(&opts.BasePeerPort, "base-peer-port", testnet.DefaultBasePeerPort, "replica i listens for replicas on this port + i")
 	f.IntVar(&opts.BaseClientPort, "base-client-port", testnet.DefaultBaseClientPort, "replica i listens for clients on this port + i")
 	addTestnetExtraFlags(cmd, &extra)
-	addTestnetK8sFlags(cmd, &kube)
+	addRetiredK8sFlags(cmd)
 	return cmd
 }
 

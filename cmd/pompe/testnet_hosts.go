@@ -8,6 +8,7 @@ import (
 
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/testnet"
+	"github.com/pompe-bft/pompe/internal/wan"
 )
 
 // testnetExtraFlags are the options of `pompe testnet` for clusters beyond
@@ -45,7 +46,7 @@ func applyTestnetExtraFlags(cmd *cobra.Command, x *testnetExtraFlags, opts *test
 	}
 	opts.ListenAll = x.listenAll
 	if x.wanFile != "" {
-		if err := applyWANToTestnet(x.wanFile, opts); err != nil {
+		if err := wan.ConfigureTestnet(x.wanFile, opts); err != nil {
 			return err
 		}
 	}

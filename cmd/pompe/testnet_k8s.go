@@ -1,63 +1,103 @@
 package main
 
 import (
-	"errors"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-	"github.com/pompe-bft/pompe/internal/k8s"
-	"github.com/pompe-bft/pompe/internal/testnet"
+	"github.com/pompe-bft/pompe/internal/k8s/k8shome"
 )
 
-// testnetK8sFlags are the options of `pompe testnet --k8s`.
-type testnetK8sFlags struct {
-	enabled bool
-	opts    k8s.Options
+// The Kubernetes manifests are written by a command of their own,
+// cmd/pompe-k8s: building them takes k8s.io/api and apimachinery, which
+// would double the cold build of this binary, the one every replica runs.
+// `pompe testnet --k8s` and its flags remain, hidden, only to tell whoever
+// still types them the command that replaces them (testnetK8sMoved).
+
+// k8sCommand is how the replacement is run from the repository root.
+const k8sCommand = "go run ./cmd/pompe-k8s"
+
+// retiredK8sFlags are the flags `pompe testnet --k8s` had, and what each
+// is called in pompe-k8s ("" when it has no counterpart there).
+var retiredK8sFlags = map[string]string{
+	"k8s":           "",
+	"k8s-namespace": "namespace",
+	"k8s-image":     "image",
+	"k8s-storage":   "storage",
 }
 
-func addTestnetK8sFlags(cmd *cobra.Command, x *testnetK8sFlags) {
+// k8sRefusedFlags placed replicas, which pods do themselves; --listen-all
+// is what pompe-k8s always does.
+var k8sRefusedFlags = map[string]bool{"hosts": true, "distinct-ips": true, "free-ports": true, "base-ip": true}
+
+func addRetiredK8sFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.BoolVar(&x.enabled, "k8s", false, "address replicas as the pods of a Kubernetes StatefulSet and write its manifests to OUT/k8s/")
-	f.StringVar(&x.opts.Namespace, "k8s-namespace", k8s.DefaultNamespace, "Kubernetes namespace of the replicas (with --k8s)")
-	f.StringVar(&x.opts.Image, "k8s-image", k8s.DefaultImage, "container image the pods run, built from deploy/Dockerfile (with --k8s)")
-	f.StringVar(&x.opts.StorageSize, "k8s-storage", k8s.DefaultStorageSize, "size of each replica's data volume claim (with --k8s)")
+	f.Bool("k8s", false, "moved: run "+k8sCommand)
+	for _, name := range []string{"k8s-namespace", "k8s-image", "k8s-storage"} {
+		f.String(name, "", "moved: run "+k8sCommand)
+	}
+	for name := range retiredK8sFlags {
+		_ = f.MarkHidden(name) // the flag was just defined
+	}
 	cmd.AddCommand(newTestnetK8sHomeCmd())
 }
 
-// apply makes Generate address replicas by their pods' DNS names; it runs
-// after the other flags so that --wan still applies.
-func (x *testnetK8sFlags) apply(cmd *cobra.Command, opts *testnet.Options) error {
-	if !x.enabled {
-		for _, name := range []string{"k8s-namespace", "k8s-image", "k8s-storage"} {
-			if cmd.Flags().Changed(name) {
-				return usageError{fmt.Errorf("--%s needs --k8s", name)}
+// testnetK8sMoved refuses the retired Kubernetes flags of `pompe testnet`
+// with the pompe-k8s command line that does what they asked for.
+func testnetK8sMoved(fs *pflag.FlagSet) error {
+	var used []string
+	for name := range retiredK8sFlags {
+		if fs.Changed(name) {
+			used = append(used, "--"+name)
+		}
+	}
+	if len(used) == 0 {
+		return nil
+	}
+	sort.Strings(used)
+	what := strings.Join(used, ", ")
+	args := []string{k8sCommand}
+	var out string
+	var refused []string
+	fs.Visit(func(f *pflag.Flag) {
+		name, retired := retiredK8sFlags[f.Name]
+		switch {
+		case retired && name == "":
+			return
+		case retired:
+		case k8sRefusedFlags[f.Name]:
+			refused = append(refused, "--"+f.Name)
+			return
+		case f.Name == "listen-all":
+			return
+		default:
+			name = f.Name
+		}
+		if f.Name == "out" {
+			out = shellQuote(f.Value.String())
+			return
+		}
+		if f.Value.Type() == "bool" {
+			if f.Value.String() == "true" {
+				args = append(args, "--"+name)
+			} else {
+				args = append(args, "--"+name+"=false")
 			}
+			return
 		}
-		return nil
+		args = append(args, "--"+name, shellQuote(f.Value.String()))
+	})
+	if out != "" {
+		args = append(args, "--out", out)
 	}
-	for _, name := range []string{"hosts", "distinct-ips", "free-ports", "base-ip"} {
-		if cmd.Flags().Changed(name) {
-			return usageError{errors.New("--k8s places replicas in pods; drop --hosts, --distinct-ips, --free-ports and --base-ip")}
-		}
+	msg := fmt.Sprintf("%s: the Kubernetes manifests moved to their own command, pompe-k8s (docs/kubernetes.md); run: %s", what, strings.Join(args, " "))
+	if len(refused) > 0 {
+		msg += fmt.Sprintf(" (pods have their own addresses: %s dropped)", strings.Join(refused, ", "))
 	}
-	if err := k8s.ConfigureTestnet(opts, x.opts); err != nil {
-		return usageError{err}
-	}
-	return nil
-}
-
-// write adds the manifests to the generated testnet in dir.
-func (x *testnetK8sFlags) write(cmd *cobra.Command, dir string) error {
-	if !x.enabled {
-		return nil
-	}
-	file, err := k8s.Write(dir, x.opts)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "kubernetes manifests: %s (see %s)\n", file, k8s.ReadmeName)
-	return nil
+	return fmt.Errorf("%s", msg)
 }
 
 func newTestnetK8sHomeCmd() *cobra.Command {
@@ -65,16 +105,16 @@ func newTestnetK8sHomeCmd() *cobra.Command {
 	var replica int
 	cmd := &cobra.Command{
 		Use:   "k8s-home --from DIR --replica I --home DIR",
-		Short: "Install a pod's replica home (the init step of the --k8s StatefulSets)",
+		Short: "Install a pod's replica home (the init step of the StatefulSets pompe-k8s writes)",
 		Long: `k8s-home copies replica I's files from DIR/NAME (its own ConfigMap and
 Secret, the only ones its pod mounts) into HOME/config/, the node key
 readable by its owner only, and checks that the home loads as replica I.
-Each replica's StatefulSet written by 'pompe testnet --k8s' runs it before
-'pompe node --home HOME'.`,
+Each replica's StatefulSet written by pompe-k8s (cmd/pompe-k8s) runs it
+before 'pompe node --home HOME'.`,
 		Example: `  pompe testnet k8s-home --from /replica --replica 2 --home /pompe`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := k8s.InstallHome(from, replica, home); err != nil {
+			if err := k8shome.InstallHome(from, replica, home); err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "installed replica %d in %s\n", replica, home)

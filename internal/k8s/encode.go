@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/pompe-bft/pompe/internal/k8s/k8shome"
 )
 
 // Names of what Write adds to a testnet directory.
@@ -71,10 +73,10 @@ func Write(dir string, o Options) (string, error) {
 		return "", fmt.Errorf("k8s: %w", err)
 	}
 	file := filepath.Join(out, YAMLFileName)
-	if err := replaceFile(file, data, 0o600); err != nil {
+	if err := k8shome.ReplaceFile(file, data, 0o600); err != nil {
 		return "", err
 	}
-	if err := replaceFile(filepath.Join(out, ReadmeName), []byte(readme(o, len(m.Secrets))), 0o644); err != nil {
+	if err := k8shome.ReplaceFile(filepath.Join(out, ReadmeName), []byte(readme(o, len(m.Secrets))), 0o644); err != nil {
 		return "", err
 	}
 	return file, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/k8s/k8shome"
 	"github.com/pompe-bft/pompe/internal/testnet"
 )
 
@@ -320,15 +321,15 @@ func checkInstall(t *testing.T, d decoded, sts *appsv1.StatefulSet, i int) {
 		}
 	}
 	home := t.TempDir()
-	if err := InstallHome(root, i, home); err != nil {
+	if err := k8shome.InstallHome(root, i, home); err != nil {
 		t.Fatalf("pod %s: %v", PodName(i), err)
 	}
 	// A restarted init step replaces what it wrote.
-	if err := InstallHome(root, i, home); err != nil {
+	if err := k8shome.InstallHome(root, i, home); err != nil {
 		t.Fatalf("second install of %s: %v", PodName(i), err)
 	}
 	// The files are replica i's: installing them as another replica fails.
-	if err := InstallHome(root, i+1, t.TempDir()); err == nil {
+	if err := k8shome.InstallHome(root, i+1, t.TempDir()); err == nil {
 		t.Fatalf("replica %d's files installed as replica %d", i, i+1)
 	}
 }

@@ -21,7 +21,7 @@ listener that is not loopback. Anyone who can reach a pod's IP can read its
 metrics: restrict that with a NetworkPolicy where the cluster enforces them.
 
 1. Build the image from the repository root and push it where the cluster
-   pulls from (the manifests use %[6]q; choose another with --k8s-image):
+   pulls from (the manifests use %[6]q; choose another with pompe-k8s --image):
 
      docker build -f deploy/Dockerfile -t %[6]s .
      docker push %[6]s

@@ -2,15 +2,13 @@ package k8s
 
 import (
 	"fmt"
-	"io"
 	"net"
-	"os"
 	"path"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/pompe-bft/pompe/internal/config"
+	"github.com/pompe-bft/pompe/internal/k8s/k8shome"
 	"github.com/pompe-bft/pompe/internal/testnet"
 )
 
@@ -33,10 +31,6 @@ type cluster struct {
 	files   []replicaFiles
 	ports   podPorts
 }
-
-// maxFileBytes bounds each file read from a home; a ConfigMap or Secret
-// cannot hold more than 1 MiB anyway.
-const maxFileBytes = 1 << 20
 
 // loadCluster reads the testnet in dir and checks that its replicas can
 // run as the pods of o: addresses are the pods' DNS names, listeners
@@ -65,8 +59,8 @@ func loadCluster(dir string, o Options) (*cluster, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(f.config)+len(f.genesis) > maxFileBytes {
-			return nil, fmt.Errorf("k8s: replica %d: config and genesis exceed the %d bytes a ConfigMap holds", i, maxFileBytes)
+		if len(f.config)+len(f.genesis) > k8shome.MaxFileBytes {
+			return nil, fmt.Errorf("k8s: replica %d: config and genesis exceed the %d bytes a ConfigMap holds", i, k8shome.MaxFileBytes)
 		}
 		c.files = append(c.files, f)
 	}
@@ -156,28 +150,12 @@ func dataDirInPod(dataDir string) string {
 func readFiles(p config.Paths) (replicaFiles, error) {
 	var f replicaFiles
 	var err error
-	if f.config, err = readBounded(p.Config); err != nil {
+	if f.config, err = k8shome.ReadBounded(p.Config); err != nil {
 		return f, err
 	}
-	if f.genesis, err = readBounded(p.Genesis); err != nil {
+	if f.genesis, err = k8shome.ReadBounded(p.Genesis); err != nil {
 		return f, err
 	}
-	f.nodeKey, err = readBounded(p.NodeKey)
+	f.nodeKey, err = k8shome.ReadBounded(p.NodeKey)
 	return f, err
-}
-
-func readBounded(name string) ([]byte, error) {
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("k8s: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("k8s: %s: %w", name, err)
-	}
-	if len(data) > maxFileBytes {
-		return nil, fmt.Errorf("k8s: %s is larger than the %d bytes a ConfigMap or Secret holds", filepath.Base(name), maxFileBytes)
-	}
-	return data, nil
 }

@@ -1,7 +1,8 @@
-package k8s
+package k8shome
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -31,11 +32,11 @@ func InstallHome(fromDir string, replica int, home string) error {
 		{config.GenesisFileName, dst.Genesis, 0o644},
 		{config.NodeKeyFileName, dst.NodeKey, config.KeyFilePerm},
 	} {
-		data, err := readBounded(filepath.Join(fromDir, f.name))
+		data, err := ReadBounded(filepath.Join(fromDir, f.name))
 		if err != nil {
 			return err
 		}
-		if err := replaceFile(f.to, data, f.perm); err != nil {
+		if err := ReplaceFile(f.to, data, f.perm); err != nil {
 			return err
 		}
 	}
@@ -49,9 +50,9 @@ func InstallHome(fromDir string, replica int, home string) error {
 	return nil
 }
 
-// replaceFile writes data to name through a temporary file, so a crash
+// ReplaceFile writes data to name through a temporary file, so a crash
 // never leaves a torn file and the mode holds before any byte is written.
-func replaceFile(name string, data []byte, perm os.FileMode) error {
+func ReplaceFile(name string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("k8s: %w", err)
@@ -71,4 +72,26 @@ func replaceFile(name string, data []byte, perm os.FileMode) error {
 		return fmt.Errorf("k8s: write %s: %w", name, err)
 	}
 	return nil
+}
+
+// MaxFileBytes bounds each file read from a home or from a pod's mounted
+// files; a ConfigMap or Secret cannot hold more than 1 MiB anyway.
+const MaxFileBytes = 1 << 20
+
+// ReadBounded reads name, refusing a file larger than MaxFileBytes (it
+// reads at most one byte more to tell).
+func ReadBounded(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("k8s: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("k8s: %s: %w", name, err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("k8s: %s is larger than the %d bytes a ConfigMap or Secret holds", filepath.Base(name), MaxFileBytes)
+	}
+	return data, nil
 }

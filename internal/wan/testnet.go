@@ -1,19 +1,21 @@
-package main
+package wan
 
 import (
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/testnet"
-	"github.com/pompe-bft/pompe/internal/wan"
 )
 
 // wanSeed makes the emulation's random choices the same in every testnet
 // generated from one matrix.
 const wanSeed = 1
 
-// applyWANToTestnet makes every replica emulate the matrix toward the
-// others, from the regions of the hosts file (round robin otherwise).
-func applyWANToTestnet(path string, opts *testnet.Options) error {
-	m, err := wan.ReadFile(path)
+// ConfigureTestnet makes every replica of the testnet t generates emulate
+// the matrix in the file at path toward the others, from the regions of
+// t.Hosts (round robin when there are none). It is shared by `pompe
+// testnet --wan` and `pompe-k8s --wan`; for pods, the hosts are set after
+// it, so the regions are round robin.
+func ConfigureTestnet(path string, opts *testnet.Options) error {
+	m, err := ReadFile(path)
 	if err != nil {
 		return err
 	}
