@@ -18,6 +18,10 @@ var slowClientFaults = []string{"all", "net", "none"}
 // `pompe sim --seeds K` runs (internal/sim/doc.go).
 const sweepBudget = 5 * time.Second
 
+// sweepDurationUs and sweepSettleUs size one sweep seed: 8 s of simulated
+// time (faults in the first 4 s), 3 s of it to settle.
+const sweepDurationUs, sweepSettleUs = 8_000_000, 3_000_000
+
 // minSeeds is the fewest seeds a sweep case runs however busy the machine
 // is.
 const minSeeds = 2

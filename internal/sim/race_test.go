@@ -8,17 +8,26 @@ import "time"
 // finds nothing in it; keep the seed sweep affordable under -race.
 const seedsPerCase = 12
 
-// The fuzz budget under -race: about two seeds per configuration.
-const fuzzBudgetDefault = 20 * time.Second
+// The fuzz budget under -race: the seed of each configuration that always
+// runs, and a few more.
+const fuzzBudgetDefault = 10 * time.Second
 
 // slowClientFaults are the fault mixes TestSlowClientNotStarved runs seed
 // 8033 under.
 var slowClientFaults = []string{"all"}
 
 // sweepBudget is the time one TestSimulationSeeds case keeps starting new
-// seeds (after minSeeds): 17 cases, so about a minute in all. The long sweeps are
-// `pompe sim --seeds K` runs (internal/sim/doc.go).
-const sweepBudget = 4 * time.Second
+// seeds after minSeeds. Zero: under -race each case runs its minSeeds seeds
+// and no more. The simulator runs in
+// one goroutine, so the race detector finds nothing in it that a seed or two
+// would not show, and it multiplies a seed's CPU about 7.5 times; the seed
+// sweeps that look for protocol bugs are the non-race runs of this test and
+// `pompe sim --seeds K` campaigns.
+const sweepBudget = 0
+
+// sweepDurationUs and sweepSettleUs size one sweep seed: under -race 5 s
+// of simulated time (faults in the first 2.5 s), 2 s of it to settle.
+const sweepDurationUs, sweepSettleUs = 5_000_000, 2_000_000
 
 // minSeeds is the fewest seeds a sweep case runs however busy the machine
 // is: one under -race, where a seed costs about ten times its CPU.

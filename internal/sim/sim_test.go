@@ -107,12 +107,13 @@ func TestSimulationSeeds(t *testing.T) {
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			sweep(t, n, int64(1000*(i+1)), sweepBudget, func(seed int64) Options {
 				mode := tc.mode
 				if mode == "" {
 					mode = replica.ModeBaseline
 				}
-				o := Options{Seed: seed, Nodes: tc.nodes, Mode: mode, DurationUs: 8_000_000, SettleUs: 3_000_000}
+				o := Options{Seed: seed, Nodes: tc.nodes, Mode: mode, DurationUs: sweepDurationUs, SettleUs: sweepSettleUs}
 				if err := o.WithFaults(tc.faults); err != nil {
 					t.Fatal(err)
 				}
