@@ -135,7 +135,14 @@ func Open(home string, opts Options) (*Node, error) {
 	}
 	n.committee = committee
 	n.verifier = verifierFor(string(h.Genesis.Mode), committee)
-	rc := replicaConfig(h, committee, log)
+	// The allowlist is built once and shared by validation and the
+	// transport; a key that does not decode stops the replica rather than
+	// leave the cluster open.
+	allow, err := clientAllowlist(&h.Genesis)
+	if err != nil {
+		return fail(err)
+	}
+	rc := replicaConfig(h, committee, log, allow)
 	rc.Ordering.Verifier = n.verifier
 	n.r, err = replica.New(rc, n.store)
 	if err != nil {
@@ -161,7 +168,7 @@ func Open(home string, opts Options) (*Node, error) {
 	if err != nil {
 		return fail(err)
 	}
-	tc := transportConfig(h, committee, log, n.reg)
+	tc := transportConfig(h, committee, log, n.reg, allow)
 	tc.InspectPeer = peerInspector(committee, n.verifier)
 	if opts.FaultControl && tc.Emulator == nil {
 		// Links start unimpaired; the fault endpoints change them.
@@ -191,19 +198,19 @@ func leaderPolicy(s string) hotstuff.LeaderPolicy {
 }
 
 // clientAllowlist builds the genesis client allowlist (nil: an open
-// cluster). Genesis.Validate has checked every key.
-func clientAllowlist(g *config.Genesis) *batch.Allowlist {
+// cluster).
+func clientAllowlist(g *config.Genesis) (*batch.Allowlist, error) {
 	keys, err := g.ClientKeys()
 	if err != nil {
-		return nil
+		return nil, fmt.Errorf("genesis: %w", err)
 	}
-	return batch.NewAllowlist(keys)
+	return batch.NewAllowlist(keys), nil
 }
 
-func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger) replica.Config {
+func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger, allow *batch.Allowlist) replica.Config {
 	c := h.Config
 	us := func(d config.Duration) int64 { return d.Std().Microseconds() }
-	limits := batch.Limits{Clients: clientAllowlist(&h.Genesis)}
+	limits := batch.Limits{Clients: allow}
 	return replica.Config{
 		ID:        uint32(h.Index),
 		Committee: committee,
@@ -254,7 +261,7 @@ func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger
 	}
 }
 
-func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger, reg prometheus.Registerer) transport.Config {
+func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger, reg prometheus.Registerer, allow *batch.Allowlist) transport.Config {
 	c := h.Config
 	peers := make([]string, len(h.Genesis.Replicas))
 	for i, r := range h.Genesis.Replicas {
@@ -262,7 +269,7 @@ func transportConfig(h *config.Home, committee *crypto.Committee, log *slog.Logg
 	}
 	tc := transport.Config{
 		GenesisHash:       genesisHash(&h.Genesis),
-		AdmitClient:       admitFunc(clientAllowlist(&h.Genesis)),
+		AdmitClient:       admitFunc(allow),
 		Self:              uint32(h.Index),
 		Key:               h.Key,
 		Committee:         committee,
