@@ -41,6 +41,10 @@ func TestBenchAndReport(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
+	// report --plot runs the pompe-charts next to pompe.
+	if out, err := exec.Command("go", "build", "-o", filepath.Join(dir, "pompe-charts"), "../pompe-charts").CombinedOutput(); err != nil {
+		t.Fatalf("go build pompe-charts: %v\n%s", err, out)
+	}
 	e := &e2e{bin: bin, dir: dir}
 	var localDirs []string
 	for _, mode := range []string{"hotstuff", "pompe"} {

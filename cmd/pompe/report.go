@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/chartcmd"
 	"github.com/pompe-bft/pompe/internal/fairness"
 	"github.com/pompe-bft/pompe/internal/report"
-	"github.com/pompe-bft/pompe/internal/report/charts"
 )
 
 func newReportCmd() *cobra.Command {
@@ -44,6 +45,13 @@ latency_cdf, throughput, latency_over_time, fairness and
 fairness_out_of_order (when a run has pairs to compare), replica_rss and replica_cpu (when a run has a resources.json)
 and, when both modes are among the runs, pompe_vs_hotstuff.
 
+The charts are drawn by pompe-charts, a command of its own that keeps the
+plotting library out of pompe: after its report, pompe runs the
+pompe-charts next to it (else the one in PATH) with the same directories
+and --fairness-delta. Without one it fails after the report and says how
+to build it (go build -o DIR/pompe-charts ./cmd/pompe-charts) or to draw
+the charts with 'go run ./cmd/pompe-charts report DIR... --out OUTDIR'.
+
 Runs of 'pompe local' record their replicas' resource use in
 run/resources.json; the report adds, per such run, CPU cores per replica,
 CPU microseconds per command, resident memory (start, end, max of the
@@ -64,17 +72,17 @@ targeted" pairs are those where only the command sent first is targeted.`,
 				return usageError{errors.New("--json and --markdown exclude each other")}
 			}
 			o := report.Options{Fairness: report.FairnessOptions{Deltas: deltas}}
-			return runReport(dirs, o, jsonOut, markdown, plotDir, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runReport(cmd.Context(), dirs, o, jsonOut, markdown, plotDir, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print the report as one JSON line on stdout")
 	cmd.Flags().BoolVar(&markdown, "markdown", false, "print one Markdown table row per run (mode, batch, rates, p50/p99)")
-	cmd.Flags().StringVar(&plotDir, "plot", "", "write PNG and SVG charts into this directory")
+	cmd.Flags().StringVar(&plotDir, "plot", "", "write PNG and SVG charts into this directory (runs pompe-charts)")
 	cmd.Flags().DurationSliceVar(&deltas, "fairness-delta", fairness.DefaultDeltas, "send-time gaps Δ at which fairness is reported (comma separated)")
 	return cmd
 }
 
-func runReport(dirs []string, o report.Options, jsonOut, markdown bool, plotDir string, stdout, stderr io.Writer) error {
+func runReport(ctx context.Context, dirs []string, o report.Options, jsonOut, markdown bool, plotDir string, stdout, stderr io.Writer) error {
 	rep, err := report.Load(dirs, o)
 	if err != nil {
 		return err
@@ -109,11 +117,14 @@ func runReport(dirs []string, o report.Options, jsonOut, markdown bool, plotDir 
 		}
 	}
 	if plotDir != "" {
-		files, err := charts.Write(rep, plotDir)
-		if err != nil {
-			return err
+		deltas := o.Fairness.Deltas
+		if deltas == nil {
+			deltas = fairness.DefaultDeltas
 		}
-		fmt.Fprintf(human, "charts: %d files in %s\n", len(files), plotDir)
+		// pompe-charts prints "charts: N files in OUTDIR" where the
+		// report's human lines go (stderr under --json).
+		r := chartcmd.Runner{Stdout: human, Stderr: stderr}
+		return r.Run(ctx, chartcmd.ReportArgs(dirs, plotDir, deltas))
 	}
 	return nil
 }

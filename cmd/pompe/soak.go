@@ -51,7 +51,10 @@ the exit code.
 --out receives the cluster's files (testnet/, run/, logs/), soak.json (the
 verdict), soak.csv (one row per replica and sample), faults.toml (the repeated
 schedule) and plots/ (replica_rss, replica_cpu, replica_goroutines and
-replica_disk, PNG and SVG).`,
+replica_disk, PNG and SVG). The plots are drawn by pompe-charts when it is
+next to pompe or in PATH; without it the soak still passes or fails on its
+own, and its last lines say how to draw them ('go run ./cmd/pompe-charts
+soak OUT').`,
 		Example: `  pompe soak --out ./soak1
   pompe soak --duration 3m --faults mixed --out ./soak-mixed
   pompe soak --duration 2h --nodes 7 --mode hotstuff --batch 10 --sample 30s --out ./soak-long`,

@@ -1,16 +1,20 @@
 package soak
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 
+	"github.com/pompe-bft/pompe/internal/chartcmd"
 	"github.com/pompe-bft/pompe/internal/local"
-	"github.com/pompe-bft/pompe/internal/report/charts"
 )
 
 // Files of a soak's output directory, besides the cluster's own.
@@ -32,14 +36,89 @@ func (r *Result) write(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, JSONFileName), append(data, '\n'), 0o644); err != nil {
 		return fmt.Errorf("soak: %w", err)
 	}
-	if err := writeCSV(filepath.Join(dir, CSVFileName), r.replicas); err != nil {
-		return err
+	return writeCSV(filepath.Join(dir, CSVFileName), r.replicas)
+}
+
+// drawCharts has pompe-charts draw dir/plots from soak.csv (the plotting
+// library is kept out of the pompe binary; see package chartcmd) and
+// returns the line WriteTable prints about them. Charts that cannot be
+// drawn do not fail the soak: its verdict and data files stand, and the
+// line says how to draw them later.
+func drawCharts(ctx context.Context, dir string, replicas int, r chartcmd.Runner) string {
+	if replicas == 0 {
+		return "charts: none (no resource samples)"
 	}
-	if len(r.replicas) == 0 {
-		return nil
+	args := chartcmd.SoakArgs(dir)
+	err := r.Run(ctx, args)
+	switch {
+	case err == nil:
+		return "charts: " + filepath.Join(dir, PlotsDirName)
+	case chartcmd.IsNotFound(err):
+		return "charts: " + err.Error()
+	default:
+		return fmt.Sprintf("charts: not drawn (%s); draw them with `go run ./cmd/%s %s`",
+			strings.ReplaceAll(err.Error(), "\n", "; "), chartcmd.Name, strings.Join(args, " "))
 	}
-	_, err = charts.WriteReplicaSeries(r.replicas, filepath.Join(dir, PlotsDirName))
-	return err
+}
+
+// ReadCSV reads the replica series of a soak.csv, in the order written:
+// one series per replica, its samples in time order.
+func ReadCSV(path string) ([]local.ReplicaResources, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("soak: %w", err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("soak: %s: %w", path, err)
+	}
+	if len(rows) == 0 || !slices.Equal(rows[0], csvHeader) {
+		return nil, fmt.Errorf("soak: %s: not a soak.csv: want the header %s", path, strings.Join(csvHeader, ","))
+	}
+	var replicas []local.ReplicaResources
+	index := map[int]int{} // replica id -> its position in replicas
+	for i, row := range rows[1:] {
+		s, replica, err := parseRow(row)
+		if err != nil {
+			return nil, fmt.Errorf("soak: %s: line %d: %w", path, i+2, err)
+		}
+		at, ok := index[replica]
+		if !ok {
+			at = len(replicas)
+			index[replica] = at
+			replicas = append(replicas, local.ReplicaResources{Replica: replica})
+		}
+		replicas[at].Samples = append(replicas[at].Samples, s)
+	}
+	return replicas, nil
+}
+
+// parseRow reads one row of soak.csv, in csvHeader's column order.
+func parseRow(row []string) (s local.ResourceSample, replica int, err error) {
+	var errs []error
+	num := func(col int) float64 {
+		v, err := strconv.ParseFloat(row[col], 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", csvHeader[col], err))
+		}
+		return v
+	}
+	integer := func(col int) int {
+		v, err := strconv.Atoi(row[col])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", csvHeader[col], err))
+		}
+		return v
+	}
+	s.TS, replica, s.RSSMiB, s.Goroutines = num(0), integer(1), num(2), integer(3)
+	s.DiskMiB, s.ExecLogMiB, s.CPUCores = num(4), num(5), num(6)
+	sent, err := strconv.ParseUint(row[7], 10, 64)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", csvHeader[7], err))
+	}
+	s.NetSentBytes = sent
+	return s, replica, errors.Join(errs...)
 }
 
 func writeCSV(path string, replicas []local.ReplicaResources) error {
@@ -110,6 +189,9 @@ func (r *Result) WriteTable(w io.Writer) {
 	bounded := fmt.Sprint(r.Bounded)
 	if !r.Judged {
 		bounded = "too short to judge"
+	}
+	if r.chartsLine != "" {
+		fmt.Fprintln(w, r.chartsLine)
 	}
 	fmt.Fprintf(w, "verdict: %s (bounded %s, consistent %v); files in %s\n", verdict, bounded, r.Consistent, r.Dir)
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/pompe-bft/pompe/internal/chartcmd"
 	"github.com/pompe-bft/pompe/internal/local"
 )
 
@@ -78,6 +79,9 @@ type Result struct {
 	Dir        string `json:"dir"`
 
 	replicas []local.ReplicaResources
+	// chartsLine says where the charts are, or why they were not drawn
+	// and how to draw them.
+	chartsLine string
 }
 
 // OK is a soak whose resources stayed bounded and whose checks passed.
@@ -125,6 +129,8 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err := res.write(o.OutDir); err != nil {
 		return res, err
 	}
+	charts := chartcmd.Runner{Beside: o.Executable, Stdout: o.Progress, Stderr: o.Progress}
+	res.chartsLine = drawCharts(ctx, o.OutDir, len(res.replicas), charts)
 	return res, nil
 }
 

@@ -25,6 +25,11 @@ func TestShortSoakOfRealReplicas(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/pompe-bft/pompe/cmd/pompe").CombinedOutput(); err != nil {
 		t.Fatalf("build pompe: %v\n%s", err, out)
 	}
+	// pompe-charts next to pompe draws plots/, as it does for an installed pompe.
+	chartsBin := filepath.Join(filepath.Dir(bin), "pompe-charts")
+	if out, err := exec.Command("go", "build", "-o", chartsBin, "github.com/pompe-bft/pompe/cmd/pompe-charts").CombinedOutput(); err != nil {
+		t.Fatalf("build pompe-charts: %v\n%s", err, out)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	out := filepath.Join(t.TempDir(), "soak")
@@ -38,6 +43,9 @@ func TestShortSoakOfRealReplicas(t *testing.T) {
 	var table strings.Builder
 	res.WriteTable(&table)
 	t.Log("\n" + table.String())
+	if want := "charts: " + filepath.Join(out, PlotsDirName) + "\n"; !strings.Contains(table.String(), want) {
+		t.Errorf("table lacks %q", want)
+	}
 	if !res.Consistent || res.Executed == 0 || res.FaultsApplied != 6 {
 		t.Errorf("consistent %v, executed %d, faults applied %d", res.Consistent, res.Executed, res.FaultsApplied)
 	}
