@@ -29,8 +29,8 @@ fi
 mkdir -p "$results/runs" "$results/plots"
 
 bin=$results/pompe
-echo "building pompe into $bin"
-(cd "$repo" && go build -o "$bin" ./cmd/pompe)
+echo "building pompe and pompe-charts (which report --plot runs) into $results"
+(cd "$repo" && go build -o "$bin" ./cmd/pompe && go build -o "$results/pompe-charts" ./cmd/pompe-charts)
 
 dirs=()
 failed=0
@@ -88,7 +88,7 @@ commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 		echo "**$failed run(s) failed**; see runs/*.txt."
 	fi
 } >"$results/report.md"
-rm -f "$bin"
+rm -f "$bin" "$results/pompe-charts"
 
 echo
 echo "$table"

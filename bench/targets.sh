@@ -51,6 +51,8 @@ else
 	(cd "$repo" && go build -o "$bin" ./cmd/pompe)
 fi
 (cd "$repo" && go build -o "$plot" ./experiments/plot)
+# report --plot runs the pompe-charts next to pompe.
+(cd "$repo" && go build -o "$results/pompe-charts" ./cmd/pompe-charts)
 
 bad_runs=()
 retried=()
@@ -198,7 +200,7 @@ table=$(
 	echo "Charts from \`pompe report --plot\` over the three loads; full tables in report.txt; per-run output"
 	echo "in runs/<label>.txt, summaries (with every resource sample) in runs/<label>.json."
 } >"$results/targets.md"
-rm -f "$bin" "$plot"
+rm -f "$bin" "$plot" "$results/pompe-charts"
 
 echo
 echo "$table"

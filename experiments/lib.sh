@@ -28,13 +28,15 @@ exp_init() {
 	bin=$results/pompe
 	plot=$results/plot
 	if [[ -n ${POMPE:-} ]]; then
-		echo "using the pompe binary $POMPE; building the plot program into $results"
+		echo "using the pompe binary $POMPE; building pompe-charts and the plot program into $results"
 		cp "$POMPE" "$bin"
 	else
-		echo "building pompe and the plot program into $results"
+		echo "building pompe, pompe-charts and the plot program into $results"
 		(cd "$repo" && go build -o "$bin" ./cmd/pompe)
 	fi
 	(cd "$repo" && go build -o "$plot" ./experiments/plot)
+	# report --plot runs the pompe-charts next to pompe.
+	(cd "$repo" && go build -o "$results/pompe-charts" ./cmd/pompe-charts)
 	summaries=()
 	dirs=()
 	failed=()
@@ -168,7 +170,7 @@ exp_plots_list() {
 
 # exp_finish: remove the binaries, print where results.md is, fail if a run did.
 exp_finish() {
-	rm -f "$bin" "$plot"
+	rm -f "$bin" "$plot" "$results/pompe-charts"
 	echo
 	echo "results: $results/results.md"
 	[[ ${#failed[@]} -eq 0 ]]

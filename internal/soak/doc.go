@@ -5,7 +5,9 @@
 // mean of the first quarter of the run with that of the last quarter and
 // fits a least-squares slope, and flags growth beyond a stated
 // tolerance. It also carries the run's consistency verdict (no violation,
-// no acknowledged command lost). It writes soak.json, soak.csv and charts.
+// no acknowledged command lost). It writes soak.json and soak.csv, then
+// has pompe-charts draw the charts from soak.csv (package chartcmd); a
+// soak without pompe-charts says how to draw them and does not fail.
 //
 // The cluster itself is internal/local's: soak adds the repeated fault
 // schedule, the long sampling and the verdict.
