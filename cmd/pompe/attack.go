@@ -18,7 +18,7 @@ import (
 func newAttackCmd() *cobra.Command {
 	var (
 		testnetDir, kind string
-		conns            int
+		conns, dialRate  int
 		targets          []int
 	)
 	cmd := &cobra.Command{
@@ -31,6 +31,9 @@ func newAttackCmd() *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
+			if dialRate < 0 {
+				return usageError{fmt.Errorf("--dial-rate %d: must not be negative", dialRate)}
+			}
 			info, err := testnet.LoadClusterInfo(testnetDir)
 			if err != nil {
 				return err
@@ -38,7 +41,7 @@ func newAttackCmd() *cobra.Command {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
 			var st attack.Stats
-			err = attack.Run(ctx, attack.Options{Kind: k, Genesis: &info.Genesis, Conns: conns, Targets: targets}, &st)
+			err = attack.Run(ctx, attack.Options{Kind: k, Genesis: &info.Genesis, Conns: conns, Targets: targets, DialRate: dialRate}, &st)
 			fmt.Fprintf(cmd.OutOrStdout(), "attack %s: %s\n", k, st.String())
 			return err
 		},
@@ -47,6 +50,7 @@ func newAttackCmd() *cobra.Command {
 	f.StringVar(&testnetDir, "testnet", "", "testnet directory (from pompe testnet)")
 	f.StringVar(&kind, "kind", "", "attack: "+attack.Names())
 	f.IntVar(&conns, "conns", 0, "connections per attacked replica (0: the kind's default)")
+	f.IntVar(&dialRate, "dial-rate", attack.DefaultDialRate, "dials per second, all replicas together (0: unbounded)")
 	f.IntSliceVar(&targets, "targets", nil, "replica indexes attacked (default: all)")
 	_ = cmd.MarkFlagRequired("testnet")
 	_ = cmd.MarkFlagRequired("kind")

@@ -24,4 +24,7 @@ func addLocalAttackFlag(cmd *cobra.Command, opts *local.Options) {
 	cmd.Flags().StringVar(&opts.Attack, "attack", "",
 		"TESTS ONLY: run a hostile client against every replica during the load; kinds: "+attack.Names())
 	_ = cmd.Flags().MarkHidden("attack")
+	cmd.Flags().IntVar(&opts.AttackDialRate, "attack-dial-rate", attack.DefaultDialRate,
+		"TESTS ONLY: the --attack client's dials per second, all replicas together (0: unbounded)")
+	_ = cmd.Flags().MarkHidden("attack-dial-rate")
 }

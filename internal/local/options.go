@@ -43,6 +43,12 @@ type Options struct {
 	// every replica during the load, so a person can watch the replicas
 	// hold (hidden flag of pompe local: --attack KIND).
 	Attack string
+	// AttackDialRate bounds the attacker's dials per second (hidden flag
+	// --attack-dial-rate; 0: unbounded). The attacker runs on the replicas'
+	// own cores here, and an unbounded dialer spends most of a core of its
+	// own, kernel included, on refused connections: that measures the
+	// attacker's machine, which a real one brings itself.
+	AttackDialRate int
 	// OutDir, if set, receives the testnet, every log and the run records,
 	// and is kept. Otherwise a temporary directory is used and removed at
 	// the end unless Keep is set.
@@ -147,6 +153,9 @@ func (o Options) validate() error {
 		if _, err := attack.Parse(o.Attack); err != nil {
 			return fmt.Errorf("local: --attack: %w", err)
 		}
+	}
+	if o.AttackDialRate < 0 {
+		return errors.New("local: --attack-dial-rate must not be negative")
 	}
 	return o.validateByzantine()
 }

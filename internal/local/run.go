@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -363,7 +364,8 @@ func (r *runner) startAttack(testnetDir string, a *attackRun) {
 	}
 	a.once.Do(func() {
 		r.status("attack %s against every replica", r.o.Attack)
-		cmd := exec.Command(r.o.Executable, "attack", "--testnet", testnetDir, "--kind", r.o.Attack)
+		cmd := exec.Command(r.o.Executable, "attack", "--testnet", testnetDir, "--kind", r.o.Attack,
+			"--dial-rate", strconv.Itoa(r.o.AttackDialRate))
 		cmd.Stdout, cmd.Stderr = &a.out, &a.out
 		cmd.SysProcAttr = replicaProcAttr()
 		if err := cmd.Start(); err != nil {

@@ -38,7 +38,7 @@ func TestAttacks(t *testing.T) {
 		// this machine on refused dials, which measured the attacker, not
 		// the replicas (each refused dial costs a replica an accept and a
 		// close).
-		{kind: hostile.IdleTLS, opts: hostile.Options{Conns: 1100, Targets: []int{0, 1}, DialRate: 400}},
+		{kind: hostile.IdleTLS, opts: hostile.Options{Conns: 1100, Targets: []int{0, 1}, DialRate: hostile.DefaultDialRate}},
 		// Finding 5: 1,024 connections that never start TLS, from 16
 		// loopback addresses, at every peer port; two replicas restart.
 		{kind: hostile.IdleTCP, opts: hostile.Options{Conns: 256}, restart: []int{2, 3}},
