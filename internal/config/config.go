@@ -105,6 +105,10 @@ type PompeConfig struct {
 type MempoolConfig struct {
 	MaxBatches int   `toml:"max_batches" doc:"Most batches waiting; submissions beyond it are refused."`
 	MaxBytes   int64 `toml:"max_bytes" doc:"Most bytes of batches waiting; submissions beyond it are refused."`
+	// ClientBatches and ClientBytes are one client's share in hotstuff
+	// mode (pompe mode has pompe.client_unsequenced_*).
+	ClientBatches int   `toml:"client_batches" doc:"Hotstuff mode: batches of one client waiting; its further submissions are refused until some commit."`
+	ClientBytes   int64 `toml:"client_bytes" doc:"Hotstuff mode: bytes of one client's batches waiting."`
 }
 
 // StorageConfig sets durability and pruning.
@@ -228,7 +232,7 @@ func Default() Config {
 			MaxServeBytes:          16 << 20,
 			ServeBytesPerSecond:    128 << 20,
 		},
-		Mempool:   MempoolConfig{MaxBatches: 100_000, MaxBytes: 512 << 20},
+		Mempool:   MempoolConfig{MaxBatches: 100_000, MaxBytes: 512 << 20, ClientBatches: 4096, ClientBytes: 16 << 20},
 		Storage:   StorageConfig{RetentionBlocks: 10_000, Sync: true},
 		Metrics:   MetricsConfig{Listen: "", Pprof: PprofLoopback},
 		Emulation: EmulationConfig{},

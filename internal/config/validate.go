@@ -195,6 +195,10 @@ func (c *Config) Validate() error {
 	if c.Mempool.MaxBytes <= 0 {
 		v.bad("mempool.max_bytes", c.Mempool.MaxBytes, "must be positive")
 	}
+	v.positive("mempool.client_batches", c.Mempool.ClientBatches)
+	if c.Mempool.ClientBytes <= 0 {
+		v.bad("mempool.client_bytes", c.Mempool.ClientBytes, "must be positive")
+	}
 
 	v.positive("storage.retention_blocks", c.Storage.RetentionBlocks)
 	if c.Storage.RetentionBlocks > 0 && c.Storage.RetentionBlocks < MinRetentionBlocks {

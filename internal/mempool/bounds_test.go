@@ -51,3 +51,59 @@ func TestArrivalBoundedWithoutBuild(t *testing.T) {
 		t.Fatalf("arrival holds %d digests with no body pending", len(h.m.arrival))
 	}
 }
+
+// TestClientShareBoundsOneSubmitter: one client at its share of the pending
+// bodies has its next submission refused (with a Rejected reply), while
+// another client still gets in, and the share comes back as blocks commit
+// its bodies.
+func TestClientShareBoundsOneSubmitter(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"batches", Config{ClientBatches: 3}},
+		{"bytes", Config{ClientBytes: len(raw(alice, 0, 1)) + len(raw(alice, 1, 2)) + len(raw(alice, 2, 3))}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.cfg)
+			var held []batch.Digest
+			for i := range 3 {
+				held = append(held, h.submit(1, alice, raw(alice, uint64(i), uint64(i+1))))
+			}
+			h.drain()
+			if err := h.m.Submit(1, alice, raw(alice, 9, 10)); err == nil {
+				t.Fatal("a fourth body of a client at its share was taken")
+			}
+			if got := rejections(h.drain()); len(got) != 1 {
+				t.Fatalf("rejections sent %v, want one", got)
+			}
+			h.submit(1, bob, raw(bob, 1, 1)) // another client is not held back
+			h.commit(h.block(h.genesis, 1, payload(held[0])))
+			h.drain()
+			h.submit(1, alice, raw(alice, 0, 7)) // a commit gave the share back (as many bytes as held[0])
+			if len(h.m.shares) != 2 {
+				t.Fatalf("%d shares, want 2 (alice, bob)", len(h.m.shares))
+			}
+		})
+	}
+}
+
+// TestSharesEmptyWhenPoolDrains: the share table holds an entry only per
+// submitter with a pending body.
+func TestSharesEmptyWhenPoolDrains(t *testing.T) {
+	h := newHarness(t, Config{})
+	parent := h.genesis
+	for i := range 20 {
+		c := alice
+		if i%2 == 1 {
+			c = bob
+		}
+		d := h.submit(1, c, raw(c, uint64(i), uint64(i+1)))
+		parent = h.block(parent, 1, payload(d))
+		h.commit(parent)
+		h.drain()
+	}
+	if len(h.m.shares) != 0 || h.m.bytes != 0 {
+		t.Fatalf("pool drained but %d shares and %d bytes remain", len(h.m.shares), h.m.bytes)
+	}
+}

@@ -23,6 +23,14 @@ type Config struct {
 	N               int
 	MaxBatches      int   // pending bodies held at once
 	MaxBytes        int   // pending body bytes held at once
+	// ClientBatches and ClientBytes bound one submitter's share of the
+	// pending bodies: a client at its share has further submissions
+	// refused (with the reason) until blocks commit some of its bodies,
+	// so one client cannot fill the pool and lock every other one out.
+	// Bodies fetched for a proposal count toward their submitter's share
+	// but are never refused by it: the block needs them.
+	ClientBatches int
+	ClientBytes   int
 	BlockMaxBatches int   // digests per block
 	ProposeDelayUs  int64 // how long a leader may wait to fill a block
 	FetchRetryUs    int64
@@ -39,7 +47,13 @@ func (c *Config) setDefaults() {
 		c.MaxBatches = 100_000
 	}
 	if c.MaxBytes <= 0 {
-		c.MaxBytes = 1 << 30
+		c.MaxBytes = 512 << 20
+	}
+	if c.ClientBatches <= 0 {
+		c.ClientBatches = 4096
+	}
+	if c.ClientBytes <= 0 {
+		c.ClientBytes = 16 << 20
 	}
 	if c.BlockMaxBatches <= 0 {
 		c.BlockMaxBatches = 1000
@@ -64,6 +78,13 @@ type entry struct {
 	b       *wire.Batch
 	addedAt int64
 	stored  bool
+	owner   crypto.ClientID // the submitter, whose share the body counts toward
+}
+
+// share is what one submitter's pending bodies hold.
+type share struct {
+	batches int
+	bytes   int
 }
 
 type fetchState struct {
@@ -85,6 +106,9 @@ type Mempool struct {
 	bodies  map[batch.Digest]*entry
 	arrival []batch.Digest // FIFO of bodies not yet proposed by this replica's view of the chain
 	bytes   int
+	// shares holds an entry per submitter with a pending body (so at most
+	// MaxBatches entries), removed with its last body.
+	shares  map[crypto.ClientID]*share
 	recent  *bounded.Set[batch.Digest] // committed digests, newest RecentCommitted
 	missing map[batch.Digest]*fetchState
 	digests map[hotstuff.Hash][]batch.Digest // decoded payloads of uncommitted blocks
@@ -116,6 +140,7 @@ func newPool(cfg Config, store hotstuff.Reader, out *outbox.Outbox) *Mempool {
 		store:   store,
 		out:     out,
 		bodies:  make(map[batch.Digest]*entry),
+		shares:  make(map[crypto.ClientID]*share),
 		recent:  bounded.NewSet[batch.Digest](cfg.RecentCommitted),
 		forged:  bounded.NewSet[batch.Digest](maxForged),
 		missing: make(map[batch.Digest]*fetchState),
@@ -149,6 +174,10 @@ func (m *Mempool) Submit(now int64, from crypto.ClientID, raw []byte) error {
 		m.reject(from, d, "mempool full")
 		return errors.New("mempool: full")
 	}
+	if sh := m.shares[from]; sh != nil && (sh.batches >= m.cfg.ClientBatches || sh.bytes+len(raw) > m.cfg.ClientBytes) {
+		m.reject(from, d, "mempool full for this client: wait for its pending batches to commit")
+		return errors.New("mempool: client share full")
+	}
 	m.add(d, raw, b)
 	m.arrival = append(m.arrival, d)
 	return nil
@@ -177,10 +206,31 @@ func (m *Mempool) reject(to crypto.ClientID, d batch.Digest, reason string) {
 
 func (m *Mempool) add(d batch.Digest, raw []byte, b *wire.Batch) *entry {
 	e := &entry{raw: raw, b: b, addedAt: m.now}
+	copy(e.owner[:], b.Submitter) // checked by batch.CheckSigned
 	m.bodies[d] = e
 	m.bytes += len(raw)
+	sh := m.shares[e.owner]
+	if sh == nil {
+		sh = &share{}
+		m.shares[e.owner] = sh
+	}
+	sh.batches++
+	sh.bytes += len(raw)
 	delete(m.missing, d)
 	return e
+}
+
+// drop forgets a pending body and gives its bytes back to its submitter.
+func (m *Mempool) drop(d batch.Digest, e *entry) {
+	m.bytes -= len(e.raw)
+	delete(m.bodies, d)
+	if sh := m.shares[e.owner]; sh != nil {
+		sh.batches--
+		sh.bytes -= len(e.raw)
+		if sh.batches <= 0 {
+			delete(m.shares, e.owner)
+		}
+	}
 }
 
 // Pending reports uncommitted batches: blocks are needed until they commit.
@@ -492,8 +542,7 @@ func (m *Mempool) drainCommitted() {
 				if !e.stored {
 					bodies.Put(&m.out.Writes, d, e.raw)
 				}
-				m.bytes -= len(e.raw)
-				delete(m.bodies, d)
+				m.drop(d, e)
 			}
 			bodies.Committed(&m.out.Writes, b.Height, d)
 			m.remember(d)

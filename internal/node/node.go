@@ -252,6 +252,8 @@ func replicaConfig(h *config.Home, committee *crypto.Committee, log *slog.Logger
 		Mempool: mempool.Config{
 			MaxBatches:      c.Mempool.MaxBatches,
 			MaxBytes:        int(c.Mempool.MaxBytes),
+			ClientBatches:   c.Mempool.ClientBatches,
+			ClientBytes:     int(c.Mempool.ClientBytes),
 			BlockMaxBatches: c.Consensus.BlockMaxBatches,
 			ProposeDelayUs:  us(c.Consensus.ProposeDelay),
 			FetchRetryUs:    us(c.Consensus.FetchTimeout),
