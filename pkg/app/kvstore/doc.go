@@ -36,7 +36,8 @@
 // pompe hands the application with each command). Two clients that use the
 // same key name use two different keys, and no client can read, overwrite
 // or delete another client's data. A key's owner id (16 bytes) is stored
-// with it but not counted toward MaxKeyBytes or MaxTotalBytes.
+// with it but not counted toward MaxKeyBytes, MaxTotalBytes or
+// MaxClientBytes.
 //
 // # Semantics
 //
@@ -48,8 +49,15 @@
 // # Bounds and determinism
 //
 // Limits bound key and value sizes, the number of keys and the total bytes
-// held. A command that would exceed them fails identically on every
-// replica. Results respect the app.ResultLimits pompe passes to Execute: a
+// held, and each client's share of both (MaxClientKeys, MaxClientBytes;
+// by default 2^20 keys and 64 MiB, a sixteenth of the store), so that one
+// client cannot fill the store for the others. A put or CAS that would
+// exceed them fails ("store is full: ..." for the store, "store is full for
+// this client: ..." for the share) and changes nothing, identically on every
+// replica; deletes, and overwrites that do not grow what is checked, always
+// pass. A client's usage is derived from the data (Restore counts it from
+// the snapshot's entries, the snapshot format does not carry it), and the
+// table holding it has one entry per client that holds a key. Results respect the app.ResultLimits pompe passes to Execute: a
 // get, or a CAS, whose result (the value it reads) would be longer than
 // MaxResultBytes or take the block's results above MaxTotalBytes fails (the
 // CAS without swapping) with a reason such as "result budget of block

@@ -12,6 +12,14 @@ type Limits struct {
 	MaxKeys int
 	// MaxTotalBytes bounds the sum of key and value lengths held.
 	MaxTotalBytes int64
+	// MaxClientKeys bounds the number of keys one client holds: its share
+	// of MaxKeys, so that one client cannot fill the store for all others.
+	MaxClientKeys int
+	// MaxClientBytes bounds the sum of key and value lengths one client
+	// holds, counted like MaxTotalBytes (the owner id is not counted). A
+	// client limit above the corresponding total is allowed; the total
+	// still applies.
+	MaxClientBytes int64
 }
 
 // Default limits, used for every zero field of Limits.
@@ -20,11 +28,16 @@ const (
 	DefaultMaxValueBytes = 64 << 10
 	DefaultMaxKeys       = 1 << 24
 	DefaultMaxTotalBytes = 1 << 30
+	// The default client share is 1/16 of the store in keys and in bytes:
+	// at least 16 clients at their share fit.
+	DefaultMaxClientKeys  = 1 << 20
+	DefaultMaxClientBytes = 64 << 20
 )
 
 // withDefaults fills zero fields and rejects negative ones.
 func (l Limits) withDefaults() (Limits, error) {
-	if l.MaxKeyBytes < 0 || l.MaxValueBytes < 0 || l.MaxKeys < 0 || l.MaxTotalBytes < 0 {
+	if l.MaxKeyBytes < 0 || l.MaxValueBytes < 0 || l.MaxKeys < 0 || l.MaxTotalBytes < 0 ||
+		l.MaxClientKeys < 0 || l.MaxClientBytes < 0 {
 		return l, fmt.Errorf("kvstore: negative limit in %+v", l)
 	}
 	if l.MaxKeyBytes == 0 {
@@ -38,6 +51,12 @@ func (l Limits) withDefaults() (Limits, error) {
 	}
 	if l.MaxTotalBytes == 0 {
 		l.MaxTotalBytes = DefaultMaxTotalBytes
+	}
+	if l.MaxClientKeys == 0 {
+		l.MaxClientKeys = DefaultMaxClientKeys
+	}
+	if l.MaxClientBytes == 0 {
+		l.MaxClientBytes = DefaultMaxClientBytes
 	}
 	return l, nil
 }

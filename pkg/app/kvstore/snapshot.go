@@ -52,27 +52,34 @@ func (s *Store) Snapshot() ([]byte, error) {
 }
 
 // Restore replaces the state with snapshot. The snapshot must satisfy this
-// store's limits; on any error the state is unchanged.
+// store's limits on entries, keys and total bytes; on any error the state is
+// unchanged. The per-client usage is not in the snapshot: Restore counts it
+// from the entries, so it equals the usage of the store that wrote the
+// snapshot. A client holding more than its share (Limits.MaxClientKeys,
+// MaxClientBytes) does not make the snapshot bad: snapshots written before
+// the share existed, or under a larger one, must still restore. Such a
+// client can then delete and shrink, but not grow, until it is back within
+// its share; the memory bound stays the store's total.
 func (s *Store) Restore(snapshot []byte) error {
-	data, totalBytes, err := parseSnapshot(snapshot, s.limits)
+	data, totalBytes, clients, err := parseSnapshot(snapshot, s.limits)
 	if err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.data, s.totalBytes = data, totalBytes
+	s.data, s.totalBytes, s.clients = data, totalBytes, clients
 	return nil
 }
 
-func parseSnapshot(snapshot []byte, limits Limits) (map[string][]byte, int64, error) {
+func parseSnapshot(snapshot []byte, limits Limits) (map[string][]byte, int64, usageTable, error) {
 	if len(snapshot) < len(snapshotMagic)+snapshotChecksumBytes ||
 		string(snapshot[:len(snapshotMagic)]) != snapshotMagic {
-		return nil, 0, fmt.Errorf("%w: not a key-value snapshot", ErrBadSnapshot)
+		return nil, 0, nil, fmt.Errorf("%w: not a key-value snapshot", ErrBadSnapshot)
 	}
 	body := snapshot[:len(snapshot)-snapshotChecksumBytes]
 	want := binary.BigEndian.Uint32(snapshot[len(body):])
 	if got := crc32.Checksum(body, castagnoli); got != want {
-		return nil, 0, fmt.Errorf("%w: checksum %08x, want %08x", ErrBadSnapshot, got, want)
+		return nil, 0, nil, fmt.Errorf("%w: checksum %08x, want %08x", ErrBadSnapshot, got, want)
 	}
 	d := decoder{buf: body[len(snapshotMagic):], kind: ErrBadSnapshot}
 	count := d.uvarint("entry count")
@@ -80,38 +87,41 @@ func parseSnapshot(snapshot []byte, limits Limits) (map[string][]byte, int64, er
 		d.fail(fmt.Sprintf("%d keys, limit %d", count, limits.MaxKeys))
 	}
 	if d.err != nil {
-		return nil, 0, d.err
+		return nil, 0, nil, d.err
 	}
 	// Every entry takes at least two bytes, which bounds the allocation
 	// below by the snapshot's size whatever count claims.
 	data := make(map[string][]byte, min(count, uint64(len(d.buf)/2)))
 	var totalBytes int64
+	clients := make(usageTable)
 	var prevKey []byte
 	for i := uint64(0); i < count; i++ {
 		key := d.bytes("key")
 		value := d.bytes("value")
 		if d.err != nil {
-			return nil, 0, d.err
+			return nil, 0, nil, d.err
 		}
 		if i > 0 && bytes.Compare(prevKey, key) >= 0 {
-			return nil, 0, fmt.Errorf("%w: entry %d: keys not in strictly increasing order", ErrBadSnapshot, i)
+			return nil, 0, nil, fmt.Errorf("%w: entry %d: keys not in strictly increasing order", ErrBadSnapshot, i)
 		}
 		if len(key) < len(Owner{}) {
-			return nil, 0, fmt.Errorf("%w: entry %d: key of %d bytes has no owner", ErrBadSnapshot, i, len(key))
+			return nil, 0, nil, fmt.Errorf("%w: entry %d: key of %d bytes has no owner", ErrBadSnapshot, i, len(key))
 		}
-		userKey := key[len(Owner{}):]
+		owner, userKey := ownerOf(key)
 		if reason := limits.checkEntry(userKey, value); reason != "" {
-			return nil, 0, fmt.Errorf("%w: entry %d: %s", ErrBadSnapshot, i, reason)
+			return nil, 0, nil, fmt.Errorf("%w: entry %d: %s", ErrBadSnapshot, i, reason)
 		}
-		totalBytes += int64(len(userKey) + len(value))
+		entryBytes := int64(len(userKey) + len(value))
+		totalBytes += entryBytes
+		clients.add(owner, 1, entryBytes)
 		if totalBytes > limits.MaxTotalBytes {
-			return nil, 0, fmt.Errorf("%w: more than %d bytes", ErrBadSnapshot, limits.MaxTotalBytes)
+			return nil, 0, nil, fmt.Errorf("%w: more than %d bytes", ErrBadSnapshot, limits.MaxTotalBytes)
 		}
 		data[string(key)] = append([]byte(nil), value...)
 		prevKey = key
 	}
 	if err := d.finish(); err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
-	return data, totalBytes, nil
+	return data, totalBytes, clients, nil
 }

@@ -13,7 +13,8 @@ type Store struct {
 
 	mu         sync.Mutex
 	data       map[string][]byte
-	totalBytes int64 // sum of len(key)+len(value) over data, the owner prefix not counted
+	totalBytes int64      // sum of len(key)+len(value) over data, the owner prefix not counted
+	clients    usageTable // per-client keys and bytes, derived from data
 }
 
 var _ app.Application = (*Store)(nil)
@@ -24,7 +25,7 @@ func New(limits Limits) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{limits: l, data: make(map[string][]byte)}, nil
+	return &Store{limits: l, data: make(map[string][]byte), clients: make(usageTable)}, nil
 }
 
 // Limits returns the limits in force, defaults filled in.
@@ -92,6 +93,21 @@ func (s *Store) Len() int {
 	return len(s.data)
 }
 
+// Usage returns what client holds: its keys and their bytes, counted as
+// Limits.MaxClientKeys and Limits.MaxClientBytes count them.
+func (s *Store) Usage(client Owner) Usage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.clients[client]
+}
+
+// Clients returns the number of clients that hold at least one key.
+func (s *Store) Clients() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.clients)
+}
+
 // namespaced is the map key of client's key: the owner's id, then the key.
 func namespaced(client Owner, key []byte) string {
 	return string(client[:]) + string(key)
@@ -118,14 +134,16 @@ func (s *Store) executeLocked(client Owner, payload []byte, admit func(value []b
 		}
 		return Result{Found: found, Value: current, OK: true}
 	case OpPut:
-		if reason := s.setLocked(key, len(req.Key), req.Value, current, found); reason != "" {
+		if reason := s.setLocked(client, key, len(req.Key), req.Value, current, found); reason != "" {
 			return Result{Found: found, Err: reason}
 		}
 		return Result{Found: found, OK: true}
 	case OpDelete:
 		if found {
 			delete(s.data, key)
-			s.totalBytes -= int64(len(req.Key) + len(current))
+			freed := int64(len(req.Key) + len(current))
+			s.totalBytes -= freed
+			s.clients.add(client, -1, -freed)
 		}
 		return Result{Found: found, OK: true}
 	case OpCAS:
@@ -138,7 +156,7 @@ func (s *Store) executeLocked(client Owner, payload []byte, admit func(value []b
 		if !matches {
 			return Result{Found: found, Value: current}
 		}
-		if reason := s.setLocked(key, len(req.Key), req.Value, current, found); reason != "" {
+		if reason := s.setLocked(client, key, len(req.Key), req.Value, current, found); reason != "" {
 			return Result{Found: found, Err: reason}
 		}
 		return Result{Found: found, Value: current, OK: true}
@@ -147,23 +165,39 @@ func (s *Store) executeLocked(client Owner, payload []byte, admit func(value []b
 	return Result{Err: "kvstore: unknown operation"}
 }
 
-// setLocked stores a copy of value under the namespaced key (whose client
-// part is keyBytes long) unless a capacity limit forbids it, in which case
-// it returns the reason and changes nothing.
-func (s *Store) setLocked(key string, keyBytes int, value, current []byte, found bool) string {
+// setLocked stores a copy of value under client's namespaced key (whose
+// client part is keyBytes long) unless a capacity limit forbids it, in
+// which case it returns the reason and changes nothing. The limits are the
+// whole store's and client's share of it; a write that does not grow what
+// it is checked against (an overwrite with a value no longer than the
+// current one) always passes, even for a client above its share (possible
+// after restoring a snapshot written under a larger share). The checks read
+// only the store's data and the table derived from it, so every replica
+// decides alike.
+func (s *Store) setLocked(client Owner, key string, keyBytes int, value, current []byte, found bool) string {
+	usage := s.clients[client]
 	delta := int64(len(value))
+	newKeys := 0
 	if found {
 		delta -= int64(len(current))
 	} else {
 		delta += int64(keyBytes)
+		newKeys = 1
 		if len(s.data) >= s.limits.MaxKeys {
 			return "store is full: key limit reached"
+		}
+		if usage.Keys >= s.limits.MaxClientKeys {
+			return "store is full for this client: key limit reached"
 		}
 	}
 	if s.totalBytes+delta > s.limits.MaxTotalBytes {
 		return "store is full: byte limit reached"
 	}
+	if delta > 0 && usage.Bytes+delta > s.limits.MaxClientBytes {
+		return "store is full for this client: byte limit reached"
+	}
 	s.data[key] = append([]byte(nil), value...)
 	s.totalBytes += delta
+	s.clients.add(client, newKeys, delta)
 	return ""
 }
