@@ -336,11 +336,12 @@ func (e *Executor) restore(rec []byte) error {
 	return nil
 }
 
-// Reply returns the cached Executed reply of batch d if client submitted it.
-func (e *Executor) Reply(client crypto.ClientID, d batch.Digest) (*wire.ClientMessage, bool) {
+// Reply returns the cached Executed reply of batch d, and its encoded size,
+// if client submitted it.
+func (e *Executor) Reply(client crypto.ClientID, d batch.Digest) (*wire.ClientMessage, int, bool) {
 	r, ok := e.replies.get(d)
 	if !ok || r.to != client {
-		return nil, false
+		return nil, 0, false
 	}
-	return r.msg, true
+	return r.msg, r.bytes, true
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
+
 	"github.com/pompe-bft/pompe/internal/batch"
 	"github.com/pompe-bft/pompe/internal/outbox"
 	"github.com/pompe-bft/pompe/internal/runlog"
@@ -467,28 +469,28 @@ func TestReplyCache(t *testing.T) {
 	b3 := mkBatch(alice, 2, 0, cmd{alice, 2})
 	res := e.Execute([]outbox.ExecBlock{mkBlock(1, b1, b2)})
 
-	m, ok := e.Reply(alice, b1.Digest)
-	if !ok || m != res.Replies[0].Msg {
+	m, size, ok := e.Reply(alice, b1.Digest)
+	if !ok || m != res.Replies[0].Msg || size != proto.Size(m) {
 		t.Fatalf("Reply(alice, b1) = %v, %v; want the Executed sent", m, ok)
 	}
-	if _, ok := e.Reply(bob, b1.Digest); ok {
+	if _, _, ok := e.Reply(bob, b1.Digest); ok {
 		t.Fatal("Reply hands alice's result to bob")
 	}
-	if _, ok := e.Reply(alice, batch.Digest{1}); ok {
+	if _, _, ok := e.Reply(alice, batch.Digest{1}); ok {
 		t.Fatal("Reply for an unknown digest")
 	}
-	if m, ok := e.Reply(bob, b2.Digest); !ok || !bytes.Equal(executedMsg(t, m).Digest, b2.Digest[:]) {
+	if m, _, ok := e.Reply(bob, b2.Digest); !ok || !bytes.Equal(executedMsg(t, m).Digest, b2.Digest[:]) {
 		t.Fatal("Reply(bob, b2) missing")
 	}
 	// The cache is bounded: a third reply evicts the oldest.
 	e.Execute([]outbox.ExecBlock{mkBlock(2, b3)})
-	if _, ok := e.Reply(alice, b1.Digest); ok {
+	if _, _, ok := e.Reply(alice, b1.Digest); ok {
 		t.Fatal("oldest reply not evicted from a cache of 2")
 	}
-	if _, ok := e.Reply(alice, b3.Digest); !ok {
+	if _, _, ok := e.Reply(alice, b3.Digest); !ok {
 		t.Fatal("newest reply missing")
 	}
-	if _, ok := e.Reply(bob, b2.Digest); !ok {
+	if _, _, ok := e.Reply(bob, b2.Digest); !ok {
 		t.Fatal("second reply evicted too early")
 	}
 }

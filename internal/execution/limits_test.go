@@ -255,7 +255,7 @@ func TestRepliesPerCallBound(t *testing.T) {
 	if _, unsent := e.Bounded(); unsent != uint64(20-len(res.Replies)) {
 		t.Fatalf("%d unsent, want %d", unsent, 20-len(res.Replies))
 	}
-	if _, ok := e.Reply(alice, batches[19].Digest); !ok {
+	if _, _, ok := e.Reply(alice, batches[19].Digest); !ok {
 		t.Fatal("an unsent reply is not in the cache")
 	}
 }

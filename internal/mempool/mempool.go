@@ -19,18 +19,18 @@ import (
 
 // Config bounds the pool.
 type Config struct {
-	Self            uint32
-	N               int
-	MaxBatches      int   // pending bodies held at once
-	MaxBytes        int   // pending body bytes held at once
+	Self       uint32
+	N          int
+	MaxBatches int // pending bodies held at once
+	MaxBytes   int // pending body bytes held at once
 	// ClientBatches and ClientBytes bound one submitter's share of the
 	// pending bodies: a client at its share has further submissions
 	// refused (with the reason) until blocks commit some of its bodies,
 	// so one client cannot fill the pool and lock every other one out.
 	// Bodies fetched for a proposal count toward their submitter's share
 	// but are never refused by it: the block needs them.
-	ClientBatches int
-	ClientBytes   int
+	ClientBatches   int
+	ClientBytes     int
 	BlockMaxBatches int   // digests per block
 	ProposeDelayUs  int64 // how long a leader may wait to fill a block
 	FetchRetryUs    int64

@@ -147,11 +147,7 @@ func (n *Node) handleReady() error {
 		}
 		out.sync = n.sync
 	}
-	for _, rs := range rd.Resend {
-		if m, ok := n.exec.Reply(rs.Client, rs.Digest); ok {
-			out.client = append(out.client, outbox.ClientEnvelope{To: rs.Client, Msg: m, Early: true})
-		}
-	}
+	n.resend(rd.Resend, &out)
 	if len(rd.Committed) > 0 {
 		res := n.exec.Execute(rd.Committed)
 		// Execution results follow from certified blocks alone, not from
@@ -199,6 +195,33 @@ func (n *Node) handleReady() error {
 		n.lastView = v
 	}
 	return nil
+}
+
+// resend queues the cached Executed replies clients asked for again, each
+// at most once a turn and within the reply budget (package replybudget):
+// asking again costs a client a few bytes, and the reply may hold a whole
+// batch's results. A refused resend is skipped; the client asks again.
+func (n *Node) resend(rs []outbox.Resend, out *outgoing) {
+	if len(rs) == 0 {
+		return
+	}
+	now := time.Now()
+	seen := make(map[outbox.Resend]struct{}, len(rs))
+	for _, r := range rs {
+		if _, dup := seen[r]; dup {
+			continue
+		}
+		seen[r] = struct{}{}
+		m, size, ok := n.exec.Reply(r.Client, r.Digest)
+		if !ok {
+			continue
+		}
+		if !n.resends.Allow(r.Client, size, now) {
+			n.m.resendsRefused.Inc()
+			continue
+		}
+		out.client = append(out.client, outbox.ClientEnvelope{To: r.Client, Msg: m, Early: true})
+	}
 }
 
 // logExecuted appends executed commands to the execution log, skipping

@@ -28,6 +28,7 @@ type metrics struct {
 	turnSeconds     prometheus.Histogram
 	commitSeconds   prometheus.Histogram
 	stepErrors      *prometheus.CounterVec
+	resendsRefused  prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer, replica int) *metrics {
@@ -51,6 +52,7 @@ func newMetrics(reg prometheus.Registerer, replica int) *metrics {
 		executedBatches: counter("executed_batches_total", "Batches executed."),
 		duplicateCmds:   counter("duplicate_commands_total", "Commands skipped as already executed."),
 		committedBlocks: counter("committed_blocks_total", "Blocks committed."),
+		resendsRefused:  counter("resends_refused_total", "Executed replies a client asked for again that were not sent: over its reply budget (package replybudget)."),
 		inboundQueue:    gauge("inbound_queue_length", "Replica messages waiting for the state machine."),
 		clientQueue:     gauge("client_queue_length", "Client messages waiting for the state machine."),
 		turnInputs:      hist("turn_inputs", "Inputs handled per loop turn (group commit size).", prometheus.ExponentialBuckets(1, 2, 12)),
@@ -67,7 +69,7 @@ func newMetrics(reg prometheus.Registerer, replica int) *metrics {
 		m.stepErrors.WithLabelValues(source)
 	}
 	if reg != nil {
-		reg.MustRegister(m.committedHeight, m.view, m.leader, m.viewChanges, m.executedCmds, m.executedBatches, m.duplicateCmds,
+		reg.MustRegister(m.resendsRefused, m.committedHeight, m.view, m.leader, m.viewChanges, m.executedCmds, m.executedBatches, m.duplicateCmds,
 			m.committedBlocks, m.inboundQueue, m.clientQueue, m.turnInputs, m.persistSeconds, m.syncTurns, m.turnSeconds, m.commitSeconds, m.stepErrors)
 	}
 	return m

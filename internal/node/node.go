@@ -27,6 +27,7 @@ import (
 	"github.com/pompe-bft/pompe/internal/ordering"
 	"github.com/pompe-bft/pompe/internal/ratelog"
 	"github.com/pompe-bft/pompe/internal/replica"
+	"github.com/pompe-bft/pompe/internal/replybudget"
 	"github.com/pompe-bft/pompe/internal/runlog"
 	"github.com/pompe-bft/pompe/internal/storage"
 	"github.com/pompe-bft/pompe/internal/transport"
@@ -77,6 +78,7 @@ type Node struct {
 	lastCommit     time.Time
 	lastExecuted   uint64
 	lastDuplicates uint64
+	resends        *replybudget.Budget // bounds Executed replies sent again
 
 	faultControl bool
 	faults       faults
@@ -108,7 +110,8 @@ func Open(home string, opts Options) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &Node{home: h, log: log, sync: h.Config.Storage.Sync, tick: h.Config.Consensus.TickInterval.Std(), faultControl: opts.FaultControl}
+	n := &Node{home: h, log: log, sync: h.Config.Storage.Sync, tick: h.Config.Consensus.TickInterval.Std(), faultControl: opts.FaultControl,
+		resends: replybudget.New(replybudget.Limits{}, time.Now())}
 	n.viewLog = newViewChangeLog(log, viewChangeLogInterval)
 	n.catchLog = newCatchUpLog(log)
 	n.reg = opts.Registry

@@ -149,7 +149,7 @@ func (n *simNode) flush() {
 		n.c.sendToClient(n.id, e.To, e.Msg)
 	}
 	for _, rs := range rd.Resend {
-		if m, ok := n.exec.Reply(rs.Client, rs.Digest); ok {
+		if m, _, ok := n.exec.Reply(rs.Client, rs.Digest); ok {
 			n.c.sendToClient(n.id, rs.Client, m)
 		}
 	}
