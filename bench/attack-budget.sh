@@ -7,7 +7,7 @@
 # peak replica RSS of the attacked run, which must stay under RSS_BOUND_MIB.
 # Writes bench/results/attack-budget-<date>/attack-budget.md and prints it.
 #
-#   bench/attack-budget.sh                                  # 7 kinds, 10 s per run, about 5 minutes
+#   bench/attack-budget.sh                                  # 8 kinds, 10 s per run, about 6 minutes
 #   DURATION=20s KINDS="body-flood get-amplify" bench/attack-budget.sh
 #
 # The attacker dials at most ATTACK_DIAL_RATE times a second (default 400,
@@ -27,7 +27,7 @@ set -euo pipefail
 DURATION=${DURATION:-10s}
 NODES=${NODES:-4}
 CLIENTS=${CLIENTS:-4}
-KINDS=${KINDS:-"idle-tls idle-tcp stalled-frames empty-repeated bad-proofs get-amplify body-flood"}
+KINDS=${KINDS:-"idle-tls idle-tcp stalled-frames empty-repeated bad-proofs get-amplify body-flood resend-amplify"}
 RSS_BOUND_MIB=${RSS_BOUND_MIB:-512}
 TARGET=${TARGET:-0.50}
 ATTACK_DIAL_RATE=${ATTACK_DIAL_RATE:-400}

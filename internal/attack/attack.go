@@ -48,7 +48,7 @@ const (
 )
 
 // Kinds lists every attack.
-var Kinds = []Kind{IdleTLS, IdleTCP, StalledFrames, EmptyRepeated, BadProofs, GetAmplify, BodyFlood}
+var Kinds = []Kind{IdleTLS, IdleTCP, StalledFrames, EmptyRepeated, BadProofs, GetAmplify, BodyFlood, ResendAmplify}
 
 // Parse reads an attack name.
 func Parse(s string) (Kind, error) {
@@ -143,9 +143,12 @@ func (o Options) withDefaults() Options {
 	case BadProofs:
 		def(&o.Conns, 4)
 		defSources(&o.Sources, 4)
-	case GetAmplify:
+	case GetAmplify, ResendAmplify:
 		def(&o.Gets, defaultGets)
 		def(&o.ValueBytes, defaultValueBytes)
+		if o.Kind == ResendAmplify {
+			defSources(&o.Sources, 1)
+		}
 	case BodyFlood:
 		def(&o.Conns, 4)
 		def(&o.BodyBytes, defaultBodyBytes)
@@ -179,11 +182,12 @@ type Stats struct {
 	Refused      atomic.Uint64 // dials or handshakes that failed
 	ClosedByPeer atomic.Uint64 // connections the replica ended
 	Frames       atomic.Uint64 // frames (or frame starts) written
+	ReplyBytes   atomic.Uint64 // bytes the replicas sent back (resend-amplify)
 }
 
 func (s *Stats) String() string {
-	return fmt.Sprintf("dials %d, established %d, open %d, refused %d, closed by replica %d, frames %d",
-		s.Dials.Load(), s.Established.Load(), s.Open.Load(), s.Refused.Load(), s.ClosedByPeer.Load(), s.Frames.Load())
+	return fmt.Sprintf("dials %d, established %d, open %d, refused %d, closed by replica %d, frames %d, reply bytes %d",
+		s.Dials.Load(), s.Established.Load(), s.Open.Load(), s.Refused.Load(), s.ClosedByPeer.Load(), s.Frames.Load(), s.ReplyBytes.Load())
 }
 
 // Run runs the attack until ctx ends and returns what it did. Each of the
@@ -202,6 +206,9 @@ func Run(ctx context.Context, o Options, st *Stats) error {
 	}
 	if o.Kind == GetAmplify {
 		return runGetAmplify(ctx, o, st)
+	}
+	if o.Kind == ResendAmplify {
+		return runResendAmplify(ctx, o, st)
 	}
 	committee, err := o.Genesis.Committee()
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	hostile "github.com/pompe-bft/pompe/internal/attack"
+	"github.com/pompe-bft/pompe/internal/replybudget"
 )
 
 // Phases of one attack test. settle gives the attack time to take what it
@@ -58,6 +59,10 @@ func TestAttacks(t *testing.T) {
 		// of bodies plus the clients' inbound budget (p2p, 64 MiB); before
 		// the byte bounds, 239 such requests took a replica to 1.8 GiB.
 		{kind: hostile.BodyFlood, opts: hostile.Options{Conns: 2}, rss: 288 << 20},
+		// Resends: 200 proofless sequence requests a second at every
+		// replica for a batch that executed with a 4 MiB reply. Before
+		// resends were budgeted they brought back 840-870 MB in 10 s.
+		{kind: hostile.ResendAmplify},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.kind), func(t *testing.T) {
@@ -97,6 +102,7 @@ func runAttack(t *testing.T, kind hostile.Kind, opts hostile.Options, restart []
 	}()
 
 	opts.Kind = kind
+	attackStart := time.Now()
 	attacker := startAttack(t, c, opts)
 	stopped := false
 	var st childStats
@@ -134,6 +140,7 @@ func runAttack(t *testing.T, kind hostile.Kind, opts hostile.Options, restart []
 	}
 	elapsed := time.Since(start)
 	stop()
+	attackTime := time.Since(attackStart)
 	t.Logf("attack %s: %s", kind, st.String())
 	// And after it.
 	if cl == nil {
@@ -158,4 +165,19 @@ func runAttack(t *testing.T, kind hostile.Kind, opts hostile.Options, restart []
 	if afterErr != nil {
 		t.Errorf("put after the attack: %v", afterErr)
 	}
+	if kind == hostile.ResendAmplify {
+		// Each replica sends the batch's reply once when it executes, and
+		// resends within the client's budget (package replybudget): a
+		// burst, then the refill rate, for as long as the attack ran. A
+		// slower machine only sends less.
+		bound := float64(len(peaks)) * (float64(maxReplyBytes) + float64(replybudget.DefaultClientBurstBytes) +
+			attackTime.Seconds()*float64(replybudget.DefaultClientBytesPerSec))
+		if float64(st.ReplyBytes) > bound {
+			t.Errorf("the attacker got %d reply bytes back in %v, over the resend budget's %.0f", st.ReplyBytes, attackTime, bound)
+		}
+	}
 }
+
+// maxReplyBytes bounds one Executed reply at the default result limits: 4
+// MiB of results and 256 B plus framing per command (docs/resources.md).
+const maxReplyBytes = 4<<20 + 10_000*(256+24)

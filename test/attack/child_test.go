@@ -32,13 +32,13 @@ type childSpec struct {
 
 // childStats is what the child reports on stdout when stopped.
 type childStats struct {
-	Dials, Established, Refused, ClosedByPeer, Frames uint64
-	Open                                              int64
+	Dials, Established, Refused, ClosedByPeer, Frames, ReplyBytes uint64
+	Open                                                          int64
 }
 
 func (s childStats) String() string {
-	return fmt.Sprintf("dials %d, established %d, open %d, refused %d, closed by replica %d, frames %d",
-		s.Dials, s.Established, s.Open, s.Refused, s.ClosedByPeer, s.Frames)
+	return fmt.Sprintf("dials %d, established %d, open %d, refused %d, closed by replica %d, frames %d, reply bytes %d",
+		s.Dials, s.Established, s.Open, s.Refused, s.ClosedByPeer, s.Frames, s.ReplyBytes)
 }
 
 func runAttackChild(spec string) int {
@@ -61,7 +61,7 @@ func runAttackChild(spec string) int {
 		return 1
 	}
 	out, _ := json.Marshal(childStats{Dials: st.Dials.Load(), Established: st.Established.Load(), Refused: st.Refused.Load(),
-		ClosedByPeer: st.ClosedByPeer.Load(), Frames: st.Frames.Load(), Open: st.Open.Load()})
+		ClosedByPeer: st.ClosedByPeer.Load(), Frames: st.Frames.Load(), ReplyBytes: st.ReplyBytes.Load(), Open: st.Open.Load()})
 	fmt.Println(string(out))
 	return 0
 }
