@@ -196,7 +196,7 @@ func (c *testCluster) flush(nd *testNode) {
 		c.cqueue = append(c.cqueue, clientDelivery{nd.id, e.To, e.Msg})
 	}
 	for _, rs := range rd.Resend {
-		if m, ok := nd.exec.Reply(rs.Client, rs.Digest); ok {
+		if m, _, ok := nd.exec.Reply(rs.Client, rs.Digest); ok {
 			c.cqueue = append(c.cqueue, clientDelivery{nd.id, rs.Client, m})
 		}
 	}
