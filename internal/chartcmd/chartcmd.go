@@ -85,6 +85,9 @@ func (r Runner) Find(args []string) (string, error) {
 		if p := filepath.Join(dir, Name); isExecutable(p) {
 			return p, nil
 		}
+		if isGoRunDir(dir) {
+			dir = "" // a build there would vanish with it: suggest PATH
+		}
 	}
 	if p, err := exec.LookPath(Name); err == nil {
 		if abs, err := filepath.Abs(p); err == nil {
@@ -93,6 +96,21 @@ func (r Runner) Find(args []string) (string, error) {
 		return p, nil
 	}
 	return "", &NotFoundError{Dir: dir, Args: args}
+}
+
+// isGoRunDir reports whether dir is where `go run` put its executable
+// ($WORK/bNNN/exe under a go-build temporary directory), which is
+// removed when the command ends.
+func isGoRunDir(dir string) bool {
+	if filepath.Base(dir) != "exe" {
+		return false
+	}
+	for _, part := range strings.Split(filepath.ToSlash(dir), "/") {
+		if strings.HasPrefix(part, "go-build") {
+			return true
+		}
+	}
+	return false
 }
 
 func isExecutable(path string) bool {

@@ -126,3 +126,21 @@ func TestNotFoundWithoutExecutableDir(t *testing.T) {
 		}
 	}
 }
+
+// Under `go run`, pompe lives in a temporary directory that vanishes: the
+// message does not suggest building pompe-charts there.
+func TestNotFoundUnderGoRun(t *testing.T) {
+	exeDir := filepath.Join(t.TempDir(), "go-build1234", "b001", "exe")
+	if err := os.MkdirAll(exeDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", t.TempDir())
+	_, err := Runner{Beside: filepath.Join(exeDir, "pompe")}.Find(SoakArgs("s1"))
+	if !IsNotFound(err) {
+		t.Fatalf("error %v, want not found", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, exeDir) || !strings.Contains(msg, "go build -o DIR/pompe-charts") ||
+		!strings.Contains(msg, "go run ./cmd/pompe-charts soak s1") {
+		t.Errorf("message %q", msg)
+	}
+}
