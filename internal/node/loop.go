@@ -26,13 +26,14 @@ func (n *Node) loop(ctx context.Context) error {
 	failed := make(chan error, 1)
 	done := make(chan struct{})
 	n.sendq = q
-	go n.sender(q, failed, done)
+	n.sendBytes = newSendBudget(sendQueueBytes)
+	go n.sender(q, n.sendBytes, failed, done)
 	defer func() {
 		close(q)
 		<-done
 		n.sendq = nil
 	}()
-	if err := n.replay(); err != nil {
+	if err := n.replay(ctx); err != nil {
 		return err
 	}
 	turn := turnInputs{in: in, cin: cin,
@@ -68,7 +69,7 @@ func (n *Node) loop(ctx context.Context) error {
 		n.m.turnInputs.Observe(float64(inputs))
 		n.m.inboundQueue.Set(float64(len(in)))
 		n.m.clientQueue.Set(float64(len(cin)))
-		if err := n.handleReady(); err != nil {
+		if err := n.handleReady(ctx); err != nil {
 			return err
 		}
 		n.m.turnSeconds.Observe(time.Since(start).Seconds())
@@ -130,7 +131,7 @@ func (n *Node) resetTimer(t *time.Timer, idleTicks int) {
 // handleReady carries out one Ready: apply its writes (unsynced), execute
 // committed blocks, and queue the turn's messages and replies for the sender,
 // which syncs before it sends.
-func (n *Node) handleReady() error {
+func (n *Node) handleReady(ctx context.Context) error {
 	rd := n.r.Ready()
 	if rd.Violation != nil {
 		n.log.Error("safety violation detected", "err", rd.Violation)
@@ -184,6 +185,9 @@ func (n *Node) handleReady() error {
 		n.byzantineOut(&out)
 	}
 	if len(out.messages) > 0 || len(out.client) > 0 || out.sync {
+		if !n.sendBytes.charge(ctx, &out) {
+			return nil // stopping: the loop sees ctx next
+		}
 		n.sendq <- out
 	}
 	core := n.r.Core()

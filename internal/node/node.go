@@ -73,6 +73,8 @@ type Node struct {
 	sync    bool
 	tick    time.Duration
 	sendq   chan<- outgoing // set while the loop runs
+	// sendBytes bounds the bytes queued on sendq (sendQueueBytes).
+	sendBytes sendBudget
 
 	lastView       uint64
 	lastCommit     time.Time
@@ -422,11 +424,11 @@ func stopReason(ctx context.Context) string {
 }
 
 // replay re-executes committed blocks above the execution snapshot.
-func (n *Node) replay() error {
+func (n *Node) replay(ctx context.Context) error {
 	if err := n.r.Resume(n.exec.Height()); err != nil {
 		return fmt.Errorf("node: %w", err)
 	}
-	return n.handleReady()
+	return n.handleReady(ctx)
 }
 
 func (n *Node) snapshotOnExit() error {
