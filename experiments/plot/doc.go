@@ -12,5 +12,6 @@
 //	    --title "..." --out plots --name tput_latency runs/*.json
 //	plot pair --key batch --field exec_latency_ms.p50 --header "exec p50 ms" runs/*.json
 //	plot has net_bytes_per_cmd runs/*.json
-//	plot target executed_per_s ">=" 12500 runs/pompe-c64-b1.json
+//	plot target executed_per_s ">=" 2500 runs/pompe-c64-i1-b1.json
+//	plot ratio executed_per_s ">=" 0.8 runs/pompe-c4-i4-b1000.json runs/hotstuff-c4-i4-b1000.json
 package main

@@ -16,6 +16,7 @@ const usage = `usage:
   plot pair --key FIELD,... --field FIELD [--header H] [--also FIELD[:HEADER],...] SUMMARY...
   plot has FIELD SUMMARY...     (exit 0 if every summary holds FIELD, 3 if some or none do)
   plot target FIELD <=|>= LIMIT SUMMARY...   (prints the worst value and yes, no or - when not measured)
+  plot ratio FIELD <=|>= LIMIT SUMMARY OVER  (judges SUMMARY's FIELD divided by OVER's; prints it and yes, no or -)
 Derived fields: net_sent_bytes_per_s (all replicas, from the resource samples), replica_rss_growth_mib.
 `
 
@@ -142,6 +143,18 @@ func run(args []string, stdout io.Writer) (int, error) {
 			return 1, err
 		}
 		if err := writeTarget(stdout, runs, args[1], args[2], args[3]); err != nil {
+			return 2, err
+		}
+		return 0, nil
+	case "ratio":
+		if len(args) != 6 {
+			return 2, errors.New("ratio needs FIELD, <= or >=, LIMIT and exactly two summaries")
+		}
+		runs, err := loadSummaries(args[4:])
+		if err != nil {
+			return 1, err
+		}
+		if err := writeRatio(stdout, runs[0], runs[1], args[1], args[2], args[3]); err != nil {
 			return 2, err
 		}
 		return 0, nil

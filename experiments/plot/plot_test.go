@@ -263,6 +263,49 @@ func TestTarget(t *testing.T) {
 	}
 }
 
+func TestRatio(t *testing.T) {
+	idle := `{"mode":"hotstuff","batch":1000,"executed_per_s":0}`
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		contents []string
+		want     string
+	}{
+		{"above", []string{"executed_per_s", ">=", "10"}, []string{pompeB100, hotstuffB1}, "14.50 (19,906 / 1,373)\tyes\n"},
+		{"below", []string{"executed_per_s", ">=", "0.8"}, []string{pompeB1, hotstuffB1}, "0.324 (445 / 1,373)\tno\n"},
+		{"order matters", []string{"executed_per_s", "<=", "0.8"}, []string{pompeB1, hotstuffB1}, "0.324 (445 / 1,373)\tyes\n"},
+		{"nested field", []string{"exec_latency_ms.p50", "<=", "2"}, []string{pompeB100, pompeB1}, "1.90 (64.77 / 34.05)\tyes\n"},
+		{"numerator lacks it", []string{"replica_cpu_cores", ">=", "0.8"}, []string{pompeB1, hotstuffB1}, "-\t-\n"},
+		{"divisor lacks it", []string{"net_bytes_per_cmd", ">=", "0.8"}, []string{pompeB1, hotstuffB1}, "-\t-\n"},
+		{"divisor zero", []string{"executed_per_s", ">=", "0.8"}, []string{pompeB1, idle}, "-\t-\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			code, err := run(append(append([]string{"ratio"}, tc.args...), writeSummaries(t, tc.contents...)...), &out)
+			if err != nil || code != 0 {
+				t.Fatalf("code %d, err %v", code, err)
+			}
+			if out.String() != tc.want {
+				t.Fatalf("got %q, want %q", out.String(), tc.want)
+			}
+		})
+	}
+	for _, bad := range []struct {
+		args []string
+		runs int
+	}{
+		{[]string{"executed_per_s", ">=", "0.8"}, 1},
+		{[]string{"executed_per_s", ">=", "0.8"}, 3},
+		{[]string{"executed_per_s", ">", "0.8"}, 2},
+		{[]string{"executed_per_s", ">=", "most"}, 2},
+	} {
+		files := writeSummaries(t, pompeB1, pompeB100, hotstuffB1)[:bad.runs]
+		if code, err := run(append(append([]string{"ratio"}, bad.args...), files...), &bytes.Buffer{}); err == nil || code == 0 {
+			t.Errorf("ratio %q over %d runs: code %d, want a usage error", bad.args, bad.runs, code)
+		}
+	}
+}
+
 func TestSettingFieldsAreNotGrouped(t *testing.T) {
 	s, err := parseSummary("x", []byte(`{"batch":1000,"nodes":16,"executed_per_s":1000}`))
 	if err != nil {

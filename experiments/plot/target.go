@@ -68,12 +68,9 @@ func lastSampleBytes(replica any) (float64, bool) {
 // above it. It prints the measured value and yes, no or "-" (not measured:
 // no summary holds the field) separated by a tab.
 func writeTarget(w io.Writer, runs []summary, field, op, limitText string) error {
-	limit, err := strconv.ParseFloat(limitText, 64)
+	limit, err := parseTarget(op, limitText)
 	if err != nil {
-		return fmt.Errorf("target limit %q: %w", limitText, err)
-	}
-	if op != "<=" && op != ">=" {
-		return fmt.Errorf("target operator %q: want <= or >=", op)
+		return err
 	}
 	var worst float64
 	found := false
@@ -91,10 +88,45 @@ func writeTarget(w io.Writer, runs []summary, field, op, limitText string) error
 		_, err := fmt.Fprintf(w, "%s\t%s\n", missing, missing)
 		return err
 	}
-	met := "no"
-	if (op == "<=" && worst <= limit) || (op == ">=" && worst >= limit) {
-		met = "yes"
-	}
-	_, err = fmt.Fprintf(w, "%s\t%s\n", formatNumber(worst), met)
+	_, err = fmt.Fprintf(w, "%s\t%s\n", formatNumber(worst), verdict(op, worst, limit))
 	return err
+}
+
+// writeRatio judges FIELD of one run divided by FIELD of another against
+// OP LIMIT: "the Pompe run executes at least 0.8x what the HotStuff run at
+// the same load does". It prints the ratio, the two values it came from and
+// yes, no or "-" (either run lacks the field, or the divisor is not
+// positive) separated by tabs.
+func writeRatio(w io.Writer, numerator, denominator summary, field, op, limitText string) error {
+	limit, err := parseTarget(op, limitText)
+	if err != nil {
+		return err
+	}
+	num, nok := numerator.number(field)
+	den, dok := denominator.number(field)
+	if !nok || !dok || den <= 0 {
+		_, err := fmt.Fprintf(w, "%s\t%s\n", missing, missing)
+		return err
+	}
+	ratio := num / den
+	_, err = fmt.Fprintf(w, "%s (%s / %s)\t%s\n", formatNumber(ratio), formatNumber(num), formatNumber(den), verdict(op, ratio, limit))
+	return err
+}
+
+func parseTarget(op, limitText string) (float64, error) {
+	limit, err := strconv.ParseFloat(limitText, 64)
+	if err != nil {
+		return 0, fmt.Errorf("target limit %q: %w", limitText, err)
+	}
+	if op != "<=" && op != ">=" {
+		return 0, fmt.Errorf("target operator %q: want <= or >=", op)
+	}
+	return limit, nil
+}
+
+func verdict(op string, v, limit float64) string {
+	if (op == "<=" && v <= limit) || (op == ">=" && v >= limit) {
+		return "yes"
+	}
+	return "no"
 }
