@@ -12,6 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/cliexit"
+
 	"github.com/pompe-bft/pompe/internal/fairness"
 	"github.com/pompe-bft/pompe/internal/report"
 	"github.com/pompe-bft/pompe/internal/report/charts"
@@ -22,47 +24,17 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit codes, as in pompe.
+// Exit codes, shared by every pompe command (package cliexit).
 const (
-	exitOK      = 0
-	exitFailure = 1 // an error
-	exitUsage   = 2 // bad flags or arguments
+	exitOK      = cliexit.ExitOK
+	exitFailure = cliexit.ExitFailure
+	exitUsage   = cliexit.ExitUsage
 )
-
-// usageError is a bad flag or argument.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
 
 // run executes one command line and returns the exit code. Errors are
 // printed on one line, prefixed with "pompe-charts:".
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintln(stderr, "pompe-charts: "+strings.ReplaceAll(err.Error(), "\n", "; "))
-	var usage usageError
-	if errors.As(err, &usage) || isCobraUsageError(err) {
-		fmt.Fprintln(stderr, "Run 'pompe-charts COMMAND --help' for usage.")
-		return exitUsage
-	}
-	return exitFailure
-}
-
-// isCobraUsageError recognizes the errors cobra returns for unknown
-// commands and wrong argument counts.
-func isCobraUsageError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "received "} {
-		if strings.Contains(msg, p) {
-			return true
-		}
-	}
-	return false
+	return cliexit.Run(ctx, newRootCmd(stdout, stderr), args, stderr, "pompe-charts", "Run 'pompe-charts COMMAND --help' for usage.")
 }
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -76,12 +48,11 @@ is a command of its own so that the plotting library stays out of pompe.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return usageError{errors.New("name a command: report or soak")}
+			return cliexit.Usage(errors.New("name a command: report or soak"))
 		},
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newReportCmd(), newSoakCmd())
 	return root
 }
@@ -116,7 +87,7 @@ same directories and --fairness-delta.`,
 				}
 			}
 			if len(errs) > 0 {
-				return usageError{errors.Join(errs...)}
+				return cliexit.Usage(errors.Join(errs...))
 			}
 			return nil
 		},

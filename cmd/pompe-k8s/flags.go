@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/k8s"
@@ -61,7 +62,7 @@ func validateFlags(fs *pflag.FlagSet) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return usageError{errors.Join(errs...)}
+	return cliexit.Usage(errors.Join(errs...))
 }
 
 func required(fs *pflag.FlagSet, name string) string {

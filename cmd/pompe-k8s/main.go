@@ -2,14 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pompe-bft/pompe/internal/cliexit"
 
 	"github.com/pompe-bft/pompe/internal/k8s"
 	"github.com/pompe-bft/pompe/internal/testnet"
@@ -20,35 +20,17 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit codes, as in pompe.
+// Exit codes, shared by every pompe command (package cliexit).
 const (
-	exitOK      = 0
-	exitFailure = 1 // an error
-	exitUsage   = 2 // bad flags or arguments
+	exitOK      = cliexit.ExitOK
+	exitFailure = cliexit.ExitFailure
+	exitUsage   = cliexit.ExitUsage
 )
-
-// usageError is a bad flag or argument.
-type usageError struct{ err error }
-
-func (e usageError) Error() string { return e.err.Error() }
-func (e usageError) Unwrap() error { return e.err }
 
 // run executes one command line and returns the exit code. Errors are
 // printed on one line, prefixed with "pompe-k8s:".
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	root := newRootCmd(stdout, stderr)
-	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintln(stderr, "pompe-k8s: "+strings.ReplaceAll(err.Error(), "\n", "; "))
-	var usage usageError
-	if errors.As(err, &usage) || strings.Contains(err.Error(), "accepts ") || strings.Contains(err.Error(), "unknown command") {
-		fmt.Fprintln(stderr, "Run 'pompe-k8s --help' for usage.")
-		return exitUsage
-	}
-	return exitFailure
+	return cliexit.Run(ctx, newRootCmd(stdout, stderr), args, stderr, "pompe-k8s", "Run 'pompe-k8s --help' for usage.")
 }
 
 // k8sFlags are the command's options.
@@ -81,7 +63,6 @@ docs/kubernetes.md.`,
 	}
 	cmd.SetOut(stdout)
 	cmd.SetErr(stderr)
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	f := cmd.Flags()
 	f.StringVar(&x.testnet.OutDir, "out", "", "directory to write the testnet and its manifests to (must not hold one already)")
 	f.IntVarP(&x.testnet.N, "nodes", "n", testnet.DefaultN, "number of replicas")
@@ -108,7 +89,7 @@ func generate(w io.Writer, x k8sFlags) error {
 		}
 	}
 	if err := k8s.ConfigureTestnet(&opts, x.kube); err != nil {
-		return usageError{err}
+		return cliexit.Usage(err)
 	}
 	if err := testnet.Generate(opts); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pompe-bft/pompe/internal/attack"
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/testnet"
 )
 
@@ -29,10 +30,10 @@ func newAttackCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			k, err := attack.Parse(kind)
 			if err != nil {
-				return usageError{err}
+				return cliexit.Usage(err)
 			}
 			if dialRate < 0 {
-				return usageError{fmt.Errorf("--dial-rate %d: must not be negative", dialRate)}
+				return cliexit.Usage(fmt.Errorf("--dial-rate %d: must not be negative", dialRate))
 			}
 			info, err := testnet.LoadClusterInfo(testnetDir)
 			if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/latency"
@@ -123,8 +124,8 @@ func runBench(ctx context.Context, f benchFlags, stdout, stderr io.Writer) error
 		n = len(ci.ClientKeyFiles) - f.offset
 	}
 	if n <= 0 || f.offset+n > len(ci.ClientKeyFiles) {
-		return usageError{fmt.Errorf("--clients %d from --client-offset %d: the testnet in %s has %d client keys (pompe testnet --clients N makes more)",
-			n, f.offset, f.testnetDir, len(ci.ClientKeyFiles))}
+		return cliexit.Usage(fmt.Errorf("--clients %d from --client-offset %d: the testnet in %s has %d client keys (pompe testnet --clients N makes more)",
+			n, f.offset, f.testnetDir, len(ci.ClientKeyFiles)))
 	}
 	keys := make([]crypto.PrivateKey, n)
 	for k := range keys {
@@ -198,7 +199,7 @@ func benchOutDir(dir string) (string, error) {
 	}
 	entries, err := os.ReadDir(dir)
 	if err == nil && len(entries) > 0 {
-		return "", usageError{fmt.Errorf("--out %s is not empty; choose a new directory", dir)}
+		return "", cliexit.Usage(fmt.Errorf("--out %s is not empty; choose a new directory", dir))
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err

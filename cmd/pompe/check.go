@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pompe-bft/pompe/internal/checker"
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/loadgen"
 	"github.com/pompe-bft/pompe/internal/runlog"
@@ -69,7 +70,7 @@ at least n-f existing replicas.`,
 			}
 			res, err := checker.CheckSources(src, checker.Options{Correct: ids, MaxExamples: maxExamples})
 			if errors.Is(err, checker.ErrBadCorrect) {
-				return usageError{fmt.Errorf("--correct %s: %w", correct, err)}
+				return cliexit.Usage(fmt.Errorf("--correct %s: %w", correct, err))
 			}
 			if err != nil {
 				return err
@@ -85,7 +86,7 @@ at least n-f existing replicas.`,
 				printCheck(out, &res)
 			}
 			if !res.OK() {
-				return failedError{"violations found"}
+				return cliexit.Failed("violations found")
 			}
 			return nil
 		},
@@ -123,7 +124,7 @@ func checkSources(dirs []string, testnetDir string, correct []int) (checker.Sour
 	if testnetDir != "" {
 		ci, err := testnet.LoadClusterInfo(testnetDir)
 		if err != nil {
-			return src, usageError{fmt.Errorf("--testnet %s: %w", testnetDir, err)}
+			return src, cliexit.Usage(fmt.Errorf("--testnet %s: %w", testnetDir, err))
 		}
 		sizes[len(ci.Genesis.Replicas)] = testnetDir
 		for i, home := range ci.Homes {

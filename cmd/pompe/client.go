@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/testnet"
@@ -84,7 +85,7 @@ has its own key namespace: --client 1 reads and writes other keys than
 
 func (cf clientFlags) load() (*config.Genesis, crypto.PrivateKey, error) {
 	if cf.testnetDir == "" {
-		return nil, crypto.PrivateKey{}, usageError{fmt.Errorf("--testnet is required")}
+		return nil, crypto.PrivateKey{}, cliexit.Usage(fmt.Errorf("--testnet is required"))
 	}
 	ci, err := testnet.LoadClusterInfo(cf.testnetDir)
 	if err != nil {
@@ -93,7 +94,7 @@ func (cf clientFlags) load() (*config.Genesis, crypto.PrivateKey, error) {
 	path := cf.keyFile
 	if path == "" {
 		if cf.index < 0 || cf.index >= len(ci.ClientKeyFiles) {
-			return nil, crypto.PrivateKey{}, usageError{fmt.Errorf("--client %d: the testnet has %d client keys", cf.index, len(ci.ClientKeyFiles))}
+			return nil, crypto.PrivateKey{}, cliexit.Usage(fmt.Errorf("--client %d: the testnet has %d client keys", cf.index, len(ci.ClientKeyFiles)))
 		}
 		path = ci.ClientKeyFiles[cf.index]
 	}

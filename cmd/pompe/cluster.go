@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/cluster"
 	"github.com/pompe-bft/pompe/internal/config"
 )
@@ -50,7 +51,7 @@ known_hosts unless the inventory sets insecure_ignore_host_key.`,
 	cmd.PersistentFlags().StringVar(&invPath, "inventory", "", "inventory file (TOML)")
 	open := func(cmd *cobra.Command) (*cluster.Cluster, *cluster.Inventory, error) {
 		if invPath == "" {
-			return nil, nil, usageError{errors.New("--inventory is required")}
+			return nil, nil, cliexit.Usage(errors.New("--inventory is required"))
 		}
 		inv, err := cluster.Load(invPath)
 		if err != nil {
@@ -132,7 +133,7 @@ run by default. With --collect it also collects and reports.`,
 				inv.Bench.Rate = rate
 			}
 			if inv.Bench.Duration <= 0 || inv.Bench.Batch < 1 || inv.Bench.Inflight < 1 || inv.Bench.Rate < 0 {
-				return usageError{errors.New("--duration, --batch and --inflight must be positive, --rate not negative")}
+				return cliexit.Usage(errors.New("--duration, --batch and --inflight must be positive, --rate not negative"))
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -207,7 +208,7 @@ func writeClusterReport(cmd *cobra.Command, c *cluster.Cluster, run string) erro
 		return err
 	}
 	if !s.Check.OK() {
-		return failedError{"the run shows consistency or ordering violations"}
+		return cliexit.Failed("the run shows consistency or ordering violations")
 	}
 	return nil
 }

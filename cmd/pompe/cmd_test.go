@@ -151,12 +151,6 @@ func TestSimFuzzProgressAndReplay(t *testing.T) {
 	}
 }
 
-func TestOneLine(t *testing.T) {
-	if got := oneLine("a\n  b\n\nc "); got != "a; b; c" {
-		t.Errorf("oneLine = %q", got)
-	}
-}
-
 // A failing seed is printed with its violations and its replay command,
 // and fails the run (one replica tolerates f = 0): more Byzantine replicas than f is refused by the
 // simulator as a violation.

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pompe-bft/pompe/internal/byzantine"
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/faults"
@@ -316,7 +317,7 @@ func validateFlags(cmd *cobra.Command) error {
 	if len(errs) == 0 {
 		return nil
 	}
-	return usageError{errors.Join(dedupe(errs)...)}
+	return cliexit.Usage(errors.Join(dedupe(errs)...))
 }
 
 // commandKey is a command's path below the root: "client put".
@@ -461,7 +462,7 @@ func ruleCommands() []string {
 func parseMode(s string) (config.Mode, error) {
 	m := config.Mode(strings.ToLower(strings.TrimSpace(s)))
 	if !m.Valid() {
-		return "", usageError{fmt.Errorf("--mode %q: want %s or %s", s, config.ModePompe, config.ModeHotStuff)}
+		return "", cliexit.Usage(fmt.Errorf("--mode %q: want %s or %s", s, config.ModePompe, config.ModeHotStuff))
 	}
 	return m, nil
 }
@@ -475,7 +476,7 @@ func parseIndexList(flag, s string) ([]int, error) {
 	for _, part := range strings.Split(s, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(part))
 		if err != nil || n < 0 {
-			return nil, usageError{fmt.Errorf("--%s %q: want replica indexes like 0,1,2", flag, s)}
+			return nil, cliexit.Usage(fmt.Errorf("--%s %q: want replica indexes like 0,1,2", flag, s))
 		}
 		out = append(out, n)
 	}

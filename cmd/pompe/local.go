@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/local"
 )
 
@@ -125,7 +126,7 @@ func runLocal(ctx context.Context, opts local.Options, jsonOut bool, stdout, std
 		return errors.New("interrupted: the summary above covers the run until then; every replica was stopped and the records were kept and checked")
 	}
 	if !rep.OK() {
-		return failedError{"the run shows violations or replica failures"}
+		return cliexit.Failed("the run shows violations or replica failures")
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pompe-bft/pompe/internal/byzantine"
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/node"
@@ -36,19 +37,19 @@ on SIGINT or SIGTERM and exits non-zero if it cannot start or has to stop.`,
 			if byz != "" {
 				k, err := byzantine.Parse(byz)
 				if err != nil {
-					return usageError{err}
+					return cliexit.Usage(err)
 				}
 				opts.Byzantine = k
 			}
 			for _, s := range targets {
 				id, err := parseClientID(s)
 				if err != nil {
-					return usageError{fmt.Errorf("--byzantine-target %q: %w", s, err)}
+					return cliexit.Usage(fmt.Errorf("--byzantine-target %q: %w", s, err))
 				}
 				opts.ByzantineTargets = append(opts.ByzantineTargets, id)
 			}
 			if len(opts.ByzantineTargets) > 0 && opts.Byzantine != byzantine.DelayTS {
-				return usageError{fmt.Errorf("--byzantine-target needs --byzantine %s", byzantine.DelayTS)}
+				return cliexit.Usage(fmt.Errorf("--byzantine-target needs --byzantine %s", byzantine.DelayTS))
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -80,7 +81,7 @@ func parseClientID(s string) (crypto.ClientID, error) {
 func runNode(ctx context.Context, home string, opts node.Options) error {
 	n, err := node.Open(home, opts)
 	if errors.Is(err, config.ErrNotAHome) {
-		return usageError{fmt.Errorf("--home %w", err)}
+		return cliexit.Usage(fmt.Errorf("--home %w", err))
 	}
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pompe-bft/pompe/internal/chartcmd"
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/fairness"
 	"github.com/pompe-bft/pompe/internal/report"
 )
@@ -69,7 +70,7 @@ targeted" pairs are those where only the command sent first is targeted.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
 			if jsonOut && markdown {
-				return usageError{errors.New("--json and --markdown exclude each other")}
+				return cliexit.Usage(errors.New("--json and --markdown exclude each other"))
 			}
 			o := report.Options{Fairness: report.FairnessOptions{Deltas: deltas}}
 			return runReport(cmd.Context(), dirs, o, jsonOut, markdown, plotDir, cmd.OutOrStdout(), cmd.ErrOrStderr())

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pompe-bft/pompe/internal/cliexit"
 )
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -31,7 +33,6 @@ A cluster that stays up:
 	}
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(
 		newVersionCmd(),
 		newTestnetCmd(),
@@ -69,8 +70,8 @@ func refuseUnknownVerbs(c *cobra.Command) {
 			}
 		}
 		if len(args) == 0 {
-			return usageError{fmt.Errorf("%s needs a command: one of %s", cmd.CommandPath(), strings.Join(verbs, ", "))}
+			return cliexit.Usage(fmt.Errorf("%s needs a command: one of %s", cmd.CommandPath(), strings.Join(verbs, ", ")))
 		}
-		return usageError{fmt.Errorf("unknown command %q for %q: want one of %s", args[0], cmd.CommandPath(), strings.Join(verbs, ", "))}
+		return cliexit.Usage(fmt.Errorf("unknown command %q for %q: want one of %s", args[0], cmd.CommandPath(), strings.Join(verbs, ", ")))
 	}
 }

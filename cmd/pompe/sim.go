@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pompe-bft/pompe/internal/byzantine"
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/replica"
 	"github.com/pompe-bft/pompe/internal/sim"
 )
@@ -121,35 +122,35 @@ rate and whether the fault window is lossy are chosen by seed unless
 // options checks the flags and returns the options shared by every seed.
 func (sf simFlags) options() (sim.Options, error) {
 	if sf.firstSeed > math.MaxInt64-int64(sf.seeds) {
-		return sim.Options{}, usageError{fmt.Errorf("--first-seed %d: the seeds overflow", sf.firstSeed)}
+		return sim.Options{}, cliexit.Usage(fmt.Errorf("--first-seed %d: the seeds overflow", sf.firstSeed))
 	}
 	mode := replica.Mode(sf.mode)
 	if mode != replica.ModeBaseline && mode != replica.ModePompe {
-		return sim.Options{}, usageError{fmt.Errorf("--mode %q: want %s or %s", sf.mode, replica.ModeBaseline, replica.ModePompe)}
+		return sim.Options{}, cliexit.Usage(fmt.Errorf("--mode %q: want %s or %s", sf.mode, replica.ModeBaseline, replica.ModePompe))
 	}
 	o := sim.Options{Nodes: sf.nodes, Clients: sf.clients, Mode: mode, DurationUs: sf.duration.Microseconds()}
 	switch sf.byzantine {
 	case "":
 	case string(sim.Fuzz):
 		if sf.mutationRate < 0 || sf.mutationRate > 1 {
-			return sim.Options{}, usageError{fmt.Errorf("--mutation-rate %v: want 0..1", sf.mutationRate)}
+			return sim.Options{}, cliexit.Usage(fmt.Errorf("--mutation-rate %v: want 0..1", sf.mutationRate))
 		}
 		ex, err := byzantine.ParseMutations(sf.exclude)
 		if err != nil {
-			return sim.Options{}, usageError{err}
+			return sim.Options{}, cliexit.Usage(err)
 		}
 		o.FuzzRate, o.FuzzExclude = sf.mutationRate, ex
 		if !sf.durationSet {
 			o.DurationUs = 0 // the fuzz run's own shape
 		} else if min := int64(sim.FuzzMinDurationUs); o.DurationUs < min {
-			return sim.Options{}, usageError{fmt.Errorf("--duration %v: a fuzz run needs at least %v (fault window, then the liveness bound)", sf.duration, time.Duration(min)*time.Microsecond)}
+			return sim.Options{}, cliexit.Usage(fmt.Errorf("--duration %v: a fuzz run needs at least %v (fault window, then the liveness bound)", sf.duration, time.Duration(min)*time.Microsecond))
 		}
 	default:
-		return sim.Options{}, usageError{fmt.Errorf("--byzantine %q: want fuzz (fixed misbehaviours go in --faults)", sf.byzantine)}
+		return sim.Options{}, cliexit.Usage(fmt.Errorf("--byzantine %q: want fuzz (fixed misbehaviours go in --faults)", sf.byzantine))
 	}
 	probe := o
 	if err := probe.WithFaults(sf.faults); err != nil {
-		return sim.Options{}, usageError{err}
+		return sim.Options{}, cliexit.Usage(err)
 	}
 	return o, nil
 }
@@ -269,7 +270,7 @@ func runSim(cmd *cobra.Command, sf simFlags, base sim.Options) error {
 		fmt.Fprintf(stdout, "%s\n", line)
 	}
 	if sum.Violations > 0 {
-		return failedError{"failing seeds"}
+		return cliexit.Failed("failing seeds")
 	}
 	return nil
 }

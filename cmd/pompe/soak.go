@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/faults"
 	"github.com/pompe-bft/pompe/internal/local"
 	"github.com/pompe-bft/pompe/internal/soak"
@@ -100,7 +101,7 @@ func runSoak(ctx context.Context, opts soak.Options, stdout, stderr io.Writer) e
 	}
 	res.WriteTable(stdout)
 	if !res.OK() {
-		return failedError{"the soak shows unbounded growth, violations or replica failures"}
+		return cliexit.Failed("the soak shows unbounded growth, violations or replica failures")
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/testnet"
 	"github.com/pompe-bft/pompe/internal/wan"
@@ -30,7 +31,7 @@ func addTestnetExtraFlags(cmd *cobra.Command, x *testnetExtraFlags) {
 func applyTestnetExtraFlags(cmd *cobra.Command, x *testnetExtraFlags, opts *testnet.Options) error {
 	if x.hostsFile != "" {
 		if cmd.Flags().Changed("distinct-ips") || cmd.Flags().Changed("free-ports") || cmd.Flags().Changed("base-ip") {
-			return usageError{errors.New("--hosts places replicas itself; drop --distinct-ips, --free-ports and --base-ip")}
+			return cliexit.Usage(errors.New("--hosts places replicas itself; drop --distinct-ips, --free-ports and --base-ip"))
 		}
 		hosts, err := testnet.ReadHostsFile(x.hostsFile)
 		if err != nil {
@@ -40,7 +41,7 @@ func applyTestnetExtraFlags(cmd *cobra.Command, x *testnetExtraFlags, opts *test
 		if !cmd.Flags().Changed("nodes") {
 			opts.N = len(hosts)
 			if _, err := crypto.FaultsTolerated(opts.N); err != nil {
-				return usageError{fmt.Errorf("--hosts %s lists %d hosts and --nodes defaults to that: %v; set --nodes (several replicas then share a host)", x.hostsFile, opts.N, err)}
+				return cliexit.Usage(fmt.Errorf("--hosts %s lists %d hosts and --nodes defaults to that: %v; set --nodes (several replicas then share a host)", x.hostsFile, opts.N, err))
 			}
 		}
 	}
