@@ -38,7 +38,10 @@ numbers are exactly those the run printed (same window, same histogram);
 without it, the window runs from the first send to the last completion.
 The combined rate divides by the time covered by at least one run, so runs
 made at the same time against one cluster add up and runs one after the
-other average.
+other average. Only runs with equal settings (mode, replicas, batch,
+payload, in flight, rate, from load.json) are combined, and runs one after
+another only with equal numbers of clients; otherwise the runs with equal
+settings are combined in groups and the report says why.
 
 With --json, stdout holds one JSON line (per run, a timeline of per-second
 buckets too); with --markdown, one Markdown table row per run. With --plot OUTDIR, charts are written there as PNG and SVG:

@@ -59,9 +59,10 @@ func Load(dirs []string, o Options) (*Report, error) {
 }
 
 func (rep *Report) combine() {
-	same := rep.Runs[0].Settings != ""
+	key := combineKey(rep.Runs)
+	same := key(rep.Runs[0]) != ""
 	for _, r := range rep.Runs[1:] {
-		same = same && r.Settings == rep.Runs[0].Settings
+		same = same && key(r) == key(rep.Runs[0])
 	}
 	if same {
 		rep.Combined = combined(rep.Runs)
@@ -71,17 +72,18 @@ func (rep *Report) combine() {
 		rep.Combined = combined(rep.Runs) // one run is its own combination
 		return
 	}
-	rep.NotCombined = "the runs differ in mode or load settings (or some have no load.json to say), so they are not combined into one row"
+	rep.NotCombined = "the runs differ in mode or load settings, or ran one after another with different numbers of clients (or some have no load.json to say), so they are not combined into one row"
 	var order []string
 	bySettings := map[string][]int{}
 	for i, r := range rep.Runs {
-		if r.Settings == "" {
+		k := key(r)
+		if k == "" {
 			continue
 		}
-		if _, seen := bySettings[r.Settings]; !seen {
-			order = append(order, r.Settings)
+		if _, seen := bySettings[k]; !seen {
+			order = append(order, k)
 		}
-		bySettings[r.Settings] = append(bySettings[r.Settings], i)
+		bySettings[k] = append(bySettings[k], i)
 	}
 	for _, key := range order {
 		idx := bySettings[key]
@@ -89,13 +91,44 @@ func (rep *Report) combine() {
 			continue
 		}
 		runs := make([]*Run, len(idx))
-		g := Group{Settings: key}
+		g := Group{Settings: rep.Runs[idx[0]].Settings}
 		for j, i := range idx {
 			runs[j] = rep.Runs[i]
 			g.Runs = append(g.Runs, i+1)
 		}
 		g.Totals = *combined(runs)
 		rep.Groups = append(rep.Groups, g)
+	}
+}
+
+// combineKey says which runs may share a combined row: those with equal
+// settings. Runs whose windows all overlap loaded one cluster at the same
+// time (several bench processes splitting its clients), so their client
+// counts may differ; runs one after another are separate measurements, and
+// merging a 4-client run with a 64-client one would give a p50 of neither,
+// so there the number of clients is a setting too.
+func combineKey(runs []*Run) func(*Run) string {
+	concurrent := true
+	var latestStart, earliestEnd int64
+	for i, r := range runs {
+		start, end := r.WindowStartUs, r.WindowStartUs+r.window.Microseconds()
+		if !r.ExactWindow {
+			concurrent = false
+			break
+		}
+		if i == 0 || start > latestStart {
+			latestStart = start
+		}
+		if i == 0 || end < earliestEnd {
+			earliestEnd = end
+		}
+	}
+	concurrent = concurrent && latestStart < earliestEnd
+	return func(r *Run) string {
+		if r.Settings == "" || concurrent {
+			return r.Settings
+		}
+		return fmt.Sprintf("%s, %d clients", r.Settings, r.Clients)
 	}
 }
 

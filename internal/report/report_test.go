@@ -376,3 +376,38 @@ func TestCombinedOnlyOverEqualSettings(t *testing.T) {
 		})
 	}
 }
+
+// Runs with equal settings but different numbers of clients are combined
+// only when they ran at the same time (bench processes splitting one
+// cluster's clients); one after another they are separate measurements.
+func TestCombinedClientsOnlyWhenConcurrent(t *testing.T) {
+	mk := func(clients int, startUs int64) string {
+		dir := t.TempDir()
+		for c := range clients {
+			writeRecords(t, dir, c, []cmd{{sent: startUs - t0 + 1, seq: startUs - t0 + 500, exec: startUs - t0 + 1000}})
+		}
+		ri := runInfo(config.ModePompe, 1, 1_000_000)
+		ri.Clients, ri.WindowStartUs, ri.WindowEndUs = clients, startUs, startUs+1_000_000
+		writeRunInfo(t, dir, ri)
+		return dir
+	}
+	for _, tt := range []struct {
+		name     string
+		dirs     []string
+		combined bool
+	}{
+		{"same clients, one after another", []string{mk(4, t0), mk(4, t0+5_000_000)}, true},
+		{"other clients, at the same time", []string{mk(4, t0), mk(64, t0+100_000)}, true},
+		{"other clients, one after another", []string{mk(4, t0), mk(64, t0+5_000_000)}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := Load(tt.dirs, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (rep.Combined != nil) != tt.combined {
+				t.Fatalf("combined %+v, not combined %q", rep.Combined, rep.NotCombined)
+			}
+		})
+	}
+}
