@@ -57,13 +57,27 @@ func (s *seqSet) minAbove() uint64 {
 	return m
 }
 
+// raiseTo moves the low-water mark up to seq, past sparse numbers, which
+// it drops, and absorbs the run that follows.
 func (s *seqSet) raiseTo(seq uint64) {
 	if seq > s.low {
 		s.low = seq
 	}
+	for k := range s.above {
+		if k <= s.low {
+			delete(s.above, k)
+		}
+	}
 	s.compact()
 }
 
+// compact absorbs the sparse numbers that continue the low-water mark. The
+// set never holds a number at or below low+1 (add stores only numbers above
+// low+1, and low moves one by one through the ones it absorbs; raiseTo,
+// which jumps, drops what it passes), so this costs one lookup per number
+// absorbed and one more: a client whose batches execute out of order keeps
+// thousands of sparse numbers, and sweeping them all on every in-order add
+// took 16% of a replica's CPU at batch 1000.
 func (s *seqSet) compact() {
 	for {
 		if _, ok := s.above[s.low+1]; !ok {
@@ -71,11 +85,6 @@ func (s *seqSet) compact() {
 		}
 		delete(s.above, s.low+1)
 		s.low++
-	}
-	for k := range s.above {
-		if k <= s.low {
-			delete(s.above, k)
-		}
 	}
 }
 
