@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"google.golang.org/protobuf/proto"
 
@@ -188,7 +189,14 @@ type placed struct {
 
 func (e *Executor) executeBlock(b outbox.ExecBlock, res *Result) {
 	e.cmds = e.cmds[:0]
-	var where []placed
+	// Sized once: the block's commands, at most batch.Limits' per batch
+	// times the batches a block may hold, all already in memory.
+	total := 0
+	for _, eb := range b.Batches {
+		total += len(eb.Batch.Commands)
+	}
+	where := make([]placed, 0, total)
+	res.Log = slices.Grow(res.Log, total)
 	dup := make([][]bool, len(b.Batches))
 	for bi, eb := range b.Batches {
 		dup[bi] = make([]bool, len(eb.Batch.Commands))
@@ -220,6 +228,9 @@ func (e *Executor) executeBlock(b outbox.ExecBlock, res *Result) {
 	e.executed += uint64(len(e.cmds))
 	budget := app.NewResultBudget(e.cfg.Results)
 	out := make([][]*wire.CommandResult, len(b.Batches))
+	for bi, eb := range b.Batches {
+		out[bi] = make([]*wire.CommandResult, 0, len(eb.Batch.Commands))
+	}
 	for i, w := range where {
 		var r []byte
 		if i < len(results) {
