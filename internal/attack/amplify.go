@@ -56,21 +56,31 @@ const (
 	defaultBodyBytes  = 3_900_000
 )
 
-// runGetAmplify is GetAmplify: one client, not one connection per target.
-func runGetAmplify(ctx context.Context, o Options, st *Stats) error {
+// readerClient configures the client of the read amplifications: a fresh
+// key, batches of o.Gets commands, and patience for their large replies.
+func readerClient(o Options) (crypto.PrivateKey, client.Config, error) {
 	key, err := crypto.GenerateKey(rand.Reader)
 	if err != nil {
-		return err
+		return key, client.Config{}, err
 	}
 	cfg, err := client.FromGenesis(o.Genesis, key)
+	if err != nil {
+		return key, client.Config{}, err
+	}
+	cfg.BatchMaxCommands = o.Gets
+	cfg.BatchMaxDelay = 50 * time.Millisecond
+	cfg.MaxPending = 2 * o.Gets
+	cfg.RetryTimeout = 20 * time.Second
+	return key, cfg, nil
+}
+
+// runGetAmplify is GetAmplify: one client, not one connection per target.
+func runGetAmplify(ctx context.Context, o Options, st *Stats) error {
+	_, cfg, err := readerClient(o)
 	if err != nil {
 		return err
 	}
 	gets := o.Gets
-	cfg.BatchMaxCommands = gets
-	cfg.BatchMaxDelay = 50 * time.Millisecond
-	cfg.MaxPending = 2 * gets
-	cfg.RetryTimeout = 20 * time.Second
 	st.Dials.Add(1)
 	c, err := client.New(ctx, cfg)
 	if err != nil {
@@ -114,18 +124,10 @@ func runResendAmplify(ctx context.Context, o Options, st *Stats) error {
 	if o.Genesis.Mode != config.ModePompe {
 		return fmt.Errorf("attack: %s needs a cluster in %s mode", o.Kind, config.ModePompe)
 	}
-	key, err := crypto.GenerateKey(rand.Reader)
+	key, cfg, err := readerClient(o)
 	if err != nil {
 		return err
 	}
-	cfg, err := client.FromGenesis(o.Genesis, key)
-	if err != nil {
-		return err
-	}
-	cfg.BatchMaxCommands = o.Gets
-	cfg.BatchMaxDelay = 50 * time.Millisecond
-	cfg.MaxPending = 2 * o.Gets
-	cfg.RetryTimeout = 20 * time.Second
 	c, err := client.New(ctx, cfg)
 	if err != nil {
 		st.Refused.Add(1)
