@@ -164,3 +164,26 @@ func TestViewChangeLogIsRateLimited(t *testing.T) {
 		t.Fatalf("after a quiet interval: %v", lines[len(lines)-1])
 	}
 }
+
+// A catch-up is logged when the core starts it and when it ends, at INFO,
+// with the views and heights, and how long it took.
+func TestCatchUpIsLogged(t *testing.T) {
+	var buf syncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, nil))
+	n := &Node{log: log, viewLog: newViewChangeLog(log, 10*time.Second), catchLog: newCatchUpLog(log)}
+	n.logEvents(&hotstuff.Events{CatchUpStarted: &hotstuff.CatchUp{View: 5, Height: 3, TargetView: 80}}, 0)
+	n.logEvents(&hotstuff.Events{CatchUpFinished: &hotstuff.CatchUp{View: 81, Height: 60, TargetView: 80}}, 0)
+	lines := jsonLines(t, buf.String())
+	if len(lines) != 2 {
+		t.Fatalf("%d lines, want 2:\n%s", len(lines), buf.String())
+	}
+	started, finished := lines[0], lines[1]
+	if started["msg"] != "catch-up started" || started["level"] != "INFO" || started["view"] != float64(5) ||
+		started["committed"] != float64(3) || started["certified_view"] != float64(80) {
+		t.Errorf("started: %v", started)
+	}
+	if finished["msg"] != "catch-up finished" || finished["view"] != float64(81) || finished["committed"] != float64(60) ||
+		finished["took"] == nil {
+		t.Errorf("finished: %v", finished)
+	}
+}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net"
 	"strings"
@@ -114,11 +115,37 @@ func TestNodeLogsWhatItIsDoing(t *testing.T) {
 		submitAll(t, g, 2)
 	}
 	phase("committed after the restart")
-	started := waitForLine(t, logs[0], 60*time.Second, "catch-up started")
-	finished := waitForLine(t, logs[0], 60*time.Second, "catch-up finished")
-	phase("caught up")
-	if started["certified_view"].(float64) <= started["view"].(float64) || finished["committed"].(float64) < started["committed"].(float64) {
-		t.Errorf("catch-up from %v to %v", started, finished)
+	// Whether the restarted replica catches up by fetching blocks, or
+	// follows the others view by view (it may first see timeout
+	// certificates that move it to their view, then certificates only
+	// a view ahead), depends on the order its messages arrive in, which
+	// a loaded machine changes. Either way it says so: catch-up lines
+	// (their format is pinned by TestCatchUpIsLogged), or view changes.
+	if started := pollLine(logs[0], 15*time.Second, "catch-up started"); started != nil {
+		finished := waitForLine(t, logs[0], 60*time.Second, "catch-up finished")
+		if started["certified_view"].(float64) <= started["view"].(float64) || finished["committed"].(float64) < started["committed"].(float64) {
+			t.Errorf("catch-up from %v to %v", started, finished)
+		}
+		phase("caught up")
+	} else {
+		m := waitForLine(t, logs[0], 60*time.Second, "view change", "view changes")
+		t.Logf("replica 0 followed the others without a catch-up: %v", m)
+	}
+}
+
+// pollLine waits up to d for a line of b whose msg is msg; nil if none
+// came.
+func pollLine(b *syncBuffer, d time.Duration, msg string) map[string]any {
+	for end := time.Now().Add(d); ; time.Sleep(50 * time.Millisecond) {
+		for _, line := range strings.Split(b.String(), "\n") {
+			var l map[string]any
+			if json.Unmarshal([]byte(line), &l) == nil && l["msg"] == msg {
+				return l
+			}
+		}
+		if time.Now().After(end) {
+			return nil
+		}
 	}
 }
 
