@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -296,47 +297,87 @@ func pompeVsHotStuff(rep *report.Report) (*plot.Plot, error) {
 		{config.ModePompe, "Pompe, ordering", func(r *report.Run) float64 { return r.OrderLatencyMs.P50 }, true},
 		{config.ModeHotStuff, "HotStuff, execution", func(r *report.Run) float64 { return r.ExecLatencyMs.P50 }, false},
 	}
+	shapes := []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.PlusGlyph{}, draw.CrossGlyph{}, draw.RingGlyph{}}
 	for si, s := range series {
 		runs := slices.DeleteFunc(slices.Clone(rep.Runs), func(r *report.Run) bool { return r.Mode != s.mode || r.Executed == 0 })
-		slices.SortStableFunc(runs, func(a, b *report.Run) int { return a.Batch - b.Batch })
-		var pts plotter.XYs
-		var labels []string
-		for _, r := range runs {
-			pts = append(pts, plotter.XY{X: max(r.ExecutedPerS, minPositiveMillis), Y: max(s.latency(r), minPositiveMillis)})
-			labels = append(labels, batchLabel(r))
+		curves := curvesByLoad(runs)
+		for ci, curve := range curves {
+			var pts plotter.XYs
+			var labels []string
+			for _, r := range curve {
+				pts = append(pts, plotter.XY{X: max(r.ExecutedPerS, minPositiveMillis), Y: max(s.latency(r), minPositiveMillis)})
+				labels = append(labels, batchLabel(r))
+			}
+			for _, pt := range pts {
+				xlo, xhi, ylo, yhi = min(xlo, pt.X), max(xhi, pt.X), min(ylo, pt.Y), max(yhi, pt.Y)
+			}
+			line, points, err := plotter.NewLinePoints(pts)
+			if err != nil {
+				return nil, err
+			}
+			c := modeColor(s.mode)
+			line.LineStyle.Color, line.LineStyle.Width = c, vg.Points(1.5)
+			if s.dashed {
+				line.LineStyle.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
+			}
+			points.GlyphStyle.Color, points.GlyphStyle.Radius = c, vg.Points(3)
+			points.GlyphStyle.Shape = shapes[ci%len(shapes)]
+			p.Add(line, points)
+			legend := s.legend
+			if len(curves) > 1 {
+				legend += ", " + loadLabel(curve[0])
+			}
+			p.Legend.Add(legend, line, points)
+			if si == 1 {
+				continue // the execution series already names the batches
+			}
+			l, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
+			if err != nil {
+				return nil, err
+			}
+			l.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(4)}
+			p.Add(l)
 		}
-		if len(pts) == 0 {
-			continue
-		}
-		for _, pt := range pts {
-			xlo, xhi, ylo, yhi = min(xlo, pt.X), max(xhi, pt.X), min(ylo, pt.Y), max(yhi, pt.Y)
-		}
-		line, points, err := plotter.NewLinePoints(pts)
-		if err != nil {
-			return nil, err
-		}
-		c := modeColor(s.mode)
-		line.LineStyle.Color, line.LineStyle.Width = c, vg.Points(1.5)
-		if s.dashed {
-			line.LineStyle.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
-		}
-		points.GlyphStyle.Color, points.GlyphStyle.Radius = c, vg.Points(3)
-		points.GlyphStyle.Shape = draw.CircleGlyph{}
-		p.Add(line, points)
-		p.Legend.Add(s.legend, line, points)
-		if si == 1 {
-			continue // the execution series already names the batches
-		}
-		l, err := plotter.NewLabels(plotter.XYLabels{XYs: pts, Labels: labels})
-		if err != nil {
-			return nil, err
-		}
-		l.Offset = vg.Point{X: vg.Points(4), Y: vg.Points(4)}
-		p.Add(l)
 	}
 	padLog(&p.X, xlo, xhi, 2)
 	padLog(&p.Y, ylo, yhi, 2)
 	return p, nil
+}
+
+// curvesByLoad splits one mode's runs into curves of equal load apart
+// from the batch size (clients, in flight, payload, rate, replicas), each
+// sorted by batch size: a line joins runs that differ only in their batch,
+// never a 4-client run and a 64-client one.
+func curvesByLoad(runs []*report.Run) [][]*report.Run {
+	slices.SortStableFunc(runs, func(a, b *report.Run) int { return a.Batch - b.Batch })
+	var keys []string
+	byKey := map[string][]*report.Run{}
+	for _, r := range runs {
+		k := fmt.Sprintf("%d clients; %s", r.Clients, batchSetting.ReplaceAllString(r.Settings, ""))
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], r)
+	}
+	out := make([][]*report.Run, len(keys))
+	for i, k := range keys {
+		out[i] = byKey[k]
+	}
+	return out
+}
+
+// batchSetting is the batch size within report.Run.Settings.
+var batchSetting = regexp.MustCompile(`batch \d+, `)
+
+// inflightSetting is the batches in flight per client within Settings.
+var inflightSetting = regexp.MustCompile(`inflight (\d+)`)
+
+// loadLabel names a curve's load for the legend.
+func loadLabel(r *report.Run) string {
+	if m := inflightSetting.FindStringSubmatch(r.Settings); m != nil {
+		return fmt.Sprintf("%d clients x %s in flight", r.Clients, m[1])
+	}
+	return fmt.Sprintf("%d clients", r.Clients)
 }
 
 func batchLabel(r *report.Run) string {
