@@ -32,54 +32,31 @@ RSS_BOUND_MIB=${RSS_BOUND_MIB:-512}
 TARGET=${TARGET:-0.50}
 ATTACK_DIAL_RATE=${ATTACK_DIAL_RATE:-400}
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-results=${RESULTS:-$repo/bench/results/attack-budget-$(date +%Y-%m-%d)}
-if [[ -e $results ]]; then
-	results=$repo/bench/results/attack-budget-$(date +%Y-%m-%d-%H%M%S)
-fi
-mkdir -p "$results/runs"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+results=$(bench_results_dir attack-budget)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 started=$(date +%s)
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 bin=$tmp/pompe
-if [[ -n ${POMPE:-} ]]; then
-	echo "using the pompe binary $POMPE"
-	cp "$POMPE" "$bin"
-else
-	echo "building pompe into $bin"
-	(cd "$repo" && go build -o "$bin" ./cmd/pompe)
-fi
+bench_pompe "$bin"
 
 bad_runs=()
 rows=()
-
-# field NAME FILE: a number from a one-line JSON summary (0 if absent).
-field() {
-	local v
-	v=$(grep -o "\"$1\":[-0-9.e+]*" "$2" | head -n 1 | cut -d: -f2)
-	echo "${v:-0}"
-}
 
 # run LABEL FLAG...: one `pompe local --json` run; returns 1 without a summary.
 run() {
 	local label=$1
 	shift
-	local out=$results/runs/$label rc=0
-	echo "== $label: pompe local $*"
-	"$bin" local --json "$@" >"$out.json" 2>"$out.txt" || rc=$?
-	tail -n 3 "$out.txt" | sed 's/^/   /'
-	if [[ ! -s $out.json ]]; then
-		echo "   FAILED: no summary (exit $rc; see runs/$label.txt)"
-		bad_runs+=("$label (no summary, exit $rc)")
-		rm -f "$out.json"
+	if ! local_run "$bin" "$results/runs" "$label" "$@"; then
+		bad_runs+=("$label (no summary, exit $local_rc)")
 		return 1
 	fi
 	local viol
-	viol=$(($(field consistency_violations "$out.json") + $(field ordering_violations "$out.json")))
-	if [[ $viol -ne 0 || $rc -ne 0 ]]; then
-		bad_runs+=("$label ($viol violations, exit $rc)")
+	viol=$(violations "$results/runs/$label.json")
+	if [[ $viol -ne 0 || $local_rc -ne 0 ]]; then
+		bad_runs+=("$label ($viol violations, exit $local_rc)")
 	fi
 }
 
@@ -109,19 +86,13 @@ table=$(
 	echo "|---|---:|---|---:|---:|---:|"
 	printf '%s\n' "${rows[@]}"
 )
-cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n ${POMPE:-} ]]; then
-	commit="$commit (binary: $POMPE, not built from it)"
-fi
 {
 	echo "# Byte budget under attack, $(date '+%Y-%m-%d %H:%M %Z')"
 	echo
 	echo "\`bench/attack-budget.sh\`: \`pompe local --nodes $NODES --clients $CLIENTS --duration $DURATION\` unattacked and"
 	echo "with \`--attack KIND\` (the attacker in its own process at nice 19, at every replica, dialing at most $ATTACK_DIAL_RATE times a second), back to back."
 	echo "Peak RSS is the largest resident set of any replica sampled each second in the attacked run."
-	echo "Ran in $(($(date +%s) - started)) s. Machine: ${cpu:-unknown CPU}, $(nproc) CPUs,"
-	echo "load average before the run $load_before, commit $commit."
+	echo "Ran in $(($(date +%s) - started)) s. $(bench_machine)"
 	echo
 	echo "$table"
 	echo

@@ -35,23 +35,13 @@ POMPE_KINDS=${POMPE_KINDS:-"silent crash equivocate omit reorder invent future g
 TARGET_SILENT=${TARGET_SILENT:-0.70}
 TARGET_OTHER=${TARGET_OTHER:-0.50}
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-results=${RESULTS:-$repo/bench/results/byzantine-$(date +%Y-%m-%d)}
-if [[ -e $results ]]; then
-	results=$repo/bench/results/byzantine-$(date +%Y-%m-%d-%H%M%S)
-fi
-mkdir -p "$results/runs"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+results=$(bench_results_dir byzantine)
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 started=$(date +%s)
 
 bin=$results/pompe
-if [[ -n ${POMPE:-} ]]; then
-	echo "using the pompe binary $POMPE"
-	cp "$POMPE" "$bin"
-else
-	echo "building pompe into $bin"
-	(cd "$repo" && go build -o "$bin" ./cmd/pompe)
-fi
+bench_pompe "$bin"
 
 # The crash schedule: the last COUNT replicas, from the start of the load to
 # half a second before its end.
@@ -75,34 +65,21 @@ crash_toml=$results/crash.toml
 bad_runs=()
 rows=()
 
-# field NAME FILE: a number from a one-line JSON summary (0 if absent).
-field() {
-	local v
-	v=$(grep -o "\"$1\":[-0-9.e+]*" "$2" | head -n 1 | cut -d: -f2)
-	echo "${v:-0}"
-}
-
 # run LABEL CASE FLAG...: one `pompe local --json` run; returns 1 without a summary.
 run() {
 	local label=$1 case=$2
 	shift 2
-	local out=$results/runs/$label rc=0
-	echo "== $label: pompe local $*"
-	"$bin" local --json "$@" >"$out.json" 2>"$out.txt" || rc=$?
-	tail -n 3 "$out.txt" | sed 's/^/   /'
-	if [[ ! -s $out.json ]]; then
-		echo "   FAILED: no summary (exit $rc; see runs/$label.txt)"
-		bad_runs+=("$label (no summary, exit $rc)")
-		rm -f "$out.json"
+	if ! local_run "$bin" "$results/runs" "$label" "$@"; then
+		bad_runs+=("$label (no summary, exit $local_rc)")
 		return 1
 	fi
 	local viol lost
-	viol=$(($(field consistency_violations "$out.json") + $(field ordering_violations "$out.json")))
-	lost=$(field lost_acknowledged "$out.json")
+	viol=$(violations "$results/runs/$label.json")
+	lost=$(field lost_acknowledged "$results/runs/$label.json")
 	if [[ $viol -ne 0 || $lost != 0 ]]; then
 		bad_runs+=("$label ($viol violations, $lost lost)")
-	elif [[ $rc -ne 0 && $case != crash ]]; then
-		bad_runs+=("$label (exit $rc; see runs/$label.txt)")
+	elif [[ $local_rc -ne 0 && $case != crash ]]; then
+		bad_runs+=("$label (exit $local_rc; see runs/$label.txt)")
 	fi
 }
 
@@ -142,18 +119,12 @@ table=$(
 	echo "|---|---|---:|---:|---:|---:|---|"
 	printf '%s\n' "${rows[@]}"
 )
-cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [[ -n ${POMPE:-} ]]; then
-	commit="$commit (binary: $POMPE, not built from it)"
-fi
 {
 	echo "# One bad or dead leader, $(date '+%Y-%m-%d %H:%M %Z')"
 	echo
 	echo "\`bench/byzantine.sh\`: \`pompe local --nodes $NODES --duration $DURATION\` fault-free and with $COUNT"
 	echo "faulty replica(s) (\`--byzantine KIND:$COUNT\`; crash: \`--faults crash.toml\`), back to back, 4 clients,"
-	echo "1 command in flight each. Ran in $(($(date +%s) - started)) s. Machine: ${cpu:-unknown CPU}, $(nproc) CPUs,"
-	echo "load average before the run $load_before, commit $commit."
+	echo "1 command in flight each. Ran in $(($(date +%s) - started)) s. $(bench_machine)"
 	echo
 	echo "$table"
 	echo

@@ -47,24 +47,16 @@ TARGET_IDLE_BYTES_PER_S=${TARGET_IDLE_BYTES_PER_S:-1024}
 TARGET_IDLE_RSS_GROWTH_MIB=${TARGET_IDLE_RSS_GROWTH_MIB:-16}
 TARGET_RSS_MIB=${TARGET_RSS_MIB:-300}
 
-repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-results=${RESULTS:-$repo/bench/results/targets-$(date +%Y-%m-%d)}
-if [[ -e $results ]]; then
-	results=$repo/bench/results/targets-$(date +%Y-%m-%d-%H%M%S)
-fi
-mkdir -p "$results/runs" "$results/plots"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+repo=$bench_repo
+results=$(bench_results_dir targets)
+mkdir -p "$results/plots"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 started=$(date +%s)
 
 bin=$results/pompe
 plot=$results/plot
-if [[ -n ${POMPE:-} ]]; then
-	echo "using the pompe binary $POMPE"
-	cp "$POMPE" "$bin"
-else
-	echo "building pompe into $bin"
-	(cd "$repo" && go build -o "$bin" ./cmd/pompe)
-fi
+bench_pompe "$bin"
 (cd "$repo" && go build -o "$plot" ./experiments/plot)
 # report --plot runs the pompe-charts next to pompe.
 (cd "$repo" && go build -o "$results/pompe-charts" ./cmd/pompe-charts)
