@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/report/charts"
 	"github.com/pompe-bft/pompe/internal/soak"
 )
@@ -43,8 +44,8 @@ func TestUsageErrorsExit2AndNameTheFlag(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			code, _, stderr := runCLI(t, tc.args...)
 			first := strings.SplitN(stderr, "\n", 2)[0]
-			if code != exitUsage || !strings.HasPrefix(first, "pompe-charts: ") || !strings.Contains(first, tc.want) {
-				t.Errorf("exit %d, stderr %q: want exit %d and %q", code, stderr, exitUsage, tc.want)
+			if code != cliexit.ExitUsage || !strings.HasPrefix(first, "pompe-charts: ") || !strings.Contains(first, tc.want) {
+				t.Errorf("exit %d, stderr %q: want exit %d and %q", code, stderr, cliexit.ExitUsage, tc.want)
 			}
 		})
 	}
@@ -53,7 +54,7 @@ func TestUsageErrorsExit2AndNameTheFlag(t *testing.T) {
 func TestReportDrawsPNGAndSVG(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "plots")
 	code, stdout, stderr := runCLI(t, append(append([]string{"report"}, fixtureRuns...), "--out", out, "--fairness-delta", "0s,1ms")...)
-	if code != exitOK {
+	if code != cliexit.ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	for _, name := range []string{charts.LatencyCDF, charts.Throughput, charts.LatencyOverTime, charts.PompeVsHotStuff, charts.Fairness, charts.FairnessOutOfOrder} {
@@ -67,7 +68,7 @@ func TestReportDrawsPNGAndSVG(t *testing.T) {
 
 func TestReportOfAMissingDirectoryFails(t *testing.T) {
 	code, _, stderr := runCLI(t, "report", t.TempDir(), "--out", t.TempDir())
-	if code != exitFailure || !strings.Contains(stderr, "holds no client records") {
+	if code != cliexit.ExitFailure || !strings.Contains(stderr, "holds no client records") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
 }
@@ -85,14 +86,14 @@ func TestSoakDrawsFromSoakCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, stdout, stderr := runCLI(t, "soak", dir)
-	if code != exitOK {
+	if code != cliexit.ExitOK {
 		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 	}
 	for _, name := range []string{charts.ReplicaRSS, charts.ReplicaCPU, charts.ReplicaGoroutines, charts.ReplicaDisk} {
 		checkPNG(t, filepath.Join(dir, soak.PlotsDirName, name+".png"))
 		checkSVG(t, filepath.Join(dir, soak.PlotsDirName, name+".svg"))
 	}
-	if code, _, stderr := runCLI(t, "soak", t.TempDir()); code != exitFailure || !strings.Contains(stderr, soak.CSVFileName) {
+	if code, _, stderr := runCLI(t, "soak", t.TempDir()); code != cliexit.ExitFailure || !strings.Contains(stderr, soak.CSVFileName) {
 		t.Errorf("soak without soak.csv: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -20,13 +20,6 @@ func main() {
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// Exit codes, shared by every pompe command (package cliexit).
-const (
-	exitOK      = cliexit.ExitOK
-	exitFailure = cliexit.ExitFailure
-	exitUsage   = cliexit.ExitUsage
-)
-
 // run executes one command line and returns the exit code. Errors are
 // printed on one line, prefixed with "pompe-k8s:".
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pompe-bft/pompe/internal/cliexit"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/k8s"
 )
@@ -22,7 +23,7 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 func TestWritesTestnetAndManifests(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "net")
 	code, stdout, stderr := runCLI(t, "--nodes", "4", "--clients", "2", "--namespace", "bft", "--image", "registry.example.com/pompe:v1", "--storage", "5Gi", "--out", out)
-	if code != exitOK {
+	if code != cliexit.ExitOK {
 		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
 	}
 	data, err := os.ReadFile(filepath.Join(out, k8s.DirName, k8s.YAMLFileName))
@@ -56,7 +57,7 @@ func TestWritesTestnetAndManifests(t *testing.T) {
 func TestWANEmulationInPods(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "net")
 	code, stdout, stderr := runCLI(t, "--nodes", "4", "--wan", "../../wan/four-regions.toml", "--out", out)
-	if code != exitOK {
+	if code != cliexit.ExitOK {
 		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
 	}
 	h, err := config.Load(filepath.Join(out, "node1"))
@@ -98,7 +99,7 @@ func TestFlagErrors(t *testing.T) {
 				args = append([]string{"--out", filepath.Join(dir, string(rune('a'+i)))}, args...)
 			}
 			code, _, stderr := runCLI(t, args...)
-			if code != exitUsage || !strings.Contains(stderr, tc.want) {
+			if code != cliexit.ExitUsage || !strings.Contains(stderr, tc.want) {
 				t.Fatalf("exit %d, stderr %q, want a usage error mentioning %q", code, stderr, tc.want)
 			}
 			if _, err := os.Stat(filepath.Join(dir, string(rune('a'+i)))); err == nil {

@@ -47,8 +47,12 @@ func (e *NotFoundError) Error() string {
 
 // Command is the `go run` command line that draws the charts from the
 // pompe source tree.
-func (e *NotFoundError) Command() string {
-	return "go run ./cmd/" + Name + " " + strings.Join(quote(e.Args), " ")
+func (e *NotFoundError) Command() string { return GoRunCommand(e.Args) }
+
+// GoRunCommand is the `go run` command line, pasteable into a shell, that
+// runs pompe-charts with args from the pompe source tree.
+func GoRunCommand(args []string) string {
+	return "go run ./cmd/" + Name + " " + strings.Join(quote(args), " ")
 }
 
 // quote shell-quotes the arguments that need it, so the printed command

@@ -56,8 +56,8 @@ func drawCharts(ctx context.Context, dir string, replicas int, r chartcmd.Runner
 	case chartcmd.IsNotFound(err):
 		return "charts: " + err.Error()
 	default:
-		return fmt.Sprintf("charts: not drawn (%s); draw them with `go run ./cmd/%s %s`",
-			strings.ReplaceAll(err.Error(), "\n", "; "), chartcmd.Name, strings.Join(args, " "))
+		return fmt.Sprintf("charts: not drawn (%s); draw them with `%s`",
+			strings.ReplaceAll(err.Error(), "\n", "; "), chartcmd.GoRunCommand(args))
 	}
 }
 
