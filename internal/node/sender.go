@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/semaphore"
@@ -19,11 +20,14 @@ type outgoing struct {
 	barrier  bool
 	messages []hotstuff.Envelope
 	client   []outbox.ClientEnvelope
-	bytes    int64 // encoded size of messages and client, as charged to the queue
+	bytes    int64  // encoded size of messages and client, as charged to the queue
+	seq      uint64 // the turn's number in the send pipeline (set there)
 }
 
-// sendQueueTurns bounds the turns waiting for their sync; the loop blocks
-// (back-pressure) when the disk falls that far behind.
+// sendQueueTurns bounds the turns waiting in each stage of the send
+// pipeline (the loop's queue to the dispatcher, the dispatcher's to the
+// syncer); the loop blocks (back-pressure) when the disk falls that far
+// behind.
 const sendQueueTurns = 1024
 
 // sendQueueBytes bounds what those turns hold, encoded: the loop blocks
@@ -70,22 +74,71 @@ func (b sendBudget) release(o *outgoing) { b.sem.Release(o.bytes) }
 // maxTurnsPerSync bounds how many queued turns share one fsync.
 const maxTurnsPerSync = 4096
 
-// sender syncs and sends, off the state machine's goroutine. The loop
-// applies each turn's writes unsynced (so its own reads see them) and queues
-// the turn's messages here; the sender makes everything written so far
-// durable with one fsync, then sends the messages of every turn that fsync
-// covers, in order. Persist-before-send holds for every message, and while a
-// sync is running the loop keeps processing inputs, so slow disks batch more
-// turns into one sync instead of stalling the replica.
-func (n *Node) sender(q <-chan outgoing, budget sendBudget, failed chan<- error, done chan<- struct{}) {
-	defer close(done)
+// sendPipeline syncs and sends the loop's turns, off the state machine's
+// goroutine, in two stages:
+//
+//   - the dispatcher takes each turn as soon as the loop queues it and sends
+//     its early messages at once, unless a turn with Barrier writes (this one
+//     or an earlier one) is not yet durable;
+//   - the syncer makes everything written so far durable with one fsync for
+//     all the turns queued meanwhile (group commit), then sends the rest of
+//     those turns' messages in order, the early ones held back by a barrier
+//     included.
+//
+// Persist-before-send holds for every message that depends on a write, and
+// while a sync runs the loop keeps processing inputs, so slow disks batch
+// more turns into one sync instead of stalling the replica. Early messages
+// (timestamp replies, collects, Executed replies) depend on no unsynced write
+// but the barrier's: with one stage they waited behind whatever sync was
+// running when their turn was queued, 1.4 ms at the median and 5 ms at p90
+// with four replicas sharing a disk, and every timestamp round paid it.
+type sendPipeline struct {
+	sync       func() error // makes every write applied so far durable
+	send       func(hotstuff.Envelope)
+	sendClient func(outbox.ClientEnvelope)
+	budget     sendBudget
+	synced     func(took time.Duration, turns int) // after each sync
+	failed     func(error)                         // once, when a sync fails
+
+	durable atomic.Uint64 // sequence number of the newest turn known durable
+	stopped atomic.Bool   // a sync failed: nothing more is sent
+}
+
+// run carries out the turns of q until it closes and every turn is done.
+func (p *sendPipeline) run(q <-chan outgoing) {
+	toSync := make(chan outgoing, sendQueueTurns)
+	syncerDone := make(chan struct{})
+	go func() {
+		defer close(syncerDone)
+		p.syncer(toSync)
+	}()
+	var seq, lastBarrier uint64
+	for o := range q {
+		seq++
+		o.seq = seq
+		if o.barrier {
+			lastBarrier = seq
+		}
+		// Every barrier up to this turn is durable: its early messages
+		// need nothing the running sync is making durable.
+		if lastBarrier <= p.durable.Load() && !p.stopped.Load() {
+			p.sendEarly(o)
+		}
+		toSync <- o
+	}
+	close(toSync)
+	<-syncerDone
+}
+
+// syncer is the second stage of run.
+func (p *sendPipeline) syncer(in <-chan outgoing) {
 	batch := make([]outgoing, 0, 64)
-	for first := range q {
+	for first := range in {
 		batch = append(batch[:0], first)
 	more:
 		for len(batch) < maxTurnsPerSync {
 			select {
-			case o, ok := <-q:
+			case o, ok := <-in:
 				if !ok {
 					break more
 				}
@@ -98,74 +151,94 @@ func (n *Node) sender(q <-chan outgoing, budget sendBudget, failed chan<- error,
 		for _, o := range batch {
 			needSync = needSync || o.sync
 		}
-		// Every turn before this batch is durable: early messages go now,
-		// up to the first turn whose writes they may depend on.
+		// Every barrier before this batch is durable (earlier batches were
+		// synced): early messages go now, up to the batch's first turn with
+		// writes they may depend on.
 		for _, o := range batch {
 			if o.barrier {
 				break
 			}
-			n.sendEarly(o)
+			p.sendEarly(o)
 		}
 		if needSync {
 			t := time.Now()
-			err := n.checkDisk()
-			if err == nil {
-				err = n.store.Apply(nil, true)
-			}
-			if err != nil {
-				n.log.Error("storage sync failed; stopping so that nothing unpersisted is acknowledged", "err", err)
-				failed <- err
+			if err := p.sync(); err != nil {
+				p.stopped.Store(true)
+				p.failed(err)
 				// Drain without sending: these messages depend on lost writes.
 				for _, o := range batch {
-					budget.release(&o)
+					p.budget.release(&o)
 				}
-				for o := range q {
-					budget.release(&o)
+				for o := range in {
+					p.budget.release(&o)
 				}
 				return
 			}
-			n.m.persistSeconds.Observe(time.Since(t).Seconds())
-			n.m.syncTurns.Observe(float64(len(batch)))
+			p.synced(time.Since(t), len(batch))
 		}
+		p.durable.Store(batch[len(batch)-1].seq)
 		for _, o := range batch {
 			for _, e := range o.messages {
-				if e.Msg == nil {
-					continue // sent before the sync
-				}
-				if e.To == hotstuff.Broadcast {
-					n.tr.Broadcast(e.Msg)
-				} else {
-					n.tr.Send(uint32(e.To), e.Msg)
+				if e.Msg != nil { // nil: sent early
+					p.send(e)
 				}
 			}
 			for _, e := range o.client {
-				if e.Msg == nil {
-					continue // sent before the sync
+				if e.Msg != nil {
+					p.sendClient(e)
 				}
-				n.tr.SendClient(e.To, e.Msg)
 			}
-			budget.release(&o)
+			p.budget.release(&o)
 		}
 	}
 }
 
 // sendEarly sends the early messages of one turn and blanks them, so the
 // pass after the sync skips them.
-func (n *Node) sendEarly(o outgoing) {
+func (p *sendPipeline) sendEarly(o outgoing) {
 	for i := range o.messages {
 		if e := &o.messages[i]; e.Early && e.Msg != nil {
-			if e.To == hotstuff.Broadcast {
-				n.tr.Broadcast(e.Msg)
-			} else {
-				n.tr.Send(uint32(e.To), e.Msg)
-			}
+			p.send(*e)
 			e.Msg = nil
 		}
 	}
 	for i := range o.client {
 		if e := &o.client[i]; e.Early && e.Msg != nil {
-			n.tr.SendClient(e.To, e.Msg)
+			p.sendClient(*e)
 			e.Msg = nil
 		}
 	}
+}
+
+// sender runs the send pipeline of this node over q; done closes when every
+// queued turn was carried out (or dropped after a failed sync, which is
+// reported on failed).
+func (n *Node) sender(q <-chan outgoing, budget sendBudget, failed chan<- error, done chan<- struct{}) {
+	defer close(done)
+	p := &sendPipeline{
+		sync: func() error {
+			if err := n.checkDisk(); err != nil {
+				return err
+			}
+			return n.store.Apply(nil, true)
+		},
+		send: func(e hotstuff.Envelope) {
+			if e.To == hotstuff.Broadcast {
+				n.tr.Broadcast(e.Msg)
+			} else {
+				n.tr.Send(uint32(e.To), e.Msg)
+			}
+		},
+		sendClient: func(e outbox.ClientEnvelope) { n.tr.SendClient(e.To, e.Msg) },
+		budget:     budget,
+		synced: func(took time.Duration, turns int) {
+			n.m.persistSeconds.Observe(took.Seconds())
+			n.m.syncTurns.Observe(float64(turns))
+		},
+		failed: func(err error) {
+			n.log.Error("storage sync failed; stopping so that nothing unpersisted is acknowledged", "err", err)
+			failed <- err
+		},
+	}
+	p.run(q)
 }
