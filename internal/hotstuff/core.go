@@ -31,7 +31,7 @@ type Envelope struct {
 	// Early marks a message that depends on no unsynced write (a request,
 	// or data checked by its receiver against a digest or certificate): a
 	// driver may send it before syncing the writes of its Ready, once
-	// earlier Readies marked Barrier are durable. Drivers that ignore it
+	// this and earlier Readies marked Barrier are durable. Drivers that ignore it
 	// stay safe.
 	Early bool
 }

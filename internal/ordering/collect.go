@@ -81,7 +81,15 @@ func (o *Orderer) answerCollect(from uint32, c *wire.Collect) (wait bool, err er
 	}
 	if c.Boundary > o.localSync {
 		o.localSync = c.Boundary
-		o.out.Writes.Put([]byte{prefixLocalSync}, i64(o.localSync))
+		if o.localSync > o.promiseMark {
+			// The reply leaves early, but never before a durable mark
+			// covers the promise it makes: a replica that restarted
+			// without it could ack a batch below a boundary it answered
+			// for, and a slot could miss a sequenced batch (section 3.4).
+			o.promiseMark = o.localSync + promiseStepUs
+			o.out.Writes.Put([]byte{prefixLocalSync}, i64(o.promiseMark))
+			o.out.Barrier = true
+		}
 	}
 	window := o.chainWindow(parent)
 	var list []slotEntry
@@ -106,7 +114,13 @@ func (o *Orderer) sendReply(to uint32, r *wire.CollectReply) {
 		_ = o.onCollectReply(o.cfg.Self, r)
 		return
 	}
-	o.out.Send(int(to), &wire.Message{Body: &wire.Message_CollectReply{CollectReply: r}})
+	// Early: the reply depends on no write but the promise mark, a
+	// Barrier write (answerCollect). The entries it lists were sequenced
+	// here, some perhaps in this very turn and not yet durable; listing
+	// one that a crash then loses only adds an entry this replica alone
+	// vouches for, and every batch with 2f+1 acks is still in any 2f+1
+	// replies (section 3.4).
+	o.out.SendEarly(int(to), &wire.Message{Body: &wire.Message_CollectReply{CollectReply: r}})
 }
 
 func sortEntries(list []slotEntry) {

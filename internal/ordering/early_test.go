@@ -59,3 +59,52 @@ func TestCarriesAgreesWithDecode(t *testing.T) {
 		}
 	})
 }
+
+// Collect replies leave early, behind the promise mark: a collect whose
+// boundary passes the persisted mark raises it (promiseStepUs above the
+// boundary) and makes its Ready a barrier; collects under the mark write
+// nothing and wait for no sync. After a restart the replica promises at
+// least every boundary it answered.
+func TestCollectRepliesEarlyBehindThePromiseMark(t *testing.T) {
+	h := newHarness(t, 4, 1)
+	const self = 2
+	steps := []struct {
+		view        uint64
+		advanceUs   int64 // of the clock, before the collect
+		wantBarrier bool
+	}{
+		{5, 0, true},                  // the first promise: the mark goes up
+		{7, 1_000, false},             // under the mark
+		{8, promiseStepUs / 2, false}, // still under it
+		{9, promiseStepUs, true},      // past it: raised again
+		{11, 10, false},               // under the new mark
+	}
+	var answered int64
+	for _, s := range steps {
+		h.now += s.advanceUs
+		h.tree.setView(s.view)
+		leader := h.tree.Leader(s.view)
+		if leader == self {
+			t.Fatalf("view %d is led by the replica under test; pick another", s.view)
+		}
+		boundary := h.now - 5
+		c := &wire.Collect{View: s.view, Parent: h.tree.genesis.Hash[:], Boundary: boundary}
+		if err := h.ords[self].Step(h.now, leader, &wire.Message{Body: &wire.Message_Collect{Collect: c}}); err != nil {
+			t.Fatalf("view %d: %v", s.view, err)
+		}
+		o := h.drain(self)
+		if o.Barrier != s.wantBarrier || o.Writes.Empty() == s.wantBarrier {
+			t.Fatalf("view %d: barrier %v with writes %v, want %v", s.view, o.Barrier, !o.Writes.Empty(), s.wantBarrier)
+		}
+		if len(o.Messages) != 1 || o.Messages[0].Msg.GetCollectReply() == nil || !o.Messages[0].Early {
+			t.Fatalf("view %d: want one early collect reply, got %+v", s.view, o.Messages)
+		}
+		h.persist(self, &o.Writes)
+		answered = boundary
+	}
+	h.stores[self].Crash()
+	h.start(self)
+	if got := h.ords[self].localSync; got < answered {
+		t.Fatalf("after a restart the replica promises %d, below the boundary %d it answered", got, answered)
+	}
+}

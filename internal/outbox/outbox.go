@@ -49,7 +49,8 @@ type Outbox struct {
 	Committed []ExecBlock
 	Resend    []Resend
 	// Barrier: Writes hold state that Early messages of this and later
-	// Readies depend on (a raised timestamp high-water mark).
+	// Readies depend on (a raised timestamp high-water mark, a raised
+	// promise mark).
 	Barrier bool
 }
 

@@ -46,8 +46,9 @@ type Ready struct {
 	// Resend lists executed batches whose Executed reply a client asked for
 	// again; the driver answers from the executor's reply cache.
 	Resend []outbox.Resend
-	// Barrier: Writes hold state that Early client messages of this and
-	// later Readies depend on; see outbox.ClientEnvelope.Early.
+	// Barrier: Writes hold state that Early messages (to clients and
+	// replicas) of this and later Readies depend on; see
+	// outbox.ClientEnvelope.Early and hotstuff.Envelope.Early.
 	Barrier   bool
 	Violation error
 	// Events are the consensus core's operator-facing events (view
