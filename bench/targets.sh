@@ -11,9 +11,10 @@
 #   DURATION=10s IDLE_DURATION=20s bench/targets.sh
 #   TARGET_RSS_MIB=256 POMPE=./pompe bench/targets.sh
 #
-# CPU per command is the replicas' CPU time per executed command
-# (replica_cpu_us_per_cmd): the summaries do not measure the clients' CPU, so
-# the issue's "all processes" figure is not what is judged here.
+# CPU per command is what every process of the run spent per executed
+# command (all_cpu_us_per_cmd): the replicas and the pompe local process that
+# runs the clients, as a side-by-side comparison on one machine counts it.
+# The table also gives the replicas' share (replica_cpu_us_per_cmd).
 #
 # Every run must show zero consistency and ordering violations and no
 # replica failure: otherwise the script says FAILED and exits 1 (after
@@ -174,14 +175,14 @@ table=$(
 	echo "| case | command | target | measured | met |"
 	echo "|---|---|---|---:|---|"
 	row "Pompe batch 1, 4 clients x 4 in flight" pompe-b1-c4-i4 "executed/s" executed_per_s ">=" "$TARGET_POMPE_B1_C4_I4_PER_S"
-	row "Pompe batch 1, 4 clients x 4 in flight" pompe-b1-c4-i4 "replica CPU µs per command" replica_cpu_us_per_cmd "<=" "$TARGET_POMPE_B1_C4_I4_CPU_US"
+	row "Pompe batch 1, 4 clients x 4 in flight" pompe-b1-c4-i4 "CPU µs per command, all processes" all_cpu_us_per_cmd "<=" "$TARGET_POMPE_B1_C4_I4_CPU_US"
 	row "Pompe batch 1, 4 clients x 4 in flight" pompe-b1-c4-i4 "exec p50 ms" exec_latency_ms.p50 "<=" "$TARGET_POMPE_B1_C4_I4_P50_MS"
-	row "Pompe batch 1, 4 clients x 1 in flight" pompe-b1-c4-i1 "replica CPU µs per command" replica_cpu_us_per_cmd "<=" "$TARGET_POMPE_B1_C4_I1_CPU_US"
+	row "Pompe batch 1, 4 clients x 1 in flight" pompe-b1-c4-i1 "CPU µs per command, all processes" all_cpu_us_per_cmd "<=" "$TARGET_POMPE_B1_C4_I1_CPU_US"
 	row "Pompe batch 1, 4 clients x 1 in flight" pompe-b1-c4-i1 "exec p50 ms" exec_latency_ms.p50 "<=" "$TARGET_POMPE_B1_C4_I1_P50_MS"
 	row "Pompe batch 1, 64 clients x 1 in flight" pompe-b1-c64-i1 "executed/s" executed_per_s ">=" "$TARGET_POMPE_B1_C64_I1_PER_S"
 	row "Pompe batch 1, 64 clients x 1 in flight" pompe-b1-c64-i1 "exec p50 ms" exec_latency_ms.p50 "<=" "$TARGET_POMPE_B1_C64_I1_P50_MS"
 	row "Pompe batch 1000, 4 clients x 4 in flight" pompe-b1000-c4-i4 "executed/s" executed_per_s ">=" "$TARGET_POMPE_B1000_C4_I4_PER_S"
-	row "Pompe batch 1000, 4 clients x 4 in flight" pompe-b1000-c4-i4 "replica CPU µs per command" replica_cpu_us_per_cmd "<=" "$TARGET_POMPE_B1000_C4_I4_CPU_US"
+	row "Pompe batch 1000, 4 clients x 4 in flight" pompe-b1000-c4-i4 "CPU µs per command, all processes" all_cpu_us_per_cmd "<=" "$TARGET_POMPE_B1000_C4_I4_CPU_US"
 	ratio_row "Pompe batch 1000, 4 clients x 4 in flight" pompe-b1000-c4-i4 hotstuff-b1000-c4-i4 "executed/s, Pompe over HotStuff mode" executed_per_s ">=" "$TARGET_POMPE_B1000_C4_I4_VS_HOTSTUFF"
 	row "HotStuff batch 200, 4 clients x 1 in flight" hotstuff-b200-c4-i1 "executed/s" executed_per_s ">=" "$TARGET_HOTSTUFF_B200_C4_I1_PER_S"
 	row "Idle cluster, no clients" idle "CPU cores per replica" replica_cpu_cores "<=" "$TARGET_IDLE_CPU_CORES"
@@ -215,7 +216,7 @@ table=$(
 	if [[ ${#all_summaries[@]} -gt 0 ]]; then
 		echo "Runs:"
 		echo
-		"$plot" table --columns "mode:mode,clients:clients,inflight:in flight,batch:batch,duration_s:s,executed_per_s:executed/s,exec_latency_ms.p50:exec p50,exec_latency_ms.p99:exec p99,order_latency_ms.p50:order p50,replica_cpu_cores:CPU cores,replica_cpu_us_per_cmd:CPU µs/cmd,replica_rss_max_mib:RSS max MiB,per_view.cmds_per_view:cmds/view,per_view.cpu_us:CPU µs/view,net_bytes_per_cmd:B/cmd,consistency_violations:cons. viol.,ordering_violations:order viol." "${all_summaries[@]}"
+		"$plot" table --columns "mode:mode,clients:clients,inflight:in flight,batch:batch,duration_s:s,executed_per_s:executed/s,exec_latency_ms.p50:exec p50,exec_latency_ms.p99:exec p99,order_latency_ms.p50:order p50,replica_cpu_cores:CPU cores,replica_cpu_us_per_cmd:replica CPU µs/cmd,all_cpu_us_per_cmd:all CPU µs/cmd,replica_rss_max_mib:RSS max MiB,per_view.cmds_per_view:cmds/view,per_view.cpu_us:CPU µs/view,net_bytes_per_cmd:B/cmd,consistency_violations:cons. viol.,ordering_violations:order viol." "${all_summaries[@]}"
 		echo
 	fi
 	if [[ ${#bad_runs[@]} -eq 0 ]]; then

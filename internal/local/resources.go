@@ -57,14 +57,23 @@ func (s *sampler) resourceReport(executed uint64) ResourceReport {
 	if window > 0 && len(s.tracks) > 0 {
 		rr.ReplicaCPUCores = cpuS / window / float64(len(s.tracks))
 	}
+	loadS := 0.0
+	if s.selfOK && s.selfEnd > s.selfStart {
+		loadS = s.selfEnd - s.selfStart
+	}
+	if window > 0 {
+		rr.LoadCPUCores = loadS / window
+	}
 	if executed > 0 {
 		n := float64(executed)
 		rr.ReplicaCPUUsPerCmd = cpuS * 1e6 / n
+		rr.LoadCPUUsPerCmd = loadS * 1e6 / n
+		rr.AllCPUUsPerCmd = (cpuS + loadS) * 1e6 / n
 		rr.NetBytesPerCmd = float64(sent) / n
 		rr.NetPeerBytesPerCmd = float64(peerSent) / n
 	}
 	rr.PerView = s.perView(executed)
-	for _, v := range []*float64{&rr.ReplicaCPUCores, &rr.ReplicaCPUUsPerCmd, &rr.ReplicaRSSMaxMiB, &rr.ReplicaRSSStartMiB,
+	for _, v := range []*float64{&rr.ReplicaCPUCores, &rr.ReplicaCPUUsPerCmd, &rr.LoadCPUCores, &rr.LoadCPUUsPerCmd, &rr.AllCPUUsPerCmd, &rr.ReplicaRSSMaxMiB, &rr.ReplicaRSSStartMiB,
 		&rr.ReplicaRSSEndMiB, &rr.NetBytesPerCmd, &rr.NetPeerBytesPerCmd} {
 		*v = round3(*v)
 	}
@@ -117,8 +126,8 @@ func writeResourceTable(w io.Writer, rr *ResourceReport) {
 	fmt.Fprintf(w, "replicas: %.3f CPU cores each, RSS %.1f -> %.1f MiB (max %.1f)\n",
 		rr.ReplicaCPUCores, rr.ReplicaRSSStartMiB, rr.ReplicaRSSEndMiB, rr.ReplicaRSSMaxMiB)
 	if rr.NetBytesPerCmd > 0 || rr.ReplicaCPUUsPerCmd > 0 {
-		fmt.Fprintf(w, "per command: %.0f µs replica CPU, %.0f B sent by replicas (%.0f between replicas)\n",
-			rr.ReplicaCPUUsPerCmd, rr.NetBytesPerCmd, rr.NetPeerBytesPerCmd)
+		fmt.Fprintf(w, "per command: %.0f µs replica CPU + %.0f µs load generator = %.0f µs all processes, %.0f B sent by replicas (%.0f between replicas)\n",
+			rr.ReplicaCPUUsPerCmd, rr.LoadCPUUsPerCmd, rr.AllCPUUsPerCmd, rr.NetBytesPerCmd, rr.NetPeerBytesPerCmd)
 	}
 	if pv := rr.PerView; pv != nil {
 		fmt.Fprintf(w, "per view and replica: %.0f µs CPU, %.2f syncs, %.2f signed, %.2f verified, %.2f messages, %.0f B sent to peers (%.1f views/s, %.2f commands per view)\n",

@@ -3,6 +3,7 @@ package local
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -99,10 +100,10 @@ func TestResourceReportFigures(t *testing.T) {
 	s := &sampler{last: 10 * time.Second, tracks: []replicaTrack{
 		{cpuS: 2, peerSent: 1000, cliSent: 500, rssStart: 10 << 20, rssEnd: 20 << 20, rssMax: 30 << 20},
 		{cpuS: 4, peerSent: 3000, cliSent: 0, rssStart: 12 << 20, rssEnd: 15 << 20, rssMax: 16 << 20},
-	}}
+	}, selfStart: 1, selfEnd: 3, selfOK: true}
 	rr := s.resourceReport(100)
-	want := ResourceReport{ReplicaCPUCores: 0.3, ReplicaCPUUsPerCmd: 60000, ReplicaRSSMaxMiB: 30, ReplicaRSSStartMiB: 12,
-		ReplicaRSSEndMiB: 20, NetBytesPerCmd: 45, NetPeerBytesPerCmd: 40}
+	want := ResourceReport{ReplicaCPUCores: 0.3, ReplicaCPUUsPerCmd: 60000, LoadCPUCores: 0.2, LoadCPUUsPerCmd: 20000,
+		AllCPUUsPerCmd: 80000, ReplicaRSSMaxMiB: 30, ReplicaRSSStartMiB: 12, ReplicaRSSEndMiB: 20, NetBytesPerCmd: 45, NetPeerBytesPerCmd: 40}
 	rr.Resources, rr.ResourcesNote = nil, ""
 	if fmt.Sprint(rr) != fmt.Sprint(want) {
 		t.Errorf("got %+v\nwant %+v", rr, want)
@@ -122,7 +123,7 @@ func TestReportJSONHasTheResourceFields(t *testing.T) {
 	if err := json.Unmarshal(data, &got); err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{"replica_cpu_cores", "replica_cpu_us_per_cmd", "replica_rss_max_mib", "replica_rss_start_mib",
+	for _, key := range []string{"replica_cpu_cores", "replica_cpu_us_per_cmd", "load_cpu_cores", "load_cpu_us_per_cmd", "all_cpu_us_per_cmd", "replica_rss_max_mib", "replica_rss_start_mib",
 		"replica_rss_end_mib", "net_bytes_per_cmd", "net_peer_bytes_per_cmd", "resources"} {
 		if _, ok := got[key]; !ok {
 			t.Errorf("key %q missing from %s", key, data)
@@ -238,5 +239,40 @@ func TestTrackAddsUpWorkAcrossRestarts(t *testing.T) {
 	// 30 views by the first process in the window, 25 by its successor.
 	if got := tr.work[workViews]; got != 55 {
 		t.Errorf("views in the window = %d, want 55", got)
+	}
+}
+
+// The load generator's CPU is this process's CPU between the window's
+// first and last rounds; a failed reading at either end reports none.
+func TestLoadCPUSpansTheWindow(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		readings []float64 // one per round; the last is the final round
+		fail     int       // round whose reading fails (-1: none)
+		want     float64   // load CPU seconds
+	}{
+		{"window", []float64{5, 6, 7, 9}, -1, 4},
+		{"first reading failed", []float64{5, 6, 9}, 0, 0},
+		{"last reading failed", []float64{5, 6, 9}, 2, 0},
+		{"middle rounds are not read", []float64{5, 100, 8}, 1, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &sampler{}
+			round := 0
+			s.selfCPU = func() (float64, error) {
+				if round == tc.fail {
+					return 0, errors.New("no /proc")
+				}
+				return tc.readings[round], nil
+			}
+			for round = range tc.readings {
+				s.readSelf(round == len(tc.readings)-1)
+				s.rounds++
+			}
+			s.last = time.Second
+			if got := s.resourceReport(1).LoadCPUCores; got != tc.want {
+				t.Errorf("load CPU %v cores over 1 s, want %v", got, tc.want)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -60,11 +61,17 @@ type sampler struct {
 	onRound func(ResourceRound)
 	hc      *http.Client
 
-	start  time.Time
-	rounds int
-	stride int // rounds per recorded sample
-	tracks []replicaTrack
-	last   time.Duration
+	start time.Time
+	// selfCPU reads this process's CPU seconds (the load generator runs
+	// in it); selfStart and selfEnd are its readings at the window's first
+	// and last round, selfOK whether both succeeded.
+	selfCPU            func() (float64, error)
+	selfStart, selfEnd float64
+	selfOK             bool
+	rounds             int
+	stride             int // rounds per recorded sample
+	tracks             []replicaTrack
+	last               time.Duration
 
 	stop chan struct{}
 	done chan struct{}
@@ -78,9 +85,10 @@ func newSampler(every time.Duration, targets []replicaTarget, pid func(int) int,
 		every: every, targets: targets, pid: pid, onRound: onRound,
 		// No gzip: compressing the page would cost the replica more CPU
 		// than everything else an idle replica does.
-		hc:     &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, DisableCompression: true}},
-		tracks: make([]replicaTrack, len(targets)),
-		stride: 1,
+		hc:      &http.Client{Timeout: timeout, Transport: &http.Transport{DisableKeepAlives: true, DisableCompression: true}},
+		tracks:  make([]replicaTrack, len(targets)),
+		stride:  1,
+		selfCPU: selfProcessCPU,
 	}
 }
 
@@ -148,6 +156,7 @@ func (s *sampler) round() {
 	for i := range s.tracks {
 		out.Samples[i] = s.tracks[i].add(readings[i], s.rounds == 0, at, record)
 	}
+	s.readSelf(final)
 	s.rounds++
 	s.last = at
 	if record && len(s.tracks) > 0 && len(s.tracks[0].samples) >= maxSamplesPerReplica {
@@ -159,6 +168,28 @@ func (s *sampler) round() {
 	if s.onRound != nil {
 		s.onRound(out)
 	}
+}
+
+// readSelf reads this process's CPU time at the window's first round and
+// at its last (final).
+func (s *sampler) readSelf(final bool) {
+	if s.selfCPU == nil || (s.rounds > 0 && !final) {
+		return
+	}
+	cpu, err := s.selfCPU()
+	switch {
+	case s.rounds == 0:
+		s.selfStart, s.selfOK = cpu, err == nil
+	case final:
+		s.selfEnd = cpu
+		s.selfOK = s.selfOK && err == nil
+	}
+}
+
+// selfProcessCPU is this process's CPU seconds, from /proc.
+func selfProcessCPU() (float64, error) {
+	cpu, _, err := readProcStats(os.Getpid())
+	return cpu, err
 }
 
 func (s *sampler) read(i int) reading {

@@ -45,6 +45,15 @@ type Resources struct {
 	// ReplicaCPUUsPerCmd is the CPU time of all replicas per executed
 	// command, in microseconds.
 	ReplicaCPUUsPerCmd float64 `json:"replica_cpu_us_per_cmd"`
+	// LoadCPUCores is the CPU use of the process that drove the load (the
+	// `pompe local` process: its clients, the resource sampler and the
+	// progress lines), in cores; LoadCPUUsPerCmd the same per executed
+	// command; AllCPUUsPerCmd replicas and load together per executed
+	// command: what every process of the run spent, as a side-by-side
+	// comparison with another system on the same machine counts it.
+	LoadCPUCores       float64 `json:"load_cpu_cores"`
+	LoadCPUUsPerCmd    float64 `json:"load_cpu_us_per_cmd"`
+	AllCPUUsPerCmd     float64 `json:"all_cpu_us_per_cmd"`
 	ReplicaRSSMaxMiB   float64 `json:"replica_rss_max_mib"`
 	ReplicaRSSStartMiB float64 `json:"replica_rss_start_mib"`
 	ReplicaRSSEndMiB   float64 `json:"replica_rss_end_mib"`
