@@ -88,7 +88,7 @@ type PompeConfig struct {
 	Delta                  Duration `toml:"delta" doc:"Liveness slack: a leader closes slots at now - delta. Must exceed two network delays plus the clock skew; widens only on evidence that a batch missed its slot (a retry carrying its earlier proof), by what that batch needed, and decays slowly."`
 	DeltaMax               Duration `toml:"delta_max" doc:"Cap of the adaptive delta."`
 	ClockSkew              Duration `toml:"clock_skew" doc:"Largest clock difference tolerated: a slot boundary further than this in the future is refused."`
-	TSWindow               Duration `toml:"ts_window" doc:"Timestamp replies of one window share one signature (Merkle signing). 0s: a window is every request that arrived in one turn of the replica's loop, so load batches signatures and an idle replica adds no delay. Otherwise the window's length; must be below delta."`
+	TSWindow               Duration `toml:"ts_window" doc:"Timestamp replies of one window share one signature (Merkle signing). A window is every request that arrived in one turn of the replica's loop, so an idle replica adds no delay; under load a replica signs at most one window per ts_window, holding replies for at most that long. 0s: one window per turn however fast requests come. Must be below delta."`
 	TSWindowMaxRequests    int      `toml:"ts_window_max_requests" doc:"A signing window closes early after this many timestamp requests."`
 	UnsequencedTTL         Duration `toml:"unsequenced_ttl" doc:"How long a timestamped but unsequenced batch body is kept."`
 	MaxPendingBatches      int      `toml:"max_pending_batches" doc:"Sequenced batches held before new sequence requests are rejected."`
@@ -220,7 +220,7 @@ func Default() Config {
 			Delta:                  ms(5),
 			DeltaMax:               ms(1000),
 			ClockSkew:              ms(50),
-			TSWindow:               0,
+			TSWindow:               ms(1),
 			TSWindowMaxRequests:    256,
 			UnsequencedTTL:         ms(30_000),
 			MaxPendingBatches:      100_000,

@@ -75,7 +75,8 @@ func proven(b testing.TB, h *harness, count, windowRequests int) []sequencedBatc
 				b.Fatal(err)
 			}
 		}
-		o.Tick(h.now + benchWindowUs) // the last, partial window
+		o.Tick(h.now + benchWindowUs)
+		o.Flush() // the end of that turn closes the last, partial window
 		for _, e := range out.Client {
 			if tr := e.Msg.GetTimestampReply(); tr != nil {
 				certs[index[string(tr.Digest)]][tr.Cert.Replica] = tr.Cert

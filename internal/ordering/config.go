@@ -24,9 +24,12 @@ type Config struct {
 	// SkewUs is the clock difference tolerated: a boundary further than this
 	// in this replica's future is refused.
 	SkewUs int64
-	// WindowUs and WindowMaxRequests bound a timestamp signing window. With
-	// WindowUs 0 a window closes at the end of each driver turn (Flush):
-	// the requests that arrived together share one signature.
+	// WindowUs and WindowMaxRequests bound a timestamp signing window. A
+	// window closes at the end of a driver turn (Flush), so the requests
+	// that arrived together share one signature, unless the last window
+	// was signed less than WindowUs ago: then it stays open until WindowUs
+	// has passed since, and a loaded replica signs at most one window per
+	// WindowUs. A window closes at once with WindowMaxRequests requests.
 	WindowUs          int64
 	WindowMaxRequests int
 	// UnsequencedTTLUs is how long a timestamped body is kept without being

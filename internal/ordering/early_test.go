@@ -3,6 +3,10 @@ package ordering
 import (
 	"testing"
 
+	"github.com/pompe-bft/pompe/internal/crypto"
+	"github.com/pompe-bft/pompe/internal/outbox"
+	"github.com/pompe-bft/pompe/internal/storage"
+
 	"pgregory.net/rapid"
 
 	"github.com/pompe-bft/pompe/internal/wire"
@@ -106,5 +110,80 @@ func TestCollectRepliesEarlyBehindThePromiseMark(t *testing.T) {
 	h.start(self)
 	if got := h.ords[self].localSync; got < answered {
 		t.Fatalf("after a restart the replica promises %d, below the boundary %d it answered", got, answered)
+	}
+}
+
+// The signing window (pompe.ts_window): an idle replica signs the requests
+// of a turn at the end of that turn; one that signed less than ts_window
+// ago holds the next requests, over several turns, until ts_window has
+// passed since, and signs them under one root. A full window closes at once.
+func TestSigningWindowUnderLoad(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		windowUs    int64
+		maxRequests int
+		// replies at the end of the turn of each request (10 us apart),
+		// then after a tick at the end of the window, then at the end of
+		// the turn of a request that comes after a long idle time
+		want      []int
+		wantTick  int
+		wantIdle  int
+		wantRoots int // distinct signed roots among the replies
+	}{
+		{"untimed: one window per turn", 0, 0, []int{1, 1, 1}, 0, 1, 4},
+		{"idle, then load", 1_000, 0, []int{1, 0, 0}, 2, 1, 3},
+		{"full at two", 1_000, 2, []int{1, 0, 2}, 0, 1, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, 4, 1)
+			out := &outbox.Outbox{}
+			o, err := New(Config{Self: 0, Committee: h.com, Signer: crypto.NewSigner(h.keys[0], h.com.Cluster()),
+				WindowUs: tc.windowUs, WindowMaxRequests: tc.maxRequests}, storage.NewMem(), out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.SetTree(h.tree)
+			id := h.clientID(0)
+			roots := map[string]bool{}
+			endOfTurn := func() int {
+				o.Flush()
+				for _, m := range out.Client {
+					roots[string(m.Msg.GetTimestampReply().GetCert().GetRoot())] = true
+				}
+				n := len(out.Client)
+				*out = outbox.Outbox{}
+				return n
+			}
+			seq := uint64(0)
+			request := func() {
+				seq++
+				if err := o.StepClient(h.now, id, &wire.ClientMessage{Body: &wire.ClientMessage_TimestampRequest{TimestampRequest: &wire.TimestampRequest{Batch: h.newBatch(0, seq)}}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i, want := range tc.want {
+				h.now += 10
+				request()
+				if got := endOfTurn(); got != want {
+					t.Fatalf("request %d: %d replies at the end of its turn, want %d", i, got, want)
+				}
+			}
+			if w := o.WakeAt(); tc.wantTick > 0 && (w == 0 || w > h.now+tc.windowUs) {
+				t.Fatalf("wake at %d with a window open, want by %d", w, h.now+tc.windowUs)
+			}
+			h.now += tc.windowUs
+			o.Tick(h.now)
+			if got := endOfTurn(); got != tc.wantTick {
+				t.Fatalf("%d replies at the end of the window, want %d", got, tc.wantTick)
+			}
+			h.now += 10*tc.windowUs + 1_000_000
+			request()
+			if got := endOfTurn(); got != tc.wantIdle {
+				t.Fatalf("%d replies to a request after idle time, want %d", got, tc.wantIdle)
+			}
+			if len(roots) != tc.wantRoots {
+				t.Fatalf("%d signed roots, want %d", len(roots), tc.wantRoots)
+			}
+		})
 	}
 }

@@ -107,6 +107,7 @@ type Orderer struct {
 	bodies   unsequenced
 	window   []windowReq
 	windowAt int64
+	signedAt int64 // when the last window was signed
 
 	sequenced map[batch.Digest]*entry // acked here, not yet committed
 	seqBytes  int64
@@ -292,7 +293,7 @@ func (o *Orderer) WakeAt() int64 {
 		}
 	}
 	if len(o.window) > 0 && o.cfg.WindowUs > 0 {
-		min(o.windowAt + o.cfg.WindowUs)
+		min(max(o.windowAt, o.signedAt+o.cfg.WindowUs))
 	}
 	for _, f := range o.missing {
 		min(f.askedAt + o.cfg.FetchRetryUs)
@@ -315,10 +316,10 @@ func (o *Orderer) Tick(now int64) {
 	o.afterInput()
 }
 
-// afterInput runs after every input: a due signing window closes and a
+// afterInput runs after every input: a full signing window closes and a
 // collect that waited for its parent block is answered.
 func (o *Orderer) afterInput() {
-	if len(o.window) > 0 && (len(o.window) >= o.cfg.WindowMaxRequests || (o.cfg.WindowUs > 0 && o.now >= o.windowAt+o.cfg.WindowUs)) {
+	if len(o.window) >= o.cfg.WindowMaxRequests {
 		o.closeWindow()
 	}
 	for from := uint32(0); len(o.waitCollect) > 0 && from < uint32(o.n); from++ {
@@ -328,12 +329,14 @@ func (o *Orderer) afterInput() {
 	}
 }
 
-// Flush closes the signing window at the end of a driver's turn when
-// windows are not timed (WindowUs == 0): every timestamp request that
-// arrived in one turn shares one signature, so a loaded replica signs less
-// per request and an idle one adds no delay.
+// Flush closes the signing window at the end of a driver's turn, unless
+// this replica signed a window less than WindowUs ago: every timestamp
+// request that arrived in one turn shares one signature, and under load,
+// when requests come faster than one window per WindowUs, the requests of
+// several turns do, for at most WindowUs. An idle replica signs at once
+// (docs/protocol.md section 2.2).
 func (o *Orderer) Flush() {
-	if len(o.window) > 0 {
+	if len(o.window) > 0 && (o.cfg.WindowUs == 0 || o.now >= o.signedAt+o.cfg.WindowUs) {
 		o.closeWindow()
 	}
 }

@@ -96,6 +96,7 @@ func (o *Orderer) closeWindow() {
 		return
 	}
 	count := uint32(len(leaves))
+	o.signedAt = o.now
 	sig := o.cfg.Signer.Sign(crypto.DomainTSRoot, crypto.U32(o.cfg.Self), tree.Root[:], crypto.U32(count))
 	o.cfg.Verifier.Signed(o.cfg.Self, tree.Root[:], count, sig)
 	root := tree.Root[:]

@@ -225,8 +225,10 @@ func (c *cluster) replicaConfig(id uint32, key crypto.PrivateKey) replica.Config
 			RetentionBlocks:  2000,
 			MemoryBlocks:     64,
 		},
-		Mempool:  mempool.Config{BlockMaxBatches: 64},
-		Ordering: ordering.Config{DeltaUs: 2 * c.opts.MaxDelayUs, SkewUs: 50_000, FetchRetryUs: 100_000},
+		Mempool: mempool.Config{BlockMaxBatches: 64},
+		Ordering: ordering.Config{DeltaUs: 2 * c.opts.MaxDelayUs, SkewUs: 50_000, FetchRetryUs: 100_000,
+			// As the node's default: at most one signed window per WindowUs.
+			WindowUs: max(1, c.opts.MaxDelayUs/4)},
 	}
 }
 
