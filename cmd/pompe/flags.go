@@ -66,6 +66,7 @@ var flagRules = map[string][]flagRule{
 		{"duration", positiveDuration},
 		{"ready-timeout", positiveDuration},
 		{"stop-grace", positiveDuration},
+		{"replica-procs", atLeast(0)},
 	},
 	"soak": {
 		{"out", requiredBecause("the soak writes its verdict, samples and charts there")},

@@ -85,6 +85,7 @@ the table go to stderr.`,
 	f.BoolVar(&jsonOut, "json", false, "print the summary as one JSON line on stdout")
 	f.DurationVar(&opts.ReadyTimeout, "ready-timeout", local.DefaultReadyTimeout, "how long replicas may take to accept clients")
 	f.DurationVar(&opts.StopGrace, "stop-grace", local.DefaultStopGrace, "how long replicas get to exit after SIGTERM before SIGKILL")
+	f.IntVar(&opts.ReplicaProcs, "replica-procs", 0, "GOMAXPROCS of each replica process (0: the machine's CPUs divided among the replicas, at least 1, unless GOMAXPROCS is set in the environment)")
 	addLocalWANFlag(cmd, &opts)
 	addLocalFaultsFlag(cmd, &opts)
 	addLocalByzantineFlag(cmd, &opts)

@@ -192,7 +192,7 @@ func (f *faultRun) Restart(i int) error {
 	n := f.restarts[i]
 	f.mu.Unlock()
 	logPath := filepath.Join(f.logsDir, fmt.Sprintf("%s.%d", replicaLogName(i), n))
-	p, err := startReplica(i, f.r.o.Executable, f.r.replicaArgs(f, i, f.homes[i]), logPath)
+	p, err := startReplica(i, f.r.o.Executable, f.r.replicaArgs(f, i, f.homes[i]), f.r.o.replicaEnv(), logPath)
 	if err != nil {
 		return err
 	}

@@ -3,8 +3,10 @@ package local
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -129,5 +131,43 @@ func TestMkdirEmptyRefusesUsedDirectories(t *testing.T) {
 	}
 	if err := mkdirEmpty(filepath.Join(dir, "new")); err == nil || !slices.Contains(strings.Fields(err.Error()), "empty;") {
 		t.Errorf("used directory accepted: %v", err)
+	}
+}
+
+// Colocated replicas get their share of the CPUs as GOMAXPROCS, unless
+// --replica-procs or the environment says otherwise.
+func TestReplicaEnvSharesTheCPUs(t *testing.T) {
+	last := func(env []string) string {
+		got := ""
+		for _, kv := range env {
+			if strings.HasPrefix(kv, "GOMAXPROCS=") {
+				got = kv // the last one wins
+			}
+		}
+		return got
+	}
+	t.Setenv("GOMAXPROCS", "")
+	os.Unsetenv("GOMAXPROCS")
+	share := fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.NumCPU()/4))
+	for _, tc := range []struct {
+		name string
+		opts Options
+		env  string // GOMAXPROCS in this process's environment
+		want string
+	}{
+		{"share", Options{Nodes: 4}, "", share},
+		{"more replicas than CPUs", Options{Nodes: 4 * runtime.NumCPU()}, "", "GOMAXPROCS=1"},
+		{"flag", Options{Nodes: 4, ReplicaProcs: 3}, "", "GOMAXPROCS=3"},
+		{"environment", Options{Nodes: 4}, "7", "GOMAXPROCS=7"},
+		{"flag over environment", Options{Nodes: 4, ReplicaProcs: 2}, "7", "GOMAXPROCS=2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.env != "" {
+				t.Setenv("GOMAXPROCS", tc.env)
+			}
+			if got := last(tc.opts.replicaEnv()); got != tc.want {
+				t.Errorf("replica GOMAXPROCS %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

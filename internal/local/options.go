@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
 	"time"
 
 	"github.com/pompe-bft/pompe/internal/attack"
@@ -49,6 +51,13 @@ type Options struct {
 	// own, kernel included, on refused connections: that measures the
 	// attacker's machine, which a real one brings itself.
 	AttackDialRate int
+	// ReplicaProcs is each replica process's GOMAXPROCS. 0: the machine's
+	// CPUs divided among the replicas, at least 1, unless GOMAXPROCS is set
+	// in the environment (the replicas inherit it). Colocated replicas
+	// share the cores: with more Ps than their share, a process's idle Ps
+	// spin looking for work that another replica's process is waiting to
+	// run on the same core.
+	ReplicaProcs int
 	// OutDir, if set, receives the testnet, every log and the run records,
 	// and is kept. Otherwise a temporary directory is used and removed at
 	// the end unless Keep is set.
@@ -154,6 +163,9 @@ func (o Options) validate() error {
 			return fmt.Errorf("local: --attack: %w", err)
 		}
 	}
+	if o.ReplicaProcs < 0 {
+		return errors.New("local: --replica-procs must not be negative")
+	}
 	if o.AttackDialRate < 0 {
 		return errors.New("local: --attack-dial-rate must not be negative")
 	}
@@ -168,3 +180,17 @@ const (
 )
 
 func replicaLogName(i int) string { return testnet.NodeDirName(i) + ".log" }
+
+// replicaEnv is the environment of every replica process: this process's,
+// with GOMAXPROCS set as ReplicaProcs says.
+func (o *Options) replicaEnv() []string {
+	env := os.Environ()
+	procs := o.ReplicaProcs
+	if procs == 0 {
+		if os.Getenv("GOMAXPROCS") != "" {
+			return env
+		}
+		procs = max(1, runtime.NumCPU()/max(1, o.Nodes))
+	}
+	return append(env, "GOMAXPROCS="+strconv.Itoa(procs))
+}

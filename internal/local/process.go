@@ -21,14 +21,15 @@ type replicaProcess struct {
 	waitErr error         // set before exited is closed
 }
 
-// startReplica runs path args in a new process group with stdout and
-// stderr going to logPath.
-func startReplica(index int, path string, args []string, logPath string) (*replicaProcess, error) {
+// startReplica runs path args in a new process group, in environment env
+// (nil: this process's), with stdout and stderr going to logPath.
+func startReplica(index int, path string, args, env []string, logPath string) (*replicaProcess, error) {
 	logFile, err := os.Create(logPath)
 	if err != nil {
 		return nil, fmt.Errorf("local: replica %d log: %w", index, err)
 	}
 	cmd := exec.Command(path, args...)
+	cmd.Env = env // nil: this process's environment
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	cmd.SysProcAttr = replicaProcAttr()

@@ -113,7 +113,7 @@ func (r *runner) run(ctx context.Context) (rep *Report, err error) {
 	for i, home := range ci.Homes {
 		ri := ci.Genesis.Replicas[i]
 		r.ports.Release(ri.PeerAddress, ri.ClientAddress, metricsAddrs[i])
-		p, err := startReplica(i, r.o.Executable, r.replicaArgs(fr, i, home), filepath.Join(logsDir, replicaLogName(i)))
+		p, err := startReplica(i, r.o.Executable, r.replicaArgs(fr, i, home), r.o.replicaEnv(), filepath.Join(logsDir, replicaLogName(i)))
 		if err != nil {
 			return nil, err
 		}

@@ -33,7 +33,7 @@ func TestStopKillsTheWholeGroup(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			os.Remove(pidFile)
-			p, err := startReplica(0, "sh", []string{"-c", tc.script}, filepath.Join(dir, "r.log"))
+			p, err := startReplica(0, "sh", []string{"-c", tc.script}, nil, filepath.Join(dir, "r.log"))
 			if err != nil {
 				t.Fatal(err)
 			}
