@@ -33,7 +33,7 @@ func TestAllowlist(t *testing.T) {
 			lim.Clients = tc.list
 			for _, decode := range []func() error{
 				func() error { _, err := Decode(rawBatch(tc.client[:], tc.client), lim); return err },
-				func() error { _, err := CheckOwned(rawBatch(tc.client[:], tc.client), tc.client, lim); return err },
+				func() error { return CheckOwned(rawBatch(tc.client[:], tc.client), tc.client, lim) },
 			} {
 				if err := decode(); errors.Is(err, ErrNotAdmitted) != tc.refused || (!tc.refused && err != nil) {
 					t.Fatalf("decode: %v, want refused=%v", err, tc.refused)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"google.golang.org/protobuf/encoding/protowire"
+
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/wire"
 )
@@ -96,20 +98,116 @@ func Decode(raw []byte, lim Limits) (*wire.Batch, error) {
 	return b, nil
 }
 
-// CheckOwned decodes raw and checks that the submitter and every command
-// belong to owner, the client id of the connection the batch arrived on.
-func CheckOwned(raw []byte, owner crypto.ClientID, lim Limits) (*wire.Batch, error) {
-	b, err := Decode(raw, lim)
-	if err != nil {
-		return nil, err
+// CheckOwned checks that raw is within the limits and that its submitter
+// and every command belong to owner, the client id of the connection the
+// batch arrived on, reading the encoding in place: a timestamp request
+// needs the verdict, not the decoded batch, which the sequence request
+// decodes once (Decode). Decoding 1,000 commands here as well cost a
+// replica 8% of its CPU at batch 1000, and the garbage collector more.
+//
+// It reads fields as proto.Unmarshal does (the last occurrence of a
+// scalar field wins, each occurrence of the repeated commands field is one
+// command, a known field number with another wire type is an unknown
+// field, skipped), so on every encoding that decodes its verdict is
+// Decode's followed by the ownership check (FuzzCheckOwnedAgreesWithDecode).
+// On one that does not decode it may accept where Decode refuses, inside a
+// command's other fields: that batch then fails its sequence request, and
+// only its owner can send it. It allocates nothing, so unlike Decode it
+// needs no bound on the number of elements (wire.MaxBatchElements): its
+// work is linear in the bytes, which the limits bound.
+func CheckOwned(raw []byte, owner crypto.ClientID, lim Limits) error {
+	if lim.MaxBytes > 0 && len(raw) > lim.MaxBytes {
+		return fmt.Errorf("batch: %d bytes exceeds limit %d", len(raw), lim.MaxBytes)
 	}
-	if string(b.Submitter) != string(owner[:]) {
-		return nil, errors.New("batch: submitter is not the connection's client")
+	var submitter []byte
+	commands, foreign := 0, -1
+	for b := raw; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return fmt.Errorf("batch: decode: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+		if typ != protowire.BytesType || (num != fieldSubmitter && num != fieldCommands) {
+			n = protowire.ConsumeFieldValue(num, typ, b)
+			if n < 0 {
+				return fmt.Errorf("batch: decode: %w", protowire.ParseError(n))
+			}
+			b = b[n:]
+			continue
+		}
+		v, n := protowire.ConsumeBytes(b)
+		if n < 0 {
+			return fmt.Errorf("batch: decode: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+		if num == fieldSubmitter {
+			submitter = v
+			continue
+		}
+		id, err := commandClientID(v)
+		if err != nil {
+			return err
+		}
+		if foreign < 0 && string(id) != string(owner[:]) {
+			foreign = commands
+		}
+		commands++
 	}
-	for i, c := range b.Commands {
-		if string(c.ClientId) != string(owner[:]) {
-			return nil, fmt.Errorf("batch: command %d belongs to another client", i)
+	if commands == 0 {
+		return errors.New("batch: no commands")
+	}
+	if lim.MaxCommands > 0 && commands > lim.MaxCommands {
+		return fmt.Errorf("batch: %d commands exceeds limit %d", commands, lim.MaxCommands)
+	}
+	if len(submitter) != crypto.ClientIDBytes {
+		return fmt.Errorf("batch: submitter id is %d bytes", len(submitter))
+	}
+	if lim.Clients != nil {
+		var id crypto.ClientID
+		copy(id[:], submitter)
+		if !lim.Clients.Admits(id) {
+			return ErrNotAdmitted
 		}
 	}
-	return b, nil
+	if string(submitter) != string(owner[:]) {
+		return errors.New("batch: submitter is not the connection's client")
+	}
+	if foreign >= 0 {
+		return fmt.Errorf("batch: command %d belongs to another client", foreign)
+	}
+	return nil
+}
+
+// Field numbers of wire.Batch and wire.Command that CheckOwned reads.
+const (
+	fieldSubmitter = 1 // Batch.submitter
+	fieldCommands  = 4 // Batch.commands
+	fieldClientID  = 1 // Command.client_id
+)
+
+// commandClientID is the client id of one encoded command: the last
+// client_id field, as decoding keeps it.
+func commandClientID(cmd []byte) ([]byte, error) {
+	var id []byte
+	for b := cmd; len(b) > 0; {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return nil, fmt.Errorf("batch: decode command: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+		if num == fieldClientID && typ == protowire.BytesType {
+			v, n := protowire.ConsumeBytes(b)
+			if n < 0 {
+				return nil, fmt.Errorf("batch: decode command: %w", protowire.ParseError(n))
+			}
+			id, b = v, b[n:]
+			continue
+		}
+		n = protowire.ConsumeFieldValue(num, typ, b)
+		if n < 0 {
+			return nil, fmt.Errorf("batch: decode command: %w", protowire.ParseError(n))
+		}
+		b = b[n:]
+	}
+	return id, nil
 }

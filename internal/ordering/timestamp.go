@@ -45,7 +45,7 @@ func (o *Orderer) onTimestampRequest(from crypto.ClientID, r *wire.TimestampRequ
 			return nil
 		}
 	}
-	if _, err := batch.CheckOwned(r.Batch, from, o.cfg.Limits); err != nil {
+	if err := batch.CheckOwned(r.Batch, from, o.cfg.Limits); err != nil {
 		o.reject(from, d[:], err.Error())
 		return err
 	}
