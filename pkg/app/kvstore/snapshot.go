@@ -33,11 +33,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func (s *Store) Snapshot() ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := make([]string, 0, len(s.data))
-	for k := range s.data {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := s.sortedKeysLocked()
 	size := len(snapshotMagic) + binary.MaxVarintLen64 + (2*binary.MaxVarintLen64+len(Owner{}))*len(keys) +
 		int(s.totalBytes) + snapshotChecksumBytes
 	out := make([]byte, 0, size)
@@ -68,7 +64,49 @@ func (s *Store) Restore(snapshot []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.data, s.totalBytes, s.clients = data, totalBytes, clients
+	s.order, s.added, s.deleted = nil, nil, false
 	return nil
+}
+
+// sortedKeysLocked returns every key of data in sorted order and keeps it
+// for the next call: the first call sorts them all; later ones sort the
+// keys added since and merge them into the kept order, dropping keys
+// deleted since (a key deleted and added again is in both, once).
+func (s *Store) sortedKeysLocked() []string {
+	if s.order == nil {
+		keys := make([]string, 0, len(s.data))
+		for k := range s.data {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		s.order, s.added, s.deleted = keys, make(map[string]struct{}), false
+		return keys
+	}
+	fresh := make([]string, 0, len(s.added))
+	for k := range s.added {
+		fresh = append(fresh, k)
+	}
+	slices.Sort(fresh)
+	keys := make([]string, 0, len(s.data))
+	old, deleted := s.order, s.deleted
+	for len(old) > 0 || len(fresh) > 0 {
+		var k string
+		switch {
+		case len(fresh) == 0 || (len(old) > 0 && old[0] < fresh[0]):
+			k, old = old[0], old[1:]
+		case len(old) == 0 || fresh[0] < old[0]:
+			k, fresh = fresh[0], fresh[1:]
+		default: // deleted and added again since: once
+			k, old, fresh = old[0], old[1:], fresh[1:]
+		}
+		if !deleted {
+			keys = append(keys, k)
+		} else if _, ok := s.data[k]; ok {
+			keys = append(keys, k)
+		}
+	}
+	s.order, s.added, s.deleted = keys, make(map[string]struct{}), false
+	return keys
 }
 
 func parseSnapshot(snapshot []byte, limits Limits) (map[string][]byte, int64, usageTable, error) {
