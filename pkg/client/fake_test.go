@@ -351,7 +351,7 @@ func (r *fakeReplica) serve(raw net.Conn, cfg *tls.Config) {
 func (r *fakeReplica) handle(c *fakeConn, m *wire.ClientMessage) {
 	switch b := m.Body.(type) {
 	case *wire.ClientMessage_Submit:
-		bt, err := batch.CheckOwned(b.Submit.Batch, c.id, batch.DefaultLimits)
+		bt, err := ownedBatch(b.Submit.Batch, c.id)
 		if err != nil {
 			c.send(rejected(nil, err.Error()))
 			return
@@ -378,7 +378,7 @@ func rejected(d []byte, why string) *wire.ClientMessage {
 }
 
 func (r *fakeReplica) timestamp(c *fakeConn, raw []byte) {
-	bt, err := batch.CheckOwned(raw, c.id, batch.DefaultLimits)
+	bt, err := ownedBatch(raw, c.id)
 	d := batch.DigestOf(raw)
 	if err != nil {
 		c.send(rejected(d[:], err.Error()))
@@ -438,7 +438,7 @@ func (r *fakeReplica) sequence(c *fakeConn, req *wire.SequenceRequest) {
 		reject("body does not hash to digest")
 		return
 	}
-	bt, err := batch.CheckOwned(req.Batch, c.id, batch.DefaultLimits)
+	bt, err := ownedBatch(req.Batch, c.id)
 	if err != nil {
 		reject(err.Error())
 		return
@@ -482,4 +482,13 @@ func (r *fakeReplica) reportExecuted(d batch.Digest, p placement) {
 	for _, c := range target {
 		c.send(m)
 	}
+}
+
+// ownedBatch checks that raw belongs to owner, as a replica does, and
+// decodes it.
+func ownedBatch(raw []byte, owner crypto.ClientID) (*wire.Batch, error) {
+	if err := batch.CheckOwned(raw, owner, batch.DefaultLimits); err != nil {
+		return nil, err
+	}
+	return batch.Decode(raw, batch.DefaultLimits)
 }
