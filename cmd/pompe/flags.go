@@ -67,6 +67,7 @@ var flagRules = map[string][]flagRule{
 		{"ready-timeout", positiveDuration},
 		{"stop-grace", positiveDuration},
 		{"replica-procs", atLeast(0)},
+		{"ordering-window", atLeast(0)},
 	},
 	"soak": {
 		{"out", requiredBecause("the soak writes its verdict, samples and charts there")},

@@ -79,6 +79,7 @@ the table go to stderr.`,
 	f.IntVar(&opts.Batch, "batch", local.DefaultBatch, "commands per batch")
 	f.IntVar(&opts.PayloadBytes, "payload", local.DefaultPayloadBytes, "bytes per command (an encoded put)")
 	f.IntVar(&opts.Inflight, "inflight", local.DefaultInflight, "batches outstanding per client")
+	f.IntVar(&opts.OrderingWindow, "ordering-window", 0, "pompe mode: at most this many of a client's batches in the ordering phase (not yet sequenced); with a large --inflight, the reference prototype's load model (0: only --inflight)")
 	f.Float64Var(&opts.RatePerClient, "rate", 0, "open loop: commands per second per client (0: closed loop)")
 	f.StringVar(&opts.OutDir, "out", "", "keep the testnet, logs and records in this new directory")
 	f.BoolVar(&opts.Keep, "keep", false, "keep the temporary directory")

@@ -120,6 +120,7 @@ func (g *Generator) connect(ctx context.Context) error {
 			cfg.BatchMaxCommands = g.opts.BatchCommands
 			cfg.BatchMaxDelay = g.opts.BatchMaxDelay
 			cfg.Inflight = g.opts.Inflight
+			cfg.OrderingWindow = g.opts.OrderingWindow
 			cfg.MaxPending = g.opts.maxPending()
 			cfg.RetryTimeout = g.opts.RetryTimeout
 			cfg.FirstSeq = g.opts.FirstSeq

@@ -29,6 +29,10 @@ type Options struct {
 	// closed loop it is also the load: Inflight*BatchCommands commands per
 	// client are always pending.
 	Inflight int
+	// OrderingWindow, in Pompe mode, bounds each client's batches in the
+	// ordering phase (client.Config.OrderingWindow); 0: only Inflight.
+	// With a large Inflight it is the reference prototype's load model.
+	OrderingWindow int
 	// RatePerClient, when positive, makes the loop open: each client submits
 	// this many commands per second, evenly spread, whatever the cluster
 	// does. Commands that find the client's pending bound full are shed
@@ -127,6 +131,8 @@ func (o Options) validate() error {
 		return fmt.Errorf("loadgen: duration %v, want above 0 and at most %v", o.Duration, MaxDuration)
 	case o.Inflight < 1 || o.Inflight > MaxInflight:
 		return fmt.Errorf("loadgen: inflight %d, want 1..%d", o.Inflight, MaxInflight)
+	case o.OrderingWindow < 0 || o.OrderingWindow > o.Inflight:
+		return fmt.Errorf("loadgen: ordering window %d, want 0..inflight (%d)", o.OrderingWindow, o.Inflight)
 	case o.RatePerClient < 0 || o.RatePerClient > MaxRatePerClient:
 		return fmt.Errorf("loadgen: rate %g commands/s per client, want 0..%d", o.RatePerClient, MaxRatePerClient)
 	case o.BatchCommands < 1:

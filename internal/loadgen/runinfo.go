@@ -28,8 +28,10 @@ type RunInfo struct {
 	BatchCommands int         `json:"batch"`
 	PayloadBytes  int         `json:"payload"`
 	Inflight      int         `json:"inflight"`
-	RatePerClient float64     `json:"rate_per_client"` // 0: closed loop
-	FirstSeq      uint64      `json:"first_seq"`
+	// OrderingWindow is Options.OrderingWindow (absent: 0, none).
+	OrderingWindow int     `json:"ordering_window,omitempty"`
+	RatePerClient  float64 `json:"rate_per_client"` // 0: closed loop
+	FirstSeq       uint64  `json:"first_seq"`
 	// WindowStartUs and WindowEndUs bound the measured window in Unix
 	// microseconds: a phase counts if it ended at or before WindowEndUs
 	// (both in whole microseconds). WindowNs is its exact length, the
@@ -49,7 +51,7 @@ func writeRunInfo(o Options, s Summary) error {
 	end := s.Start.Add(s.Window)
 	ri := RunInfo{
 		Mode: o.Genesis.Mode, Replicas: len(o.Genesis.Replicas), Clients: s.Clients,
-		BatchCommands: o.BatchCommands, PayloadBytes: o.PayloadBytes, Inflight: o.Inflight,
+		BatchCommands: o.BatchCommands, PayloadBytes: o.PayloadBytes, Inflight: o.Inflight, OrderingWindow: o.OrderingWindow,
 		RatePerClient: o.RatePerClient, FirstSeq: max(o.FirstSeq, 1),
 		WindowStartUs: s.Start.UnixMicro(), WindowEndUs: end.UnixNano() / int64(time.Microsecond),
 		WindowNs: int64(s.Window), Submitted: s.Submitted, Retries: s.Retries, Shed: s.Shed,

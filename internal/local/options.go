@@ -24,11 +24,14 @@ type Options struct {
 	NoLoad bool
 	Mode   config.Mode
 	// Duration is the measured load window.
-	Duration      time.Duration
-	Batch         int     // commands per batch
-	PayloadBytes  int     // bytes per command
-	Inflight      int     // batches outstanding per client
-	RatePerClient float64 // commands/s per client; 0: closed loop
+	Duration     time.Duration
+	Batch        int // commands per batch
+	PayloadBytes int // bytes per command
+	Inflight     int // batches outstanding per client
+	// OrderingWindow bounds each client's batches in the ordering phase
+	// (Pompe mode; 0: only Inflight); see loadgen.Options.OrderingWindow.
+	OrderingWindow int
+	RatePerClient  float64 // commands/s per client; 0: closed loop
 
 	// WAN, when set, emulates this latency matrix: replicas and clients
 	// are placed in its regions round robin.

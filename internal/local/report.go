@@ -30,6 +30,9 @@ type Report struct {
 	Batch        int         `json:"batch"`
 	PayloadBytes int         `json:"payload"`
 	Inflight     int         `json:"inflight"`
+	// OrderingWindow bounds each client's batches in the ordering phase;
+	// 0 (absent): only Inflight.
+	OrderingWindow int `json:"ordering_window,omitempty"`
 	// RatePerClient is 0 for a closed loop.
 	RatePerClient float64 `json:"rate_per_client"`
 	// Interrupted: the load was stopped early (Ctrl-C); every figure
@@ -104,6 +107,9 @@ func (r *Report) JSON() ([]byte, error) { return json.Marshal(r) }
 // WriteTable prints the report for people.
 func (r *Report) WriteTable(w io.Writer) error {
 	load := fmt.Sprintf("closed loop, %d batches in flight per client", r.Inflight)
+	if r.OrderingWindow > 0 {
+		load += fmt.Sprintf(", at most %d of them being ordered", r.OrderingWindow)
+	}
 	if r.RatePerClient > 0 {
 		load = fmt.Sprintf("open loop, %g commands/s per client", r.RatePerClient)
 	}

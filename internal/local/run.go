@@ -160,8 +160,8 @@ func (r *runner) run(ctx context.Context) (rep *Report, err error) {
 
 	rep = &Report{
 		Mode: r.o.Mode, Nodes: r.o.Nodes, Clients: r.o.Clients, Batch: r.o.Batch,
-		PayloadBytes: r.o.PayloadBytes, Inflight: r.o.Inflight, RatePerClient: r.o.RatePerClient,
-		Interrupted: interrupted,
+		PayloadBytes: r.o.PayloadBytes, Inflight: r.o.Inflight, OrderingWindow: r.o.OrderingWindow,
+		RatePerClient: r.o.RatePerClient, Interrupted: interrupted,
 	}
 	if interrupted {
 		// Whatever fails below, the caller learns of the interruption.
@@ -238,7 +238,7 @@ func (r *runner) load(ctx context.Context, g config.Genesis, keys []crypto.Priva
 	defer logFile.Close()
 	gen, err := loadgen.New(ctx, loadgen.Options{
 		Genesis: g, ClientKeys: keys, OutDir: runDir, Duration: r.o.Duration,
-		Inflight: r.o.Inflight, RatePerClient: r.o.RatePerClient, BatchCommands: r.o.Batch,
+		Inflight: r.o.Inflight, OrderingWindow: r.o.OrderingWindow, RatePerClient: r.o.RatePerClient, BatchCommands: r.o.Batch,
 		PayloadBytes: r.o.PayloadBytes, Emulators: r.emulators,
 		Logger: slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})

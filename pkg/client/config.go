@@ -66,6 +66,13 @@ type Config struct {
 	BatchMaxDelay time.Duration
 	// Inflight is the most batches outstanding at once.
 	Inflight int
+	// OrderingWindow, in Pompe mode, is the most batches in the ordering
+	// phase at once (timestamps asked for, not yet sequenced by 2f+1
+	// acks); batches sequenced and waiting for execution count against
+	// Inflight only. 0: no separate bound. This is the reference
+	// prototype's load model: a bounded ordering window per client, and
+	// nothing bounded awaiting execution but memory (Inflight).
+	OrderingWindow int
 	// MaxPending bounds the commands submitted but not yet completed;
 	// default Inflight*BatchMaxCommands*4.
 	MaxPending int
@@ -159,6 +166,9 @@ func (c Config) validate() error {
 	}
 	if c.MaxPending < c.BatchMaxCommands {
 		return fmt.Errorf("client: max pending %d is below one batch (%d commands)", c.MaxPending, c.BatchMaxCommands)
+	}
+	if c.OrderingWindow < 0 {
+		return fmt.Errorf("client: ordering window %d is negative", c.OrderingWindow)
 	}
 	if c.BackoffMin > c.BackoffMax {
 		return fmt.Errorf("client: back-off min %v exceeds max %v", c.BackoffMin, c.BackoffMax)

@@ -114,7 +114,7 @@ func (e *engine) push(cmd *command) {
 // to wait for a partial batch to fill, or 0.
 func (e *engine) launch(now time.Time) time.Duration {
 	cfg := &e.c.cfg
-	for len(e.queue) > 0 && len(e.flights) < cfg.Inflight {
+	for len(e.queue) > 0 && len(e.flights) < cfg.Inflight && e.orderingRoom() {
 		take, bytes := 0, 0
 		for take < len(e.queue) && take < cfg.BatchMaxCommands {
 			bytes += len(e.queue[take].payload)
@@ -136,6 +136,22 @@ func (e *engine) launch(now time.Time) time.Duration {
 		e.start(newFlight(cmds, rand.Uint64(), e.c.id), now)
 	}
 	return 0
+}
+
+// orderingRoom reports whether the ordering window (Config.OrderingWindow)
+// has room for one more batch.
+func (e *engine) orderingRoom() bool {
+	w := e.c.cfg.OrderingWindow
+	if w == 0 || e.c.cfg.Mode == modeBaseline {
+		return true
+	}
+	ordering := 0
+	for _, fl := range e.flights {
+		if fl.phase == phaseTimestamp || fl.phase == phaseSequence || fl.phase == phaseBackoff {
+			ordering++
+		}
+	}
+	return ordering < w
 }
 
 func (e *engine) start(fl *flight, now time.Time) {

@@ -8,6 +8,7 @@ import (
 
 	"pgregory.net/rapid"
 
+	"github.com/pompe-bft/pompe/internal/batch"
 	"github.com/pompe-bft/pompe/internal/config"
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/runlog"
@@ -158,4 +159,42 @@ func TestExecVotesNeverAcceptAMinority(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestOrderingWindowBoundsBatchesBeingOrdered: with an ordering window,
+// a client starts a batch only while fewer than that many are in the
+// ordering phase (timestamps, sequencing, back-off); sequenced batches
+// awaiting execution count against Inflight alone.
+func TestOrderingWindowBoundsBatchesBeingOrdered(t *testing.T) {
+	fc := newFakeCluster(t, config.ModePompe, 4, nil)
+	for _, tc := range []struct {
+		name                 string
+		window, inflight     int
+		started, afterSeqOne int // flights after the first launch, and after one is sequenced
+	}{
+		{"no window", 0, 3, 3, 3},
+		{"window of one", 1, 3, 1, 2},
+		{"window of two", 2, 3, 2, 3},
+		{"inflight binds first", 2, 2, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := fc.config(seededClientKey(t))
+			cfg.BatchMaxCommands, cfg.Inflight, cfg.OrderingWindow = 1, tc.inflight, tc.window
+			e := &engine{c: engineClient(t, cfg), digests: map[batch.Digest]*attempt{}}
+			now := time.Unix(1_700_000_000, 0)
+			for i := range 5 {
+				e.queue = append(e.queue, &command{seq: uint64(i + 1), payload: []byte("p")})
+				e.queued = append(e.queued, now)
+			}
+			e.launch(now)
+			if len(e.flights) != tc.started {
+				t.Fatalf("%d batches started, want %d", len(e.flights), tc.started)
+			}
+			e.flights[0].setPhase(phaseSequenced, now)
+			e.launch(now)
+			if len(e.flights) != tc.afterSeqOne {
+				t.Fatalf("%d batches after one was sequenced, want %d", len(e.flights), tc.afterSeqOne)
+			}
+		})
+	}
 }
