@@ -68,6 +68,7 @@ var flagRules = map[string][]flagRule{
 		{"stop-grace", positiveDuration},
 		{"replica-procs", atLeast(0)},
 		{"ordering-window", atLeast(0)},
+		{"ordering-window", notAbove("inflight")},
 	},
 	"soak": {
 		{"out", requiredBecause("the soak writes its verdict, samples and charts there")},
@@ -347,6 +348,16 @@ func dedupe(errs []error) []error {
 func intValue(fs *pflag.FlagSet, name string) int64 {
 	v, _ := strconv.ParseInt(fs.Lookup(name).Value.String(), 10, 64)
 	return v
+}
+
+// notAbove refuses a value above that of the flag other.
+func notAbove(other string) func(*pflag.FlagSet, string) string {
+	return func(fs *pflag.FlagSet, name string) string {
+		if v, limit := intValue(fs, name), intValue(fs, other); v > limit {
+			return fmt.Sprintf("want at most --%s (%d)", other, limit)
+		}
+		return ""
+	}
 }
 
 func atLeast(min int64) func(*pflag.FlagSet, string) string {

@@ -166,6 +166,9 @@ func (o Options) validate() error {
 			return fmt.Errorf("local: --attack: %w", err)
 		}
 	}
+	if o.OrderingWindow < 0 || o.OrderingWindow > o.Inflight {
+		return fmt.Errorf("local: --ordering-window %d: want 0..--inflight (%d)", o.OrderingWindow, o.Inflight)
+	}
 	if o.ReplicaProcs < 0 {
 		return errors.New("local: --replica-procs must not be negative")
 	}
