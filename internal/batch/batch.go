@@ -122,36 +122,25 @@ func CheckOwned(raw []byte, owner crypto.ClientID, lim Limits) error {
 	var submitter []byte
 	commands, foreign := 0, -1
 	for b := raw; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return fmt.Errorf("batch: decode: %w", protowire.ParseError(n))
-		}
-		b = b[n:]
-		if typ != protowire.BytesType || (num != fieldSubmitter && num != fieldCommands) {
-			n = protowire.ConsumeFieldValue(num, typ, b)
-			if n < 0 {
-				return fmt.Errorf("batch: decode: %w", protowire.ParseError(n))
-			}
-			b = b[n:]
-			continue
-		}
-		v, n := protowire.ConsumeBytes(b)
-		if n < 0 {
-			return fmt.Errorf("batch: decode: %w", protowire.ParseError(n))
-		}
-		b = b[n:]
-		if num == fieldSubmitter {
-			submitter = v
-			continue
-		}
-		id, err := commandClientID(v)
+		num, v, rest, err := nextField(b)
 		if err != nil {
-			return err
+			return fmt.Errorf("batch: decode: %w", err)
 		}
-		if foreign < 0 && string(id) != string(owner[:]) {
-			foreign = commands
+		b = rest
+		switch {
+		case v == nil:
+		case num == fieldSubmitter:
+			submitter = v
+		case num == fieldCommands:
+			id, err := commandClientID(v)
+			if err != nil {
+				return err
+			}
+			if foreign < 0 && string(id) != string(owner[:]) {
+				foreign = commands
+			}
+			commands++
 		}
-		commands++
 	}
 	if commands == 0 {
 		return errors.New("batch: no commands")
@@ -190,24 +179,39 @@ const (
 func commandClientID(cmd []byte) ([]byte, error) {
 	var id []byte
 	for b := cmd; len(b) > 0; {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil, fmt.Errorf("batch: decode command: %w", protowire.ParseError(n))
+		num, v, rest, err := nextField(b)
+		if err != nil {
+			return nil, fmt.Errorf("batch: decode command: %w", err)
 		}
-		b = b[n:]
-		if num == fieldClientID && typ == protowire.BytesType {
-			v, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return nil, fmt.Errorf("batch: decode command: %w", protowire.ParseError(n))
-			}
-			id, b = v, b[n:]
-			continue
+		b = rest
+		if num == fieldClientID && v != nil {
+			id = v
 		}
-		n = protowire.ConsumeFieldValue(num, typ, b)
-		if n < 0 {
-			return nil, fmt.Errorf("batch: decode command: %w", protowire.ParseError(n))
-		}
-		b = b[n:]
 	}
 	return id, nil
+}
+
+// nextField reads the field at the start of b: its number, its value when
+// it is length-delimited (nil for any other wire type, whose value is
+// skipped; a present but empty value is not nil), and what follows it.
+func nextField(b []byte) (num protowire.Number, value, rest []byte, err error) {
+	num, typ, n := protowire.ConsumeTag(b)
+	if n < 0 {
+		return 0, nil, nil, protowire.ParseError(n)
+	}
+	b = b[n:]
+	if typ != protowire.BytesType {
+		if n = protowire.ConsumeFieldValue(num, typ, b); n < 0 {
+			return 0, nil, nil, protowire.ParseError(n)
+		}
+		return num, nil, b[n:], nil
+	}
+	v, n := protowire.ConsumeBytes(b)
+	if n < 0 {
+		return 0, nil, nil, protowire.ParseError(n)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return num, v, b[n:], nil
 }

@@ -3,12 +3,11 @@ package ordering
 import (
 	"testing"
 
+	"pgregory.net/rapid"
+
 	"github.com/pompe-bft/pompe/internal/crypto"
 	"github.com/pompe-bft/pompe/internal/outbox"
 	"github.com/pompe-bft/pompe/internal/storage"
-
-	"pgregory.net/rapid"
-
 	"github.com/pompe-bft/pompe/internal/wire"
 )
 

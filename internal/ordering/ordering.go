@@ -293,7 +293,7 @@ func (o *Orderer) WakeAt() int64 {
 		}
 	}
 	if len(o.window) > 0 && o.cfg.WindowUs > 0 {
-		min(max(o.windowAt, o.signedAt+o.cfg.WindowUs))
+		min(o.signedAt + o.cfg.WindowUs) // Flush closes it then
 	}
 	for _, f := range o.missing {
 		min(f.askedAt + o.cfg.FetchRetryUs)
