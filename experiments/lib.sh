@@ -15,6 +15,8 @@ READY_TIMEOUT=${READY_TIMEOUT:-60s}
 # POMPE=path uses that pompe binary instead of building ./cmd/pompe.
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# bench_pompe: a copy of $POMPE, or pompe built from this checkout.
+source "$repo/bench/lib.sh"
 
 # exp_init NAME: the results directory (RESULTS, else experiments/results/NAME,
 # with a time suffix if that exists already), the binaries, the setup notes.
@@ -27,13 +29,8 @@ exp_init() {
 	mkdir -p "$results/runs" "$results/plots"
 	bin=$results/pompe
 	plot=$results/plot
-	if [[ -n ${POMPE:-} ]]; then
-		echo "using the pompe binary $POMPE; building pompe-charts and the plot program into $results"
-		cp "$POMPE" "$bin"
-	else
-		echo "building pompe, pompe-charts and the plot program into $results"
-		(cd "$repo" && go build -o "$bin" ./cmd/pompe)
-	fi
+	bench_pompe "$bin"
+	echo "building pompe-charts and the plot program into $results"
 	(cd "$repo" && go build -o "$plot" ./experiments/plot)
 	# report --plot runs the pompe-charts next to pompe.
 	(cd "$repo" && go build -o "$results/pompe-charts" ./cmd/pompe-charts)
