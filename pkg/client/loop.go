@@ -114,7 +114,11 @@ func (e *engine) push(cmd *command) {
 // to wait for a partial batch to fill, or 0.
 func (e *engine) launch(now time.Time) time.Duration {
 	cfg := &e.c.cfg
-	for len(e.queue) > 0 && len(e.flights) < cfg.Inflight && e.orderingRoom() {
+	if len(e.queue) == 0 {
+		return 0
+	}
+	room := e.orderingRoom()
+	for len(e.queue) > 0 && len(e.flights) < cfg.Inflight && room > 0 {
 		take, bytes := 0, 0
 		for take < len(e.queue) && take < cfg.BatchMaxCommands {
 			bytes += len(e.queue[take].payload)
@@ -134,24 +138,24 @@ func (e *engine) launch(now time.Time) time.Duration {
 		e.queue = e.queue[take:]
 		e.queued = e.queued[take:]
 		e.start(newFlight(cmds, rand.Uint64(), e.c.id), now)
+		room-- // the new batch is being ordered
 	}
 	return 0
 }
 
-// orderingRoom reports whether the ordering window (Config.OrderingWindow)
-// has room for one more batch.
-func (e *engine) orderingRoom() bool {
+// orderingRoom is how many more batches the ordering window
+// (Config.OrderingWindow) takes now; without a window, as many as Inflight.
+func (e *engine) orderingRoom() int {
 	w := e.c.cfg.OrderingWindow
 	if w == 0 || e.c.cfg.Mode == modeBaseline {
-		return true
+		return e.c.cfg.Inflight
 	}
-	ordering := 0
 	for _, fl := range e.flights {
 		if fl.phase == phaseTimestamp || fl.phase == phaseSequence || fl.phase == phaseBackoff {
-			ordering++
+			w--
 		}
 	}
-	return ordering < w
+	return w
 }
 
 func (e *engine) start(fl *flight, now time.Time) {
